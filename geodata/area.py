@@ -1,0 +1,39 @@
+"""Areas in square metres and 亩, measured on the ellipsoid, never in degrees."""
+from __future__ import annotations
+
+from pyproj import Geod
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import transform as shapely_transform
+
+from . import crs
+
+M2_PER_MU = 10000.0 / 15.0  # 1 亩 = 666.67 m²; 1 公顷 = 15 亩
+M2_PER_WAN_M2 = 10000.0  # 万㎡, the unit of the bureaus' reports
+
+# CGCS2000's ellipsoid differs from GRS80 only in the 12th digit of the flattening.
+_GEOD = Geod(ellps="GRS80")
+
+
+def m2_to_mu(m2: float) -> float:
+    return m2 / M2_PER_MU
+
+
+def mu_to_m2(mu: float) -> float:
+    return mu * M2_PER_MU
+
+
+def geodesic_area_m2(geom: BaseGeometry) -> float:
+    """Area on the CGCS2000 ellipsoid of a lon/lat (EPSG:4490 or 4326) polygon, in m²."""
+    area, _perimeter = _GEOD.geometry_area_perimeter(geom)
+    return abs(area)
+
+
+def zone_area_m2(geom: BaseGeometry) -> float:
+    """Planar area in the 3-degree Gauss-Krüger zone of the geometry's centroid, in m².
+
+    This is how the natural-resources bureau measures certificate areas; it agrees with the
+    geodesic area to about 1e-4 inside a zone.
+    """
+    epsg = crs.gk3_epsg_for_lon(geom.centroid.x)
+    t = crs.transformer(crs.CGCS2000, epsg)
+    return shapely_transform(t.transform, geom).area

@@ -1,0 +1,156 @@
+"""The ``registry`` command: db upgrade, demo, summary, user create, and commands that other layers
+contribute through the ``registry.commands`` entry-point group (``serve`` comes from web/)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from importlib.metadata import entry_points
+
+import click
+from sqlalchemy import or_, select
+
+from . import config
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; expected YYYY-MM-DD") from None
+
+
+@click.group(help="Industrial park and standard-factory asset registry (园区与标准厂房资产登记).")
+@click.option("--database", envvar=config.DATABASE_URL_ENV, metavar="URL",
+              help="Database URL (default: the SpatiaLite file in the instance folder; "
+                   f"also read from {config.DATABASE_URL_ENV}).")
+@click.pass_context
+def cli(ctx, database):
+    ctx.obj = {"url": database or config.database_url()}
+
+
+@cli.group(help="Database schema.")
+def db():
+    pass
+
+
+@db.command("upgrade", help="Apply migrations up to REVISION (default: the latest).")
+@click.argument("revision", default="head")
+@click.pass_obj
+def db_upgrade(obj, revision):
+    from . import migrate
+    migrate.upgrade(obj["url"], revision)
+    click.echo(f"database at revision {migrate.current(obj['url'])}: {_safe_url(obj['url'])}")
+
+
+@db.command("downgrade", help="Undo migrations down to REVISION ('base' removes every table and its data).")
+@click.argument("revision")
+@click.confirmation_option(prompt="Downgrading can drop tables and their data. Continue?")
+@click.pass_obj
+def db_downgrade(obj, revision):
+    from . import migrate
+    migrate.downgrade(obj["url"], revision)
+    click.echo(f"database at revision {migrate.current(obj['url']) or 'base'}")
+
+
+@db.command("current", help="Show the applied migration.")
+@click.pass_obj
+def db_current(obj):
+    from . import migrate
+    click.echo(migrate.current(obj["url"]) or "base (empty)")
+
+
+@cli.command(help="Load the demo dataset: three parks modelled on county bureau reports.")
+@click.option("--today", callback=_date, help="Reference date for leases and indicators (default: today).")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database already holds parks.")
+@click.pass_obj
+def demo(obj, today, if_empty):
+    from . import bulk, demo as demo_mod, migrate
+    from .db import session_scope
+    today = today or dt.date.today()
+    if migrate.current(obj["url"]) != migrate.head():
+        raise click.ClickException("the database schema is not current; run: registry db upgrade")
+    with session_scope(obj["url"], actor="demo") as session:
+        if not bulk.is_empty(session):
+            if if_empty:
+                click.echo("the database already holds parks; demo data not loaded")
+                return
+            raise click.ClickException("the database already holds parks; demo data loads only into an empty "
+                                       "database (point REGISTRY_DATABASE_URL at a new file)")
+        ds = demo_mod.demo_dataset(today)
+        with click.progressbar(length=len(bulk.TABLES), label="loading demo data", file=sys.stderr) as bar:
+            counts = bulk.load(session, ds, progress=bar.update)
+    click.echo("loaded " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+@cli.command(help="The bureau-report summary of one park or of all parks on a date.")
+@click.option("--park", "park", help="Park name or id (default: every park, then the total).")
+@click.option("--as-of", "as_of", callback=_date, help="Date (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def summary(obj, park, as_of, fmt):
+    from . import summary as summary_mod
+    from .db import session_scope
+    from .models import Park
+    with session_scope(obj["url"]) as session:
+        if park:
+            cond = Park.name == park
+            if park.isdigit():
+                cond = or_(cond, Park.id == int(park))
+            park_id = session.scalar(select(Park.id).where(cond))
+            if park_id is None:
+                raise click.ClickException(f"no park is named {park!r}")
+            results = [summary_mod.summarize(session, as_of, park_id)]
+        else:
+            results = summary_mod.summarize_parks(session, as_of) + [summary_mod.summarize(session, as_of)]
+    if fmt == "json":
+        click.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            click.echo(r.statement() if r.park_id else "合计：" + r.statement())
+
+
+@cli.group(help="Users.")
+def user():
+    pass
+
+
+@user.command("create", help="Create a user. The password is asked for (or read from stdin with --password-stdin).")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "park_manager", "investment", "viewer"]))
+@click.option("--park", "parks", multiple=True, help="A park a park manager may write to (repeatable).")
+@click.option("--display-name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.pass_obj
+def user_create(obj, username, role, parks, display_name, password_stdin):
+    from .db import session_scope
+    from .users import create_user
+    from .validation import ValidationError
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope(obj["url"], actor="cli") as session:
+            u = create_user(session, username, password, role, list(parks), display_name)
+            click.echo(f"created user {u.username} ({u.role.label})")
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _add_contributed_commands() -> None:
+    for ep in entry_points(group="registry.commands"):
+        if ep.name not in cli.commands:
+            cli.add_command(ep.load(), ep.name)
+
+
+def main(argv=None):
+    _add_contributed_commands()
+    cli.main(args=argv, prog_name="registry")

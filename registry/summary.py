@@ -1,0 +1,130 @@
+"""The figures industry bureaus write in their reports, computed from the registry on a date.
+
+"已建成厂房及配套用房 N 栋 X 万㎡，其中标准化厂房 N 栋 X 万㎡；在建 N 栋 X 万㎡；
+ 入驻企业 N 家（规上 N 家）；出租率 X%（按面积）"
+
+Definitions (also in docs/data-model.md):
+- built: completed on the date (status completed, completion date unknown or on/before it);
+- under construction: status under construction, or completed only after the date;
+- 入驻企业: enterprises leasing a unit on the date, plus holders of plots with a building built by
+  the date and no leasable unit (they work on their own land). A landlord that lets its plot's
+  units, such as the park's operator, is not an occupier, nor is the holder of idle land;
+- 出租率: leased ÷ leasable m² of units in built buildings (see occupancy.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, exists, func, or_, select, union
+from sqlalchemy.orm import Session
+
+from geodata.area import M2_PER_WAN_M2
+from .enums import BuildingStatus, BuildingType
+from .models import Building, Enterprise, Lease, Park, Plot, Unit
+from .occupancy import Occupancy, building_completed_on, lease_active_on, occupancy
+
+
+@dataclass(frozen=True)
+class Summary:
+    day: dt.date
+    park_id: int | None
+    park_name: str | None
+    park_level: str | None  # Chinese label, e.g. 国家级
+    jurisdiction: str | None
+    built_count: int
+    built_gfa_m2: float
+    standard_count: int
+    standard_gfa_m2: float
+    construction_count: int
+    construction_gfa_m2: float
+    enterprises: int
+    above_scale_enterprises: int
+    occupancy: Occupancy
+
+    def statement(self) -> str:
+        """The sentence a bureau report would contain."""
+        rate = self.occupancy.rate_by_area
+        rate_text = "—" if rate is None else f"{rate * 100:.1f}%"
+        prefix = f"{self.park_name}：" if self.park_name else ""
+        return (f"{prefix}已建成厂房及配套用房 {self.built_count} 栋 {wan(self.built_gfa_m2)} 万㎡，"
+                f"其中标准化厂房 {self.standard_count} 栋 {wan(self.standard_gfa_m2)} 万㎡；"
+                f"在建 {self.construction_count} 栋 {wan(self.construction_gfa_m2)} 万㎡；"
+                f"入驻企业 {self.enterprises} 家（规上 {self.above_scale_enterprises} 家）；"
+                f"出租率 {rate_text}（按面积）")
+
+    def as_dict(self) -> dict:
+        o = self.occupancy
+        return {
+            "date": self.day.isoformat(), "park_id": self.park_id, "park": self.park_name,
+            "level": self.park_level, "jurisdiction": self.jurisdiction,
+            "built": {"count": self.built_count, "gfa_m2": round(self.built_gfa_m2, 2)},
+            "standard_factories": {"count": self.standard_count, "gfa_m2": round(self.standard_gfa_m2, 2)},
+            "under_construction": {"count": self.construction_count, "gfa_m2": round(self.construction_gfa_m2, 2)},
+            "enterprises": self.enterprises, "above_scale_enterprises": self.above_scale_enterprises,
+            "units": o.units, "leased_units": o.leased_units,
+            "leasable_m2": round(o.leasable_m2, 2), "leased_m2": round(o.leased_m2, 2),
+            "vacant_m2": round(o.vacant_m2, 2),
+            "occupancy_rate_by_area": None if o.rate_by_area is None else round(o.rate_by_area, 4),
+            "statement": self.statement(),
+        }
+
+
+def wan(m2: float) -> str:
+    """m² as 万㎡ with two decimals, the bureaus' unit."""
+    return f"{m2 / M2_PER_WAN_M2:.2f}"
+
+
+def occupant_ids(day: dt.date, park_id: int | None):
+    """SQL selecting the ids of the enterprises occupying space in the park on ``day``."""
+    lessees = (select(Lease.enterprise_id.label("eid"))
+               .join(Unit, Unit.id == Lease.unit_id).join(Building, Building.id == Unit.building_id)
+               .where(lease_active_on(day)))
+    plot_has_units = exists(select(Unit.id).join(Building, Building.id == Unit.building_id)
+                            .where(Building.plot_id == Plot.id))
+    plot_is_built = exists(select(Building.id).where(Building.plot_id == Plot.id, building_completed_on(day)))
+    holders = (select(Plot.holder_id.label("eid"))
+               .where(Plot.holder_id.is_not(None), plot_is_built, ~plot_has_units))
+    if park_id is not None:
+        lessees = lessees.where(Building.park_id == park_id)
+        holders = holders.where(Plot.park_id == park_id)
+    return union(lessees, holders).subquery()
+
+
+def summarize(session: Session, day: dt.date | None = None, park_id: int | None = None) -> Summary:
+    """The summary of one park, or of all parks together, on ``day`` (default today)."""
+    day = day or dt.date.today()
+    built = building_completed_on(day)
+    completed_later = and_(Building.status == BuildingStatus.COMPLETED, Building.completion_date > day)
+    in_construction = or_(Building.status == BuildingStatus.UNDER_CONSTRUCTION, completed_later)
+    std = and_(built, Building.type == BuildingType.STANDARD_FACTORY)
+
+    def count_sum(cond):
+        return (func.coalesce(func.sum(case((cond, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((cond, Building.gfa_m2), else_=0.0)), 0.0))
+
+    q = select(*count_sum(built), *count_sum(std), *count_sum(in_construction))
+    if park_id is not None:
+        q = q.where(Building.park_id == park_id)
+    b_n, b_m2, s_n, s_m2, c_n, c_m2 = session.execute(q).one()
+
+    occ = occupant_ids(day, park_id)
+    e_n, e_above = session.execute(
+        select(func.count(Enterprise.id), func.coalesce(func.sum(case((Enterprise.above_scale, 1), else_=0)), 0))
+        .where(Enterprise.id.in_(select(occ.c.eid)))
+    ).one()
+
+    park = session.get(Park, park_id) if park_id is not None else None
+    return Summary(day, park_id, park and park.name, park and park.level.label,
+                   park and park.jurisdiction.name, int(b_n), float(b_m2), int(s_n), float(s_m2), int(c_n), float(c_m2),
+                   int(e_n), int(e_above), occupancy(session, day, park_id=park_id))
+
+
+def summarize_parks(session: Session, day: dt.date | None = None) -> list[Summary]:
+    """One summary per park, in name order."""
+    return [summarize(session, day, pid) for pid in session.scalars(select(Park.id).order_by(Park.name))]
+
+
+def overview(session: Session, day: dt.date | None = None) -> tuple[list[Summary], Summary]:
+    """Every park's summary and the total over all parks (the home page)."""
+    return summarize_parks(session, day), summarize(session, day)

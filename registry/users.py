@@ -1,0 +1,68 @@
+"""Users and their passwords (scrypt from the standard library; the registry never imports Flask)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .enums import Role
+from .models import Park, User, UserParkScope
+from .validation import Problem, ValidationError
+
+_N, _R, _P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    return "scrypt${}${}${}${}${}".format(_N, _R, _P, base64.b64encode(salt).decode(), base64.b64encode(digest).decode())
+
+
+def verify_password(stored: str, password: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+                         dklen=len(base64.b64decode(digest)))
+    return hmac.compare_digest(got, base64.b64decode(digest))
+
+
+def create_user(session: Session, username: str, password: str, role: Role | str,
+                park_names: list[str] = (), display_name: str | None = None) -> User:
+    """A new active user; park managers must be given at least one park to write to."""
+    problems = []
+    username = username.strip()
+    if not username or len(username) > 64:
+        problems.append(Problem("User.username", f"{username!r} is empty or too long", "1–64 characters"))
+    elif session.scalar(select(User.id).where(User.username == username)):
+        problems.append(Problem("User.username", f"{username!r} is taken", "a new user name"))
+    if len(password) < 8:
+        problems.append(Problem("User.password", "is shorter than 8 characters", "at least 8 characters"))
+    try:
+        role = Role.from_any(role) if not isinstance(role, Role) else role
+    except ValueError as exc:
+        problems.append(Problem("User.role", str(exc)))
+        role = None
+    parks = []
+    for name in park_names:
+        park = session.scalar(select(Park).where(Park.name == name))
+        if park is None:
+            problems.append(Problem("User.parks", f"no park is named {name!r}", "the name of an existing park"))
+        else:
+            parks.append(park)
+    if role == Role.PARK_MANAGER and not park_names:
+        problems.append(Problem("User.parks", "a park manager needs at least one park", "--park NAME"))
+    if problems:
+        raise ValidationError(problems)
+    user = User(username=username, display_name=display_name, password_hash=hash_password(password), role=role,
+                park_scopes=[UserParkScope(park_id=p.id) for p in parks])
+    session.add(user)
+    session.flush()
+    return user

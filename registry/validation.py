@@ -1,0 +1,209 @@
+"""Validation at the boundary: codes, areas and geometries, with messages that name the field.
+
+Every check returns nothing when the value is good and raises ``ValidationError`` otherwise. The
+error carries one ``Problem`` per failed field so that an import can report row, column and reason.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from geodata import geometry as geo
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str  # e.g. "Enterprise.uscc"
+    message: str  # what is wrong with the value
+    expected: str = ""  # the form that would have been accepted
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" + (f"; expected {self.expected}" if self.expected else "")
+
+
+class ValidationError(ValueError):
+    """One or more fields were refused. Nothing has been written."""
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+def normalize_code(value: str) -> str:
+    """Full-width letters and digits to ASCII, upper case, surrounding blanks removed."""
+    return unicodedata.normalize("NFKC", str(value)).strip().upper()
+
+
+# --- 统一社会信用代码 (GB 32100-2015) ------------------------------------------------------------
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # I, O, S, V, Z are never used
+_USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]  # 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28
+_ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]  # GB 11714 organisation code, positions 9–17
+# Registration department (1st char) → entity types (2nd char) it issues.
+_USCC_TYPES = {
+    "1": "1239", "2": "19", "3": "123459", "4": "19", "5": "1239", "6": "19", "7": "19",
+    "8": "19", "9": "123", "A": "19", "N": "1239", "Y": "1",
+}
+USCC_EXPECTED = "18 characters from 0-9 and A-Y without I O S V Z, ending in the GB 32100-2015 check character"
+
+
+def uscc_check_char(first17: str) -> str:
+    """The 18th (check) character for the first 17 characters of a 统一社会信用代码."""
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def org_code_check_char(first8: str) -> str:
+    """The GB 11714 check character (0-9 or X) of an 8-character organisation code body."""
+    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(first8, _ORG_WEIGHTS))
+    r = 11 - total % 11
+    return {10: "X", 11: "0"}.get(r, str(r))
+
+
+def uscc_problem(value: str) -> str | None:
+    """Why ``value`` is not a valid 统一社会信用代码, or None if it is."""
+    code = normalize_code(value)
+    if len(code) != 18:
+        return f"{value!r} has {len(code)} characters, not 18"
+    bad = [c for c in code if c not in USCC_ALPHABET]
+    if bad:
+        return f"{value!r} contains {''.join(sorted(set(bad)))!r}, which GB 32100 never uses"
+    if code[0] not in _USCC_TYPES or code[1] not in _USCC_TYPES[code[0]]:
+        return f"{value!r} starts with {code[:2]!r}, not a registration department and entity type"
+    if not code[2:8].isdigit():
+        return f"{value!r} has {code[2:8]!r} at positions 3–8, not a 6-digit region code"
+    org_check = org_code_check_char(code[8:16])
+    if code[16] != org_check:
+        return (f"{value!r} has organisation-code check character {code[16]!r} at position 17, "
+                f"the GB 11714 checksum gives {org_check!r}")
+    check = uscc_check_char(code[:17])
+    if code[17] != check:
+        return f"{value!r} ends in {code[17]!r}, the GB 32100-2015 checksum gives {check!r}"
+    return None
+
+
+def check_uscc(value: str, field: str = "Enterprise.uscc") -> str:
+    """The normalised code if valid; raises ValidationError naming ``field`` otherwise."""
+    problem = uscc_problem(value)
+    if problem:
+        raise ValidationError(Problem(field, problem, USCC_EXPECTED))
+    return normalize_code(value)
+
+
+def make_uscc(region6: str, body8: str, dept: str = "9", kind: str = "1") -> str:
+    """A valid code from its parts (used by the demo generator and tests)."""
+    first17 = dept + kind + region6 + body8 + org_code_check_char(body8)
+    return first17 + uscc_check_char(first17)
+
+
+# --- 行政区划代码 (GB/T 2260) ------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def provinces() -> dict[str, str]:
+    with resources.files("registry.data").joinpath("gb2260_provinces.csv").open(encoding="utf-8") as f:
+        return {r["code"]: r["name"] for r in csv.DictReader(f)}
+
+
+def check_region_code(value: str, field: str = "Jurisdiction.code") -> str:
+    """A 6-digit GB/T 2260 code whose first two digits are a province; raises otherwise."""
+    code = normalize_code(value)
+    expected = "6 digits of GB/T 2260: province (2) + prefecture (2) + county (2), e.g. 610921"
+    if not re.fullmatch(r"\d{6}", code):
+        raise ValidationError(Problem(field, f"{value!r} is not 6 digits", expected))
+    if code[:2] not in provinces():
+        raise ValidationError(Problem(field, f"{value!r} starts with {code[:2]!r}, which is no province", expected))
+    if code[2:] == "0000":
+        return code  # a province itself
+    if code[4:] == "00" and code[2:4] == "00":
+        raise ValidationError(Problem(field, f"{value!r} has no prefecture part", expected))
+    return code
+
+
+# --- 国民经济行业分类 (GB/T 4754-2017) ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Industry:
+    code: str
+    name: str
+    level: str  # 门类 / 大类 / 中类
+
+
+@lru_cache(maxsize=1)
+def industries() -> dict[str, Industry]:
+    with resources.files("registry.data").joinpath("gb4754_2017.csv").open(encoding="utf-8") as f:
+        return {r["code"]: Industry(r["code"], r["name"], r["level"]) for r in csv.DictReader(f)}
+
+
+def industry_section(code: str) -> str:
+    """The 门类 letter of a 2–4 digit code (C for 13–43)."""
+    section = None
+    for c, ind in industries().items():
+        if ind.level == "门类":
+            section = c
+        elif ind.level == "大类" and c == code[:2]:
+            return section
+    raise KeyError(code)
+
+
+def check_industry_code(value: str, field: str = "Enterprise.industry_code") -> str:
+    """A GB/T 4754-2017 大类, 中类 or 小类 code (digits only, no 门类 letter); raises otherwise."""
+    code = normalize_code(value)
+    if re.fullmatch(r"[A-T]\d{2,4}", code):  # "C3311" → "3311": the letter is implied by the digits
+        code = code[1:]
+    expected = "a GB/T 4754-2017 code of 2–4 digits, e.g. 33 (大类), 331 (中类) or 3311 (小类)"
+    if not re.fullmatch(r"\d{2,4}", code):
+        raise ValidationError(Problem(field, f"{value!r} is not a 2–4 digit industry code", expected))
+    table = industries()
+    major = table.get(code[:2])
+    if major is None or major.level != "大类":
+        raise ValidationError(Problem(field, f"{value!r}: 大类 {code[:2]} does not exist in GB/T 4754-2017", expected))
+    # 中类 are shipped for some 门类 only; where they are, a 3- or 4-digit code must name one.
+    middles_shipped = any(len(c) == 3 and c.startswith(code[:2]) for c in table)
+    if len(code) >= 3 and middles_shipped and code[:3] not in table:
+        raise ValidationError(Problem(
+            field, f"{value!r}: 中类 {code[:3]} does not exist in 大类 {code[:2]} ({major.name})", expected))
+    return code
+
+
+def industry_name(code: str) -> str:
+    table = industries()
+    for k in (code, code[:3], code[:2]):
+        if k in table:
+            return table[k].name
+    return ""
+
+
+# --- measures and geometry --------------------------------------------------------------------
+
+def check_positive(value, field: str, unit: str, *, allow_zero: bool = False, allow_none: bool = True):
+    """A positive number (or None where allowed); raises naming ``field`` otherwise."""
+    if value is None:
+        if allow_none:
+            return None
+        raise ValidationError(Problem(field, "is missing", f"a positive number in {unit}"))
+    try:
+        number = float(normalize_code(value) if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise ValidationError(Problem(field, f"{value!r} is not a number", f"a positive number in {unit}")) from None
+    if number != number or number < 0 or (number == 0 and not allow_zero):
+        raise ValidationError(Problem(field, f"{value!r} is not positive",
+                                      f"a number {'≥' if allow_zero else '>'} 0 in {unit}"))
+    return number
+
+
+def check_polygon(value, field: str):
+    """A valid lon/lat polygon inside China in storage form (MultiPolygon); raises otherwise."""
+    try:
+        geom = geo.parse(value)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's input
+        raise ValidationError(Problem(field, f"cannot be read as a geometry: {exc}",
+                                      "WKT, WKB or GeoJSON of a Polygon in EPSG:4490 lon/lat")) from None
+    problems = geo.check_lonlat_polygon(geom)
+    if problems:
+        raise ValidationError([Problem(field, str(p), "a valid Polygon in EPSG:4490 lon/lat inside China")
+                               for p in problems])
+    return geo.to_multipolygon(geom)
