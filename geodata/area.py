@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform as shapely_transform
+import shapely
 
 from . import crs
 
@@ -36,4 +36,4 @@ def zone_area_m2(geom: BaseGeometry) -> float:
     """
     epsg = crs.gk3_epsg_for_lon(geom.centroid.x)
     t = crs.transformer(crs.CGCS2000, epsg)
-    return shapely_transform(t.transform, geom).area
+    return shapely.transform(geom, t.transform, interleaved=False).area

@@ -24,10 +24,16 @@ from .validation import Problem, ValidationError
 _REDACT = {User: {"password_hash"}}
 
 
-def _lease_key(lease: Lease):
+def _unit_id(lease: Lease) -> int | None:
+    # A lease given its unit through the relationship has no unit_id until the flush.
     if lease.unit_id is not None:
         return lease.unit_id
-    return ("pending-unit", id(lease.unit))
+    return lease.unit.id if lease.unit is not None else None
+
+
+def _lease_key(lease: Lease):
+    uid = _unit_id(lease)
+    return uid if uid is not None else ("pending-unit", id(lease.unit))
 
 
 def _fmt(lease: Lease) -> str:
@@ -55,7 +61,7 @@ def check_leases(session: Session) -> None:
         raise ValidationError(problems)
 
     with session.no_autoflush:
-        unit_ids = {lease.unit_id for lease in changed if lease.unit_id is not None}
+        unit_ids = {_unit_id(lease) for lease in changed} - {None}
         stored = session.scalars(select(Lease).where(Lease.unit_id.in_(unit_ids))).all() if unit_ids else []
     by_unit: dict[object, set[Lease]] = defaultdict(set)
     for lease in [*stored, *changed]:
@@ -124,6 +130,10 @@ def _audit_rows(session: Session) -> list[dict]:
                 before[key] = _json_value(hist.deleted[0]) if hist.deleted else None
                 after[key] = _json_value(hist.added[0]) if hist.added else None
         if after:
+            if "version" in state.dict and "version" not in after:
+                # The mapper bumps the version counter by one inside the flush, outside attribute history.
+                after["version"] = state.dict["version"]
+                before["version"] = state.dict["version"] - 1
             row("update", obj, before, after)
     for obj in session.deleted:
         if isinstance(obj, Base) and not isinstance(obj, AuditRecord):

@@ -7,7 +7,7 @@ Everything else in the registry is written once for both backends; only these di
 """
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, bindparam, func, text
+from sqlalchemy import ColumnElement, Float, Integer, String, bindparam, func, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .db import dialect
@@ -24,10 +24,10 @@ def bbox_filter(session: Session, column: InstrumentedAttribute, bbox: tuple[flo
         "SELECT rowid FROM SpatialIndex WHERE f_table_name = :t AND f_geometry_column = :c "
         "AND search_frame = BuildMbr(:x0, :y0, :x1, :y1, :srid)"
     ).bindparams(
-        bindparam("t", table.name, unique=True), bindparam("c", column.key, unique=True),
-        bindparam("x0", minx, unique=True), bindparam("y0", miny, unique=True),
-        bindparam("x1", maxx, unique=True), bindparam("y1", maxy, unique=True),
-        bindparam("srid", SRID, unique=True),
+        bindparam("t", table.name, String, unique=True), bindparam("c", column.key, String, unique=True),
+        bindparam("x0", minx, Float, unique=True), bindparam("y0", miny, Float, unique=True),
+        bindparam("x1", maxx, Float, unique=True), bindparam("y1", maxy, Float, unique=True),
+        bindparam("srid", SRID, Integer, unique=True),
     )
     pk = list(table.primary_key.columns)[0]  # SpatiaLite's rowid is the integer primary key
     return pk.in_(frame)

@@ -1,0 +1,181 @@
+"""Fixtures: every storage test runs on SpatiaLite and on PostGIS.
+
+PostGIS needs ``TEST_PG_ADMIN_URL`` (a superuser URL, as .ci/run sets up). Without it the PostGIS
+half is skipped locally; under CI (``CI=true``) a missing PostgreSQL is an error, not a skip.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+
+import geopandas  # noqa: F401  - load the wheels' PROJ/GDAL before mod_spatialite (stack notes P1)
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from registry import bulk, demo, migrate
+from registry.db import engine_for, sessionmaker_for
+from registry.models import Base
+
+TODAY = dt.date(2026, 11, 23)  # the demo's reference date in every test
+BACKENDS = ["spatialite", "postgis"]
+
+
+def _pg_admin_url() -> str:
+    url = os.environ.get("TEST_PG_ADMIN_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("TEST_PG_ADMIN_URL is not set: CI must run the PostGIS half of the suite")
+        pytest.skip("TEST_PG_ADMIN_URL not set (PostGIS tests run in CI)")
+    return url
+
+
+class PgDatabases:
+    """Creates throwaway databases on the test cluster and drops them at the end of the session."""
+
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url
+        self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.names: list[str] = []
+
+    def create(self) -> str:
+        name = "t_" + uuid.uuid4().hex[:12]
+        with self.admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        self.names.append(name)
+        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        for name in self.names:
+            with self.admin.connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_databases():
+    dbs = PgDatabases(_pg_admin_url())
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A migrated, empty SpatiaLite file that each test copies (migrating per test costs ~1 s)."""
+    path = tmp_path_factory.mktemp("template") / "registry.sqlite"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    engine_for(url).dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated(pg_databases):
+    url = pg_databases.create()
+    migrate.upgrade(url)
+    return url
+
+
+def _truncate(url: str) -> None:
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine_for(url).begin() as c:
+        c.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    """The URL of an empty, migrated database on each backend in turn."""
+    if request.param == "spatialite":
+        path = tmp_path / "registry.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("pg_migrated")
+        _truncate(url)
+        yield url
+        _truncate(url)
+
+
+@pytest.fixture
+def backend(db_url) -> str:
+    return "postgis" if db_url.startswith("postgresql") else "spatialite"
+
+
+@pytest.fixture
+def session(db_url):
+    s = sessionmaker_for(db_url)()
+    s.info["actor"] = "tester"
+    yield s
+    s.rollback()
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def demo_urls(tmp_path_factory):
+    """Read-only databases holding the demo data, one per backend, built once per session."""
+    return {}
+
+
+@pytest.fixture(params=BACKENDS)
+def demo_url(request, demo_urls, tmp_path_factory):
+    """A database holding the demo dataset as of TODAY. Tests must not write to it."""
+    if request.param not in demo_urls:
+        if request.param == "spatialite":
+            path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+            shutil.copy(request.getfixturevalue("sqlite_template"), path)
+            url = f"sqlite:///{path}"
+        else:
+            url = request.getfixturevalue("pg_databases").create()
+            migrate.upgrade(url)
+        s = sessionmaker_for(url)()
+        s.info["actor"] = "demo"
+        bulk.load(s, demo.demo_dataset(TODAY))
+        s.commit()
+        s.close()
+        demo_urls[request.param] = url
+    return demo_urls[request.param]
+
+
+@pytest.fixture
+def demo_session(demo_url):
+    s = sessionmaker_for(demo_url)()
+    yield s
+    s.rollback()
+    s.close()
+
+
+@pytest.fixture
+def app(db_url):
+    from web import create_app
+    return create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test"})
+
+
+@pytest.fixture
+def demo_app(demo_url):
+    from web import create_app
+    return create_app({"TESTING": True, "DATABASE_URL": demo_url, "SECRET_KEY": "test"})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Runner:
+    """Invokes the ``registry`` command against the test database, as a user would type it."""
+
+    def __init__(self, url: str):
+        from click.testing import CliRunner
+        from registry.cli import _add_contributed_commands, cli
+        _add_contributed_commands()
+        self.url, self.cli, self.runner = url, cli, CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None):
+        return self.runner.invoke(self.cli, ["--database", self.url, *args], input=input)
+
+
+@pytest.fixture
+def runner(db_url):
+    return Runner(db_url)
