@@ -206,12 +206,10 @@ def _layout(plot_sizes: list[tuple[float, float]], rng: random.Random) -> tuple[
         pos.append((x, y))
         x += w
         row_depth = max(row_depth, d)
-    height = y + row_depth
-    width = max(px + w for (px, _), (w, _) in zip(pos, plot_sizes))
-    m = 30.0
-    cut = min(width, height) * rng.uniform(0.08, 0.18)
-    boundary = Polygon([(-m, -m), (width + m, -m), (width + m, height + m - cut),
-                        (width + m - cut, height + m), (-m, height + m)])
+    # The boundary hugs the plots (a ragged last row makes it irregular, as real parks are).
+    plots = [shapely.box(px, py, px + w, py + d) for (px, py), (w, d) in zip(pos, plot_sizes)]
+    margin = rng.uniform(20.0, 40.0)
+    boundary = shapely.union_all(plots).convex_hull.buffer(margin, join_style="mitre")
     return pos, boundary
 
 

@@ -173,7 +173,7 @@ class Runner:
         self.url, self.cli, self.runner = url, cli, CliRunner()
 
     def __call__(self, *args: str, input: str | None = None):
-        return self.runner.invoke(self.cli, ["--database", self.url, *args], input=input)
+        return self.runner.invoke(self.cli, ["--database", self.url, *args], input=input, prog_name="registry")
 
 
 @pytest.fixture

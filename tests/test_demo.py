@@ -1,0 +1,121 @@
+"""The demo and benchmark data: deterministic, valid, and laid out like a real park."""
+import datetime as dt
+
+import numpy as np
+import pytest
+import shapely
+from shapely import STRtree
+from sqlalchemy import func, select
+
+from registry import bulk, demo
+from registry.models import AuditRecord, Enterprise, Park
+from registry.validation import ValidationError
+
+from .conftest import TODAY
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return demo.demo_dataset(TODAY)
+
+
+def test_the_same_date_gives_the_same_dataset(ds):
+    again = demo.demo_dataset(TODAY)
+    assert again.counts() == ds.counts()
+    assert [e["uscc"] for e in again.enterprises] == [e["uscc"] for e in ds.enterprises]
+    assert all(a["footprint"].equals(b["footprint"]) for a, b in zip(again.buildings, ds.buildings))
+
+
+def test_demo_data_passes_every_validator(ds):
+    bulk.validate(ds)
+
+
+def test_buildings_stand_inside_their_plots_inside_the_park_and_never_overlap(ds):
+    plots = {p["id"]: p["geom"] for p in ds.plots}
+    parks = {p["id"]: p["boundary"] for p in ds.parks}
+    for b in ds.buildings:
+        assert plots[b["plot_id"]].buffer(1e-7).contains(b["footprint"])
+    for p in ds.plots:
+        assert parks[p["park_id"]].contains(p["geom"])
+    footprints = np.array([b["footprint"] for b in ds.buildings], dtype=object)
+    left, right = STRtree(footprints).query(footprints, predicate="intersects")
+    assert all(i == j for i, j in zip(left, right)), "two buildings overlap"
+
+
+def test_buildings_are_rectangles_aligned_with_their_plots(ds):
+    from geodata import crs
+    to_m = crs.transformer(4490, 4545)  # CGCS2000 / CM 108E, metres
+    plots = {p["id"]: p["geom"] for p in ds.plots}
+    for b in ds.buildings[:60]:
+        g = shapely.transform(b["footprint"].geoms[0], to_m.transform, interleaved=False)
+        plot = shapely.transform(plots[b["plot_id"]].geoms[0], to_m.transform, interleaved=False)
+        assert shapely.minimum_rotated_rectangle(g).area == pytest.approx(g.area, rel=1e-4)
+        edge = np.diff(np.asarray(g.exterior.coords)[:2], axis=0)[0]
+        plot_edge = np.diff(np.asarray(plot.exterior.coords)[:2], axis=0)[0]
+        cross = edge[0] * plot_edge[1] - edge[1] * plot_edge[0]
+        assert abs(cross) / (np.linalg.norm(edge) * np.linalg.norm(plot_edge)) < 1e-3
+        assert 200 < b["footprint_area_m2"] < 20000
+
+
+def test_unit_areas_add_up_to_each_building(ds):
+    by_building = {}
+    for u in ds.units:
+        by_building[u["building_id"]] = by_building.get(u["building_id"], 0) + u["leasable_area_m2"]
+    gfa = {b["id"]: b["gfa_m2"] for b in ds.buildings}
+    for bid, total in by_building.items():
+        assert total == pytest.approx(gfa[bid], abs=0.05)
+
+
+def test_leases_never_overlap_and_some_expire_within_90_days(ds):
+    by_unit = {}
+    for le in ds.leases:
+        by_unit.setdefault(le["unit_id"], []).append((le["start_date"], le["end_date"]))
+    for spans in by_unit.values():
+        spans.sort()
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    current = [le for le in ds.leases if le["start_date"] <= TODAY < le["end_date"]]
+    soon = [le for le in current if le["end_date"] <= TODAY + dt.timedelta(days=90)]
+    ended = [le for le in ds.leases if le["end_date"] <= TODAY]
+    assert current and soon and ended
+    assert len({le["unit_id"] for le in current}) < len(ds.units)  # some units vacant
+
+
+def test_three_years_of_indicators_and_above_scale_firms_earn_above_20_million(ds):
+    years = {i["year"] for i in ds.indicators}
+    assert years == {TODAY.year - 3, TODAY.year - 2, TODAY.year - 1}
+    above = {e["id"] for e in ds.enterprises if e["above_scale"]}
+    for i in ds.indicators:
+        if i["enterprise_id"] in above:
+            assert i["revenue_wan"] >= 2000
+
+
+def test_the_generator_scales(ds):
+    big = demo.scaled_dataset(2000, 5, TODAY)
+    assert 1800 <= len(big.buildings) <= 2300 and len(big.parks) == 5
+    bulk.validate(big)
+
+
+def test_a_bad_row_writes_nothing_and_is_named(session, ds):
+    bad = demo.demo_dataset(TODAY)
+    bad.enterprises[7]["uscc"] = bad.enterprises[7]["uscc"][:-1] + ("0" if bad.enterprises[7]["uscc"][-1] != "0" else "1")
+    with pytest.raises(ValidationError, match=r"enterprises\[7\]\.uscc"):
+        bulk.load(session, bad)
+    session.rollback()
+    assert session.scalar(select(func.count(Park.id))) == 0
+
+
+def test_a_failure_midway_leaves_the_database_unchanged(session):
+    bad = demo.demo_dataset(TODAY)
+    bad.leases.append(dict(bad.leases[0]))  # a duplicate primary key, discovered by the database
+    with pytest.raises(Exception):
+        bulk.load(session, bad)
+    session.rollback()
+    assert session.scalar(select(func.count(Enterprise.id))) == 0
+    assert session.scalar(select(func.count(AuditRecord.id))) == 0
+
+
+def test_bulk_load_is_audited_per_table(demo_session):
+    notes = dict(demo_session.execute(select(AuditRecord.entity, AuditRecord.note)
+                                      .where(AuditRecord.action == "bulk_insert")).all())
+    assert notes["building"].startswith("360 rows")
+    assert set(notes) >= {"park", "plot", "building", "unit", "lease", "enterprise"}
