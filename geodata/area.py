@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
+import numpy as np
 import shapely
 
 from . import crs
@@ -37,3 +38,21 @@ def zone_area_m2(geom: BaseGeometry) -> float:
     epsg = crs.gk3_epsg_for_lon(geom.centroid.x)
     t = crs.transformer(crs.CGCS2000, epsg)
     return shapely.transform(geom, t.transform, interleaved=False).area
+
+
+def geodesic_areas_m2(geoms) -> np.ndarray:
+    """Geodesic areas (m²) of many lon/lat polygons or multipolygons at once; holes are subtracted.
+
+    Equal to ``geodesic_area_m2`` of each, but one pass over all rings instead of one call per
+    geometry, which matters when generating or importing a hundred thousand buildings.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)  # each polygon: exterior, then holes
+    coords, coord_of = shapely.get_coordinates(rings, return_index=True)
+    cuts = np.flatnonzero(np.diff(coord_of)) + 1
+    ring_area = np.array([abs(_GEOD.polygon_area_perimeter(lon, lat)[0])
+                          for lon, lat in zip(np.split(coords[:, 0], cuts), np.split(coords[:, 1], cuts))])
+    exterior = np.r_[True, np.diff(ring_of) != 0] if len(ring_of) else np.array([], dtype=bool)
+    part_area = np.bincount(ring_of, weights=np.where(exterior, ring_area, -ring_area), minlength=len(parts))
+    return np.bincount(part_of, weights=part_area, minlength=len(geoms))

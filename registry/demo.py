@@ -96,8 +96,8 @@ def scaled_specs(n_buildings: int, n_parks: int, seed: int = 7) -> list[ParkSpec
         prov = rng.choice(_PROVINCE_BAND)
         pref, county = rng.randint(1, 20), rng.randint(1, 20)
         std = int(per * 0.55)
-        own = int(per * 0.3 / 2)  # own-land plots carry two buildings on average
-        rest = max(0, per - std - own * 2)
+        own = round(per * 0.3 / 1.8)  # own-land plots carry 1.8 buildings on average
+        rest = max(0, per - std - round(own * 1.8))
         specs.append(ParkSpec(
             name=f"合成产业园{i + 1:04d}", level=rng.choice(list(ParkLevel)),
             jurisdiction=(f"{prov}{pref:02d}{county:02d}", f"合成县{i + 1:04d}"),

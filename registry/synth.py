@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import Polygon
 
 from geodata import crs
-from geodata.area import M2_PER_MU, geodesic_area_m2
+from geodata.area import M2_PER_MU, geodesic_areas_m2
 from .enums import (BuildingStatus, BuildingType, ConstructionMode, EnterpriseTag, LandUse,
                     ParkLevel, PlotStatus, RightsType, Structure)
 from .validation import USCC_ALPHABET, make_uscc
@@ -233,8 +233,13 @@ class _Projector:
         lon, lat = self._inv.transform(e, n)
         return np.column_stack([lon, lat])
 
-    def geom(self, g: Polygon) -> MultiPolygon:
-        return MultiPolygon([shapely.transform(g, self.coords)])
+    def project(self, polys: list[Polygon]) -> tuple[np.ndarray, np.ndarray]:
+        """Many local polygons at once: their lon/lat MultiPolygons and geodesic areas (m²)."""
+        if not polys:
+            return np.array([], dtype=object), np.array([])
+        lonlat = shapely.transform(np.asarray(polys, dtype=object), self.coords)
+        areas = geodesic_areas_m2(lonlat)
+        return shapely.multipolygons(lonlat, indices=np.arange(len(polys))), areas
 
 
 # --- a park -----------------------------------------------------------------------------------
@@ -315,21 +320,21 @@ def add_park(ds: Dataset, spec: ParkSpec, today: dt.date, *, history_years: int 
     minx, miny, maxx, maxy = boundary.bounds
     proj = _Projector(spec.center, spec.rotation_deg, (maxx + minx, maxy + miny))
 
-    boundary_geom = proj.geom(boundary)
+    (boundary_geom,), (boundary_area,) = proj.project([boundary])
     ds.parks.append({
         "id": park_id, "name": spec.name, "level": spec.level.value, "jurisdiction_code": region,
         "operator": spec.operator, "boundary": boundary_geom, "planned_area_mu": spec.planned_area_mu,
-        "built_area_mu": round(geodesic_area_m2(boundary_geom) / M2_PER_MU, 2),
+        "built_area_mu": round(boundary_area / M2_PER_MU, 2),
         "contact_name": spec.contact[0] or None, "contact_phone": spec.contact[1] or None, "version": 1})
 
     # Plots, with their holders and supply history.
     own_ids = []
+    plot_geoms, plot_areas = proj.project([shapely.box(*pos[k], pos[k][0] + sizes[k][0], pos[k][1] + sizes[k][1])
+                                           for k in range(len(sizes))])
+    pending: list[tuple[dict, Polygon]] = []  # building rows whose footprints are projected together
     for k in range(len(sizes)):
         px, py = pos[k]
-        w, d = sizes[k]
-        plot_poly = Polygon([(px, py), (px + w, py), (px + w, py + d), (px, py + d)])
-        geom = proj.geom(plot_poly)
-        area = geodesic_area_m2(geom)
+        geom, area = plot_geoms[k], float(plot_areas[k])
         pid = ds.next_id("plot")
         is_operator = k < len(groups)
         is_own = len(groups) <= k < len(groups) + len(own_groups)
@@ -369,7 +374,10 @@ def add_park(ds: Dataset, spec: ParkSpec, today: dt.date, *, history_years: int 
                                        "deadline": supply + dt.timedelta(days=3 * 365)})
         bgroup = groups[k] if is_operator else own_groups[k - len(groups)] if is_own else []
         for b in bgroup:
-            _add_building(ds, rng, spec, park_id, pid, px, py, b, proj, today, supply)
+            pending.append(_add_building(ds, rng, spec, park_id, pid, px, py, b, today, supply))
+    footprints, footprint_areas = proj.project([poly for _, poly in pending])
+    for (row, _), geom, area in zip(pending, footprints, footprint_areas):
+        row["footprint"], row["footprint_area_m2"] = geom, float(area)
 
     # Tenants: whole buildings, or floors shared by two or three firms; some space stays vacant.
     tenant_ids = [new_enterprise(rng.choice(spec.industries), tenant_above[t] if t < len(tenant_above) else False, None)
@@ -398,11 +406,11 @@ def _is_parent(parent: str, child: str) -> bool:
 
 
 def _add_building(ds: Dataset, rng: random.Random, spec: ParkSpec, park_id: int, plot_id: int,
-                  px: float, py: float, b: _Bld, proj: _Projector, today: dt.date, supply: dt.date | None):
+                  px: float, py: float, b: _Bld, today: dt.date, supply: dt.date | None) -> tuple[dict, Polygon]:
+    """Appends a building (footprint still in local metres: returned for projection) with its floors
+    and units."""
     bid = ds.next_id("building")
-    poly = Polygon([(px + b.x, py + b.y), (px + b.x + b.w, py + b.y), (px + b.x + b.w, py + b.y + b.d),
-                    (px + b.x, py + b.y + b.d)])
-    geom = proj.geom(poly)
+    poly = shapely.box(px + b.x, py + b.y, px + b.x + b.w, py + b.y + b.d)
     prog = b.program
     completed = prog.status == BuildingStatus.COMPLETED
     start = (supply or today - dt.timedelta(days=5 * 365)) + dt.timedelta(days=rng.randint(200, 500))
@@ -411,17 +419,18 @@ def _add_building(ds: Dataset, rng: random.Random, spec: ParkSpec, park_id: int,
     mode = (ConstructionMode.SELF_BUILT if prog.type == BuildingType.FACTORY
             else rng.choice((ConstructionMode.SELF_BUILT, ConstructionMode.ENTRUSTED, ConstructionMode.ENTRUSTED,
                              ConstructionMode.COOPERATIVE, ConstructionMode.PPP, ConstructionMode.EPC)))
-    ds.buildings.append({
+    row = {
         "id": bid, "park_id": park_id, "plot_id": plot_id, "code": f"{bid:05d}",
-        "name": f"{_BUILDING_LABEL[prog.type]}{bid % 1000}号楼", "footprint": geom,
-        "footprint_area_m2": geodesic_area_m2(geom), "type": prog.type.value, "status": prog.status.value,
+        "name": f"{_BUILDING_LABEL[prog.type]}{bid % 1000}号楼", "footprint": None,
+        "footprint_area_m2": None, "type": prog.type.value, "status": prog.status.value,
         "construction_mode": mode.value, "floors_above": b.floors, "gfa_m2": b.gfa,
         "structure": (Structure.STEEL if single else Structure.FRAME).value,
         "crane_tonnage_t": float(rng.choice((5, 10, 16, 20))) if single and rng.random() < 0.5 else None,
         "power_kva": float(rng.choice((400, 630, 800, 1000, 1250, 1600, 2000))),
         "completion_date": completion,
         "last_verified": (today - dt.timedelta(days=rng.randint(0, 200))) if completed else None,
-        "version": 1})
+        "version": 1}
+    ds.buildings.append(row)
     for level in range(1, b.floors + 1):
         ground = level == 1
         height = rng.choice((8.0, 9.0, 10.0, 12.0)) if single else (rng.choice((6.0, 7.2, 8.0)) if ground else rng.choice((4.5, 5.0, 5.4)))
@@ -436,6 +445,7 @@ def _add_building(ds: Dataset, rng: random.Random, spec: ParkSpec, park_id: int,
                 ds.units.append({"id": ds.next_id("unit"), "building_id": bid, "floor_level": level,
                                  "code": f"{level}-{level}{j:02d}", "leasable_area_m2": area, "version": 1,
                                  "_status": prog.status.value, "_completion": completion})
+    return row, poly
 
 
 # 不动产权证 numbers start with the province's one-character abbreviation.

@@ -179,3 +179,56 @@ class Runner:
 @pytest.fixture
 def runner(db_url):
     return Runner(db_url)
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Flags for a closed network and root (stack notes §8, P17).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def live_server(demo_app):
+    """The demo app served by werkzeug in a thread on a free 127.0.0.1 port."""
+    import threading
+
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is not installed; scripts/setup.sh installs it")
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A browser page that records every request leaving 127.0.0.1 (and blocks it)."""
+    context = chromium.new_context(locale="zh-CN")
+    pg = context.new_page()
+    pg.external_requests = []
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith(live_server) or url.startswith("data:"):
+            route.continue_()
+        else:
+            pg.external_requests.append(url)
+            route.abort()
+
+    pg.route("**/*", guard)
+    pg.base_url = live_server
+    yield pg
+    context.close()

@@ -86,3 +86,13 @@ def test_geometry_conversion_moves_every_vertex():
         assert _metres(*a, *b) < 0.01
     with pytest.raises(ValueError, match="unknown datum"):
         cc.convert_geometry(poly, "wgs84", "mars")
+
+
+def test_vectorised_areas_equal_one_by_one_areas_holes_and_parts_included():
+    from shapely.geometry import MultiPolygon, box
+    outer = box(108.95, 32.66, 108.96, 32.67)
+    holed = outer.difference(box(108.952, 32.662, 108.954, 32.664))
+    multi = MultiPolygon([box(120.0, 30.0, 120.001, 30.001), box(120.002, 30.0, 120.003, 30.002)])
+    geoms = [outer, holed, multi]
+    assert area.geodesic_areas_m2(geoms) == pytest.approx([area.geodesic_area_m2(g) for g in geoms], rel=1e-12)
+    assert area.geodesic_area_m2(holed) < area.geodesic_area_m2(outer)
