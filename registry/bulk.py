@@ -78,6 +78,13 @@ def validate(ds: Dataset) -> None:
     for i, le in enumerate(ds.leases):
         if not le["end_date"] > le["start_date"]:
             add("leases", i, "end_date", f"{le['end_date']} is not after {le['start_date']}", "an end after the start")
+    # Leases of one unit must not overlap: sort by unit and start, compare neighbours.
+    order = sorted(range(len(ds.leases)), key=lambda i: (ds.leases[i]["unit_id"], ds.leases[i]["start_date"]))
+    for a, b in zip(order, order[1:]):
+        la, lb = ds.leases[a], ds.leases[b]
+        if la["unit_id"] == lb["unit_id"] and lb["start_date"] < la["end_date"]:
+            add("leases", b, "start_date", f"[{lb['start_date']}, {lb['end_date']}) on unit #{lb['unit_id']} overlaps "
+                f"leases[{a}] [{la['start_date']}, {la['end_date']})", "a period when the unit is free")
     if problems:
         raise v.ValidationError(problems)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 
 from .enums import BuildingStatus as S, BuildingType as T, ParkLevel
 from .synth import Dataset, ParkSpec, Program, Relief, add_park
@@ -118,11 +119,19 @@ def scaled_specs(n_buildings: int, n_parks: int, seed: int = 7) -> list[ParkSpec
     return specs
 
 
-def scaled_dataset(n_buildings: int, n_parks: int, today: dt.date, seed: int = 7, progress=None) -> Dataset:
-    """A benchmark dataset of about ``n_buildings`` buildings over ``n_parks`` parks."""
+def scaled_chunks(n_buildings: int, n_parks: int, today: dt.date, seed: int = 7) -> Iterator[Dataset]:
+    """The benchmark dataset park by park: each chunk continues the previous one's ids, so chunks
+    can be loaded as they are generated (and memory holds one park at a time)."""
     ds = Dataset()
     for spec in scaled_specs(n_buildings, n_parks, seed):
-        add_park(ds, spec, today, history_years=3, indicator_years=1)
-        if progress:
-            progress(1)
+        chunk = ds.chunk()
+        add_park(chunk, spec, today, history_years=3, indicator_years=1)
+        yield chunk
+
+
+def scaled_dataset(n_buildings: int, n_parks: int, today: dt.date, seed: int = 7) -> Dataset:
+    """A benchmark dataset of about ``n_buildings`` buildings over ``n_parks`` parks, in one piece."""
+    ds = Dataset()
+    for chunk in scaled_chunks(n_buildings, n_parks, today, seed):
+        ds.extend(chunk)
     return ds

@@ -56,6 +56,12 @@ def _polygon(value, field: str) -> WKBElement:
     return from_shape(_checked(value, field), srid=SRID)
 
 
+def _polygon_and_area(value, field: str) -> tuple[WKBElement, float]:
+    """The stored geometry and its geodesic area in m², kept beside authoritative figures."""
+    geom = _checked(value, field)
+    return from_shape(geom, srid=SRID), geo_area.geodesic_area_m2(geom)
+
+
 class Jurisdiction(Base):  # 行政区划
     __tablename__ = "jurisdiction"
 
@@ -130,9 +136,8 @@ class Plot(Versioned, Base):  # 地块
 
     @validates("geom")
     def _geom(self, key, value):
-        geom = _checked(value, "Plot.geom")
-        self.computed_area_m2 = geo_area.geodesic_area_m2(geom)
-        return from_shape(geom, srid=SRID)
+        element, self.computed_area_m2 = _polygon_and_area(value, "Plot.geom")
+        return element
 
     @validates("certificate_area_m2")
     def _cert(self, key, value):
@@ -204,9 +209,8 @@ class Building(Versioned, Base):  # 栋
 
     @validates("footprint")
     def _footprint(self, key, value):
-        geom = _checked(value, "Building.footprint")
-        self.footprint_area_m2 = geo_area.geodesic_area_m2(geom)
-        return from_shape(geom, srid=SRID)
+        element, self.footprint_area_m2 = _polygon_and_area(value, "Building.footprint")
+        return element
 
     @validates("gfa_m2")
     def _gfa(self, key, value):

@@ -79,6 +79,16 @@ class ParkSpec:
 
 
 @dataclass
+class _Shared:
+    """What stays unique across the chunks of one dataset: ids, credit codes, names, regions."""
+
+    ids: dict = field(default_factory=dict)
+    usccs: set = field(default_factory=set)
+    names: set = field(default_factory=set)
+    jurisdictions: set = field(default_factory=set)
+
+
+@dataclass
 class Dataset:
     jurisdictions: list[dict] = field(default_factory=list)
     parks: list[dict] = field(default_factory=list)
@@ -92,15 +102,25 @@ class Dataset:
     leases: list[dict] = field(default_factory=list)
     reliefs: list[dict] = field(default_factory=list)
     indicators: list[dict] = field(default_factory=list)
-    _ids: dict = field(default_factory=dict)
-    _usccs: set = field(default_factory=set)
+    shared: _Shared = field(default_factory=_Shared)
 
     def next_id(self, table: str) -> int:
-        self._ids[table] = self._ids.get(table, 0) + 1
-        return self._ids[table]
+        self.shared.ids[table] = self.shared.ids.get(table, 0) + 1
+        return self.shared.ids[table]
+
+    def chunk(self) -> Dataset:
+        """An empty dataset that continues this one's ids, so the two can be loaded one after the other."""
+        return Dataset(shared=self.shared)
+
+    def extend(self, other: Dataset) -> None:
+        for name, rows in self.tables().items():
+            rows.extend(getattr(other, name))
+
+    def tables(self) -> dict[str, list[dict]]:
+        return {k: v for k, v in self.__dict__.items() if isinstance(v, list)}
 
     def counts(self) -> dict[str, int]:
-        return {k: len(v) for k, v in self.__dict__.items() if isinstance(v, list)}
+        return {k: len(v) for k, v in self.tables().items()}
 
 
 # --- names -------------------------------------------------------------------------------------
@@ -249,11 +269,14 @@ def add_park(ds: Dataset, spec: ParkSpec, today: dt.date, *, history_years: int 
     """Appends one park with plots, buildings, units, enterprises, leases and indicators to ``ds``."""
     rng = random.Random(f"{spec.seed}:{spec.name}")
     region = spec.jurisdiction[0]
-    names: set[str] = {e["name"] for e in ds.enterprises}
+    names = ds.shared.names
     for code, name in (*spec.parents, spec.jurisdiction):
-        if code not in {j["code"] for j in ds.jurisdictions}:
+        if code not in ds.shared.jurisdictions:
             parent = next((c for c, _ in reversed(spec.parents) if c != code and _is_parent(c, code)), None)
             ds.jurisdictions.append({"code": code, "name": name, "parent_code": parent})
+            ds.shared.jurisdictions.add(code)
+    # Only this park's rows are looked at below, so adding parks stays linear in their size.
+    first = {name: len(rows) for name, rows in ds.tables().items()}
 
     park_id = ds.next_id("park")
     prefix = spec.jurisdiction[1][:2]
@@ -261,7 +284,7 @@ def add_park(ds: Dataset, spec: ParkSpec, today: dt.date, *, history_years: int 
     def new_enterprise(industry: str, above: bool, start: dt.date | None) -> int:
         eid = ds.next_id("enterprise")
         ds.enterprises.append({
-            "id": eid, "uscc": _uscc(rng, region, ds._usccs), "name": _company_name(rng, prefix, industry, names),
+            "id": eid, "uscc": _uscc(rng, region, ds.shared.usccs), "name": _company_name(rng, prefix, industry, names),
             "industry_code": industry, "above_scale": above, "production_start": start, "version": 1})
         if above or rng.random() < 0.15:
             for tag, p in ((EnterpriseTag.HIGH_TECH, 0.25), (EnterpriseTag.TECH_SME, 0.3),
@@ -273,7 +296,7 @@ def add_park(ds: Dataset, spec: ParkSpec, today: dt.date, *, history_years: int 
         return eid
 
     operator_id = ds.next_id("enterprise")
-    ds.enterprises.append({"id": operator_id, "uscc": _uscc(rng, region, ds._usccs), "name": spec.operator,
+    ds.enterprises.append({"id": operator_id, "uscc": _uscc(rng, region, ds.shared.usccs), "name": spec.operator,
                            "industry_code": spec.operator_industry, "above_scale": False,
                            "production_start": None, "version": 1})
     names.add(spec.operator)
@@ -383,12 +406,12 @@ def add_park(ds: Dataset, spec: ParkSpec, today: dt.date, *, history_years: int 
     tenant_ids = [new_enterprise(rng.choice(spec.industries), tenant_above[t] if t < len(tenant_above) else False, None)
                   for t in range(spec.tenants)]
     former_ids = [new_enterprise(rng.choice(spec.industries), False, None) for _ in range(max(3, spec.tenants // 4))]
-    _lease_units(ds, rng, spec, park_id, tenant_ids, former_ids, today, history_years)
+    _lease_units(ds, rng, spec, first, tenant_ids, former_ids, today, history_years)
     first_start: dict[int, dt.date] = {}
-    for lease in ds.leases:
+    for lease in ds.leases[first["leases"]:]:
         e = lease["enterprise_id"]
         first_start[e] = min(first_start.get(e, lease["start_date"]), lease["start_date"])
-    by_id = {e["id"]: e for e in ds.enterprises}
+    by_id = {e["id"]: e for e in ds.enterprises[first["enterprises"]:]}
     for e in tenant_ids + former_ids:
         if e in first_start and by_id[e]["production_start"] is None:
             by_id[e]["production_start"] = first_start[e] + dt.timedelta(days=rng.randint(30, 120))
@@ -459,12 +482,12 @@ _BUILDING_LABEL = {BuildingType.STANDARD_FACTORY: "标准厂房", BuildingType.F
                    BuildingType.WAREHOUSE: "仓库"}
 
 
-def _lease_units(ds: Dataset, rng: random.Random, spec: ParkSpec, park_id: int, tenants: list[int],
+def _lease_units(ds: Dataset, rng: random.Random, spec: ParkSpec, first: dict[str, int], tenants: list[int],
                  formers: list[int], today: dt.date, history_years: int) -> None:
-    park_buildings = {b["id"] for b in ds.buildings if b["park_id"] == park_id}
+    """Leases for the units this park added to ``ds`` (those after the ``first`` row indexes)."""
     units_by_building: dict[int, list[dict]] = {}
-    for u in ds.units:
-        if u["building_id"] in park_buildings and u["_status"] == BuildingStatus.COMPLETED.value:
+    for u in ds.units[first["units"]:]:
+        if u["_status"] == BuildingStatus.COMPLETED.value:
             units_by_building.setdefault(u["building_id"], []).append(u)
     queue = list(tenants)
     rng.shuffle(queue)

@@ -119,3 +119,19 @@ def test_bulk_load_is_audited_per_table(demo_session):
                                       .where(AuditRecord.action == "bulk_insert")).all())
     assert notes["building"].startswith("360 rows")
     assert set(notes) >= {"park", "plot", "building", "unit", "lease", "enterprise"}
+
+
+def test_overlapping_leases_in_a_bulk_load_are_refused(session):
+    bad = demo.demo_dataset(TODAY)
+    first = bad.leases[0]
+    bad.leases.append({**first, "id": 10**6, "start_date": first["start_date"] + dt.timedelta(days=1)})
+    with pytest.raises(ValidationError, match=r"leases\[\d+\]\.start_date: .* overlaps leases\[0\]"):
+        bulk.load(session, bad)
+
+
+def test_chunks_continue_each_others_ids():
+    chunks = list(demo.scaled_chunks(300, 3, TODAY))
+    ids = [b["id"] for c in chunks for b in c.buildings]
+    assert ids == list(range(1, len(ids) + 1))
+    usccs = [e["uscc"] for c in chunks for e in c.enterprises]
+    assert len(set(usccs)) == len(usccs)

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from registry import spatial
 from registry.db import sessionmaker_for
-from registry.models import AuditRecord, Building, Enterprise, Lease, Park, Plot, Unit
+from registry.models import AuditRecord, Building, Enterprise, Jurisdiction, Lease, Park, Plot, Unit
 from registry.validation import ValidationError
 
 from . import factories as f
@@ -45,6 +45,8 @@ def test_a_park_with_plots_buildings_and_units_round_trips(session):
     (lambda s, p: Unit(building_id=1, floor_level=1, code="1", leasable_area_m2=-5), "Unit.leasable_area_m2"),
     (lambda s, p: Plot(park=p, code="X", geom=box(32.66, 108.95, 32.67, 108.96)), "Plot.geom"),
     (lambda s, p: Park(name="y", level="county", jurisdiction_code="610902", planned_area_mu=0), "Park.planned_area_mu"),
+    (lambda s, p: Jurisdiction(code="61092", name="z"), "Jurisdiction.code"),
+    (lambda s, p: Building(park=p, code="B", gfa_m2=-100), "Building.gfa_m2"),
 ])
 def test_invalid_records_are_refused_before_anything_is_written(session, make, field):
     p = f.park(session)
@@ -180,3 +182,11 @@ def test_geojson_output_is_the_same_on_both_backends(session):
     gj = json.loads(session.scalar(select(spatial.as_geojson(Building.footprint)).where(Building.id == b.id)))
     assert gj["type"] == "MultiPolygon" and "crs" not in gj
     assert gj["coordinates"][0][0][0] == pytest.approx([f.LON + 0.0005, f.LAT], abs=1e-9)
+
+
+def test_a_missing_spatialite_is_explained_with_the_install_command(tmp_path, monkeypatch):
+    from registry.db import SpatiaLiteUnavailable, make_engine
+    monkeypatch.setenv("SPATIALITE_LIBRARY_PATH", str(tmp_path / "no_such_mod_spatialite.so"))
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    with pytest.raises(SpatiaLiteUnavailable, match="apt-get install -y libsqlite3-mod-spatialite"):
+        engine.connect()
