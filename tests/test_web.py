@@ -11,6 +11,11 @@ def test_home_page_lists_parks_with_figures(demo_app):
     assert '<html lang="zh-CN">' in page
 
 
+def test_chinese_is_the_default_whatever_the_browser_locale(demo_app):
+    page = demo_app.test_client().get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert "园区概览" in page
+
+
 def test_english_is_available(demo_app):
     client = demo_app.test_client()
     page = client.get(f"/?as_of={TODAY}&lang=en").get_data(as_text=True)

@@ -1,4 +1,8 @@
-"""UI text in Chinese (zh-CN, the default) and English, chosen by ?lang=, a cookie, or the browser."""
+"""UI text in Chinese (zh-CN, the default) and English, chosen by ?lang= and remembered in a cookie.
+
+The browser's Accept-Language is deliberately ignored: government desktops often run English-locale
+browsers, and users expect the Chinese UI unless they choose otherwise.
+"""
 from __future__ import annotations
 
 from flask import Flask, g, request
@@ -34,10 +38,7 @@ MESSAGES_EN = {
 
 def choose_language() -> str:
     lang = request.args.get("lang") or request.cookies.get("lang")
-    if lang in LANGUAGES:
-        return lang
-    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
-    return "en" if best == "en" else "zh-CN"
+    return lang if lang in LANGUAGES else "zh-CN"
 
 
 def gettext(text: str) -> str:
