@@ -93,9 +93,8 @@ def test_ending_a_lease_early_and_relettting_in_one_transaction(session):
     assert [le.end_date for le in session.scalars(select(Lease).order_by(Lease.start_date))] == [D(2025, 3, 1), D(2028, 3, 1)]
 
 
-def test_the_database_itself_refuses_overlaps_on_postgis(session, backend):
-    if backend != "postgis":
-        pytest.skip("SpatiaLite serialises writers; the flush check suffices there")
+@pytest.mark.parametrize("db_url", ["postgis"], indirect=True)  # SpatiaLite has one writer at a time
+def test_the_database_itself_refuses_overlaps_on_postgis(session):
     p = f.park(session)
     unit = f.building(session, p).units[0]
     e = f.enterprise(session)
