@@ -41,6 +41,11 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # Batch migrations rebuild tables (copy, drop, rename); with foreign keys on, dropping a
+        # referenced table would fail or cascade. The pragma only works outside a transaction.
+        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        connection.commit()  # end SQLAlchemy's autobegun transaction so Alembic's own commits
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -101,6 +101,15 @@ class Role(LabelledEnum):  # 用户角色
     VIEWER = ("viewer", "只读")
 
 
-class UnitStatus(LabelledEnum):  # 房源状态 (derived from leases on a date, never stored)
+class LeaseKind(LabelledEnum):  # 占用类型
+    LEASE = ("lease", "租赁")
+    SELF_USE = ("self_use", "自用")  # the owner or operator occupies the unit itself
+
+
+class UnitStatus(LabelledEnum):  # 房源状态 (derived from leases and reservations on a date, never stored)
     VACANT = ("vacant", "空置")
     LEASED = ("leased", "已出租")
+    EXPIRING = ("expiring", "90天内到期")
+    RESERVED = ("reserved", "已预留")
+    SELF_USE = ("self_use", "自用")
+    NOT_LEASABLE = ("not_leasable", "不可租")

@@ -13,12 +13,12 @@ from typing import Any
 from geoalchemy2 import Geometry, WKBElement, WKTElement
 from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import (JSON, CheckConstraint, Date, DateTime, Enum, Float, ForeignKey,
-                        ForeignKeyConstraint, Integer, String, Text, UniqueConstraint, func)
+                        ForeignKeyConstraint, Integer, String, Text, UniqueConstraint, func, true)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship, validates
 
 from geodata import area as geo_area
 from . import validation as v
-from .enums import (BuildingStatus, BuildingType, ConstructionMode, EnterpriseTag, LandUse,
+from .enums import (BuildingStatus, BuildingType, ConstructionMode, EnterpriseTag, LandUse, LeaseKind,
                     ParkLevel, PlotStatus, RightsType, Role, Structure)
 
 SRID = 4490  # CGCS2000 geographic: the one storage CRS
@@ -257,11 +257,13 @@ class Unit(Versioned, Base):  # 房源单元: the leasable space
     floor_level: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(32))  # e.g. 3-301
     leasable_area_m2: Mapped[float] = mapped_column(Float)  # 可租面积 (建筑面积 incl. 公摊)
+    leasable: Mapped[bool] = mapped_column(default=True, server_default=true())  # False: plant rooms, etc.
 
     building: Mapped[Building] = relationship(back_populates="units")
     floor: Mapped[Floor] = relationship(viewonly=True, primaryjoin="and_(Unit.building_id == Floor.building_id, "
                                         "Unit.floor_level == Floor.level)", foreign_keys="[Unit.building_id, Unit.floor_level]")
     leases: Mapped[list[Lease]] = relationship(back_populates="unit", order_by="Lease.start_date")
+    reservations: Mapped[list[Reservation]] = relationship(back_populates="unit", order_by="Reservation.start_date")
 
     __table_args__ = (UniqueConstraint("building_id", "code"),
                       ForeignKeyConstraint(["building_id", "floor_level"], ["floor.building_id", "floor.level"]),
@@ -317,6 +319,7 @@ class Lease(Versioned, Base):  # 租约: a half-open interval [start_date, end_d
     end_date: Mapped[dt.date] = mapped_column(Date)  # first day after it (exclusive)
     rent_yuan_m2_month: Mapped[float | None] = mapped_column(Float)  # 元/m²·月
     rent_free_months: Mapped[int] = mapped_column(Integer, default=0)  # 免租期, from start_date
+    kind: Mapped[LeaseKind] = mapped_column(_enum(LeaseKind), default=LeaseKind.LEASE, server_default="lease")
 
     unit: Mapped[Unit] = relationship(back_populates="leases")
     enterprise: Mapped[Enterprise] = relationship()
@@ -338,6 +341,26 @@ class Lease(Versioned, Base):  # 租约: a half-open interval [start_date, end_d
 
     def active_on(self, day: dt.date) -> bool:
         return self.start_date <= day < self.end_date
+
+
+class Reservation(Versioned, Base):  # 预留: a unit held for a named prospect over [start_date, end_date)
+    __tablename__ = "reservation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    prospect: Mapped[str] = mapped_column(String(128))  # 意向客户
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)  # held until the day before
+    note: Mapped[str | None] = mapped_column(Text)
+
+    unit: Mapped[Unit] = relationship(back_populates="reservations")
+    __table_args__ = (CheckConstraint("end_date > start_date", name="reservation_interval"),)
+
+    @validates("prospect")
+    def _prospect(self, key, value):
+        if not value or not str(value).strip():
+            raise v.ValidationError(v.Problem("Reservation.prospect", "is empty", "the prospect's name"))
+        return str(value).strip()
 
 
 class RentRelief(Base):  # 租金减免, e.g. 疫情减免
@@ -397,6 +420,8 @@ class User(Base):  # 用户
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(_enum(Role))
     active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # slows down guessing
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     park_scopes: Mapped[list[UserParkScope]] = relationship(cascade="all, delete-orphan", lazy="selectin")
