@@ -1,19 +1,32 @@
-"""Occupancy derived from lease intervals: a unit's status on a date, and vacancy figures.
+"""Occupancy derived from lease and reservation intervals: unit status on a date, and vacancy figures.
 
 Nothing here is stored. A lease occupies its unit on day d when start_date ≤ d < end_date, so a
-lease ending on 2025-06-30 (end_date 2025-07-01) leaves the unit vacant on 1 July, and a new lease
-may start that same day.
+lease ending on 30 June (end_date 1 July) leaves the unit free on 1 July, and a new lease may start
+that same day. On a date, a unit is, in this order of precedence:
+
+- not leasable (plant rooms and the like, ``Unit.leasable`` false);
+- self-use, under a self-use occupancy;
+- expiring, under a lease whose end falls within ``EXPIRING_DAYS``;
+- leased;
+- reserved for a named prospect;
+- vacant.
+
+Supply counts leasable units of buildings completed on the date, less units in self-use (they are not
+on the market). 出租率 is leased ÷ supply; 计租率 (billable) counts only leases past their rent-free
+months.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, extract, func, or_, select
 from sqlalchemy.orm import Session
 
-from .enums import BuildingStatus, UnitStatus
-from .models import Building, Lease, Unit
+from .enums import BuildingStatus, LeaseKind, UnitStatus
+from .models import Building, Enterprise, Lease, Reservation, Unit
+
+EXPIRING_DAYS = 90
 
 
 def lease_active_on(day: dt.date):
@@ -27,19 +40,75 @@ def building_completed_on(day: dt.date):
                 or_(Building.completion_date.is_(None), Building.completion_date <= day))
 
 
+def rent_free_over(day: dt.date):
+    """SQL condition: the lease's rent-free months have passed by ``day`` (whole months since start)."""
+    months = ((day.year - extract("year", Lease.start_date)) * 12 + (day.month - extract("month", Lease.start_date))
+              - case((extract("day", Lease.start_date) > day.day, 1), else_=0))
+    return months >= Lease.rent_free_months
+
+
+@dataclass(frozen=True)
+class UnitState:
+    """What one unit is on a date, with the occupying lease or reservation if any."""
+
+    unit_id: int
+    status: UnitStatus
+    lease_id: int | None = None
+    enterprise_id: int | None = None
+    tenant: str | None = None
+    rent_yuan_m2_month: float | None = None
+    lease_start: dt.date | None = None
+    lease_end: dt.date | None = None  # exclusive
+    days_left: int | None = None  # until the unit is free
+    prospect: str | None = None
+    reserved_until: dt.date | None = None  # exclusive
+
+    @property
+    def last_day(self) -> dt.date | None:
+        """The lease's last day (what contracts print), one day before the exclusive end."""
+        return None if self.lease_end is None else self.lease_end - dt.timedelta(days=1)
+
+
+def unit_states(session: Session, day: dt.date, unit_ids: list[int] | None = None, *,
+                building_id: int | None = None, park_id: int | None = None) -> dict[int, UnitState]:
+    """The state of each selected unit on ``day`` (by ids, a building, or a park)."""
+    q = (select(Unit.id, Unit.leasable, Lease.id, Lease.kind, Lease.enterprise_id, Enterprise.name,
+                Lease.rent_yuan_m2_month, Lease.start_date, Lease.end_date)
+         .outerjoin(Lease, and_(Lease.unit_id == Unit.id, lease_active_on(day)))
+         .outerjoin(Enterprise, Enterprise.id == Lease.enterprise_id))
+    r = (select(Reservation.unit_id, Reservation.prospect, Reservation.end_date)
+         .where(Reservation.start_date <= day, Reservation.end_date > day))
+    if unit_ids is not None:
+        q = q.where(Unit.id.in_(unit_ids))
+        r = r.where(Reservation.unit_id.in_(unit_ids))
+    if building_id is not None:
+        q = q.where(Unit.building_id == building_id)
+        r = r.join(Unit, Unit.id == Reservation.unit_id).where(Unit.building_id == building_id)
+    if park_id is not None:
+        q = q.join(Building, Building.id == Unit.building_id).where(Building.park_id == park_id)
+        r = (r.join(Unit, Unit.id == Reservation.unit_id).join(Building, Building.id == Unit.building_id)
+             .where(Building.park_id == park_id))
+    reserved = {uid: (prospect, until) for uid, prospect, until in session.execute(r)}
+    states = {}
+    for uid, leasable, lid, kind, eid, tenant, rent, start, end in session.execute(q):
+        if not leasable:
+            states[uid] = UnitState(uid, UnitStatus.NOT_LEASABLE)
+        elif lid is not None:
+            days_left = (end - day).days
+            status = (UnitStatus.SELF_USE if kind == LeaseKind.SELF_USE
+                      else UnitStatus.EXPIRING if days_left <= EXPIRING_DAYS else UnitStatus.LEASED)
+            states[uid] = UnitState(uid, status, lid, eid, tenant, rent, start, end, days_left)
+        elif uid in reserved:
+            prospect, until = reserved[uid]
+            states[uid] = UnitState(uid, UnitStatus.RESERVED, prospect=prospect, reserved_until=until)
+        else:
+            states[uid] = UnitState(uid, UnitStatus.VACANT)
+    return states
+
+
 def unit_status(session: Session, unit_id: int, day: dt.date) -> UnitStatus:
     """The status of one unit on ``day``."""
-    return unit_statuses(session, [unit_id], day)[unit_id][0]
-
-
-def unit_statuses(session: Session, unit_ids: list[int], day: dt.date) -> dict[int, tuple[UnitStatus, int | None]]:
-    """For each unit: its status on ``day`` and the id of the lease that occupies it, if any."""
-    rows = session.execute(
-        select(Unit.id, Lease.id)
-        .outerjoin(Lease, and_(Lease.unit_id == Unit.id, lease_active_on(day)))
-        .where(Unit.id.in_(unit_ids))
-    ).all()
-    return {uid: (UnitStatus.LEASED if lid else UnitStatus.VACANT, lid) for uid, lid in rows}
+    return unit_states(session, day, [unit_id])[unit_id].status
 
 
 @dataclass(frozen=True)
@@ -47,10 +116,12 @@ class Occupancy:
     """Leasable supply and its occupancy on one date, over units in completed buildings."""
 
     day: dt.date
-    units: int
+    units: int  # leasable units on the market (not self-use)
     leased_units: int
     leasable_m2: float
     leased_m2: float
+    billable_m2: float  # leased and past the rent-free months
+    self_use_m2: float
 
     @property
     def vacant_units(self) -> int:
@@ -69,21 +140,34 @@ class Occupancy:
     def rate_by_count(self) -> float | None:
         return self.leased_units / self.units if self.units else None
 
+    @property
+    def billable_rate(self) -> float | None:
+        """计租率: billable m² ÷ leasable m²."""
+        return self.billable_m2 / self.leasable_m2 if self.leasable_m2 else None
+
 
 def occupancy(session: Session, day: dt.date, *, park_id: int | None = None,
               building_id: int | None = None) -> Occupancy:
     """Occupancy on ``day`` of a park, a building, or everything."""
-    leased = (select(Lease.unit_id).where(lease_active_on(day)).distinct().subquery())
-    is_leased = Unit.id.in_(select(leased.c.unit_id))
-    q = (select(func.count(Unit.id),
-                func.coalesce(func.sum(case((is_leased, 1), else_=0)), 0),
-                func.coalesce(func.sum(Unit.leasable_area_m2), 0.0),
-                func.coalesce(func.sum(case((is_leased, Unit.leasable_area_m2), else_=0.0)), 0.0))
+    active = and_(Lease.unit_id == Unit.id, lease_active_on(day))
+    is_lease = Lease.kind == LeaseKind.LEASE
+    is_self = Lease.kind == LeaseKind.SELF_USE
+    area = Unit.leasable_area_m2
+
+    def total(cond, value=area):
+        return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
+
+    q = (select(total(Lease.id.is_(None) | is_lease, 1), total(is_lease, 1),
+                total(Lease.id.is_(None) | is_lease), total(is_lease), total(and_(is_lease, rent_free_over(day))),
+                total(is_self))
+         .select_from(Unit)
          .join(Building, Building.id == Unit.building_id)
-         .where(building_completed_on(day)))
+         .outerjoin(Lease, active)
+         .where(building_completed_on(day), Unit.leasable))
     if park_id is not None:
         q = q.where(Building.park_id == park_id)
     if building_id is not None:
         q = q.where(Building.id == building_id)
-    units, leased_units, leasable, leased_m2 = session.execute(q).one()
-    return Occupancy(day, int(units), int(leased_units), float(leasable), float(leased_m2))
+    units, leased_units, leasable, leased, billable, self_use = session.execute(q).one()
+    return Occupancy(day, int(units), int(leased_units), float(leasable), float(leased), float(billable),
+                     float(self_use))
