@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -65,4 +66,50 @@ def create_user(session: Session, username: str, password: str, role: Role | str
                 park_scopes=[UserParkScope(park_id=p.id) for p in parks])
     session.add(user)
     session.flush()
+    return user
+
+
+class LoginRefused(Exception):
+    """Wrong name or password, or too many recent failures. ``retry_at`` is set when locked."""
+
+    def __init__(self, message: str, retry_at: dt.datetime | None = None):
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+FREE_ATTEMPTS = 5  # failures before each further attempt has to wait
+MAX_LOCK = dt.timedelta(minutes=15)
+_DUMMY_HASH = hash_password("timing-equaliser")
+
+
+def lock_delay(failures: int) -> dt.timedelta:
+    """How long to wait after ``failures`` consecutive failures: 30 s doubling, at most 15 minutes."""
+    if failures < FREE_ATTEMPTS:
+        return dt.timedelta(0)
+    return min(dt.timedelta(seconds=30 * 2 ** (failures - FREE_ATTEMPTS)), MAX_LOCK)
+
+
+def authenticate(session: Session, username: str, password: str, now: dt.datetime | None = None) -> User:
+    """The active user with this name and password; raises LoginRefused otherwise.
+
+    Failed attempts are counted per user and slow further attempts down (see ``lock_delay``). The
+    session must be committed by the caller so that the count persists even on failure.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None or not user.active:
+        verify_password(_DUMMY_HASH, password)  # same time as a real check: names cannot be probed
+        raise LoginRefused("用户名或密码错误")
+    locked = user.locked_until
+    if locked is not None and locked.tzinfo is None:
+        locked = locked.replace(tzinfo=dt.timezone.utc)  # SQLite returns naive datetimes
+    if locked is not None and locked > now:
+        raise LoginRefused("尝试次数过多，请稍后再试", retry_at=locked)
+    if not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        delay = lock_delay(user.failed_logins)
+        user.locked_until = now + delay if delay else None
+        raise LoginRefused("用户名或密码错误", retry_at=user.locked_until)
+    if user.failed_logins or user.locked_until:
+        user.failed_logins, user.locked_until = 0, None
     return user

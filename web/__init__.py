@@ -1,9 +1,12 @@
 """The web layer: thin Flask views over registry functions, templates and static assets."""
 from __future__ import annotations
 
+import datetime as dt
+import os
+import secrets
 from pathlib import Path
 
-from flask import Flask, g
+from flask import Flask
 
 from registry import config as registry_config
 
@@ -12,10 +15,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     """The application factory (Flask tutorial style). ``test_config`` overrides the environment."""
     app = Flask(__name__, instance_path=str(registry_config.instance_path()), instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY="dev-only-change-me",
+        SECRET_KEY=None,
         DATABASE_URL=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Behind HTTPS (the production setup, docs/operations.md) set REGISTRY_SECURE_COOKIES=1.
+        SESSION_COOKIE_SECURE=os.environ.get("REGISTRY_SECURE_COOKIES", "") not in ("", "0"),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
+        MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # uploads (Excel) are refused beyond this, unread
         JSON_AS_ASCII=False,
     )
     if test_config is None:
@@ -24,11 +31,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.config["DATABASE_URL"] = app.config["DATABASE_URL"] or registry_config.database_url()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
-    from . import db, i18n, views
+    from . import auth, bulk_excel, db, i18n, manage, records, reports, views
     db.init_app(app)
     i18n.init_app(app)
-    app.register_blueprint(views.bp)
+    auth.init_app(app)
+    for bp in (views.bp, manage.bp, reports.bp, records.history_bp, records.quality_bp, bulk_excel.bp):
+        app.register_blueprint(bp)
+    app.jinja_env.globals["timedelta"] = dt.timedelta
 
     @app.after_request
     def _headers(resp):
@@ -38,5 +50,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def current_session():
-    return g.db_session
+def _instance_secret(folder: Path) -> str:
+    """A random signing key kept in the instance folder, made on first start (never in the code)."""
+    path = folder / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

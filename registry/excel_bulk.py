@@ -1,0 +1,398 @@
+"""Excel bulk update of a park's leases (一房一行), the way most park managers actually work.
+
+1. ``template`` writes an .xlsx with one row per unit, prefilled with the current (or next) lease,
+   an 操作 dropdown and a sheet of instructions.
+2. ``plan`` reads a filled workbook and returns every change it would make (new, renewed, ended
+   leases, new enterprises) and every error with sheet, row, column and reason. It writes nothing.
+3. ``apply`` writes a plan without errors in the caller's transaction: all of it or nothing.
+
+Re-uploading a file that was already applied finds nothing to change: a new lease that already
+exists, a renewal already made and a termination already recorded are recognised as "unchanged".
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import validation as v
+from .authz import require_write_park
+from .enums import LeaseKind
+from .models import Building, Enterprise, Lease, Park, Unit, User
+from .occupancy import unit_states
+
+SHEET = "房源租约"
+ACTIONS = {"保持": "keep", "新签": "new", "续租": "renew", "退租": "end"}
+# (key, header, width, editable)
+COLUMNS = [
+    ("building", "楼栋编号", 10, False), ("unit", "单元编号", 10, False), ("floor", "楼层", 6, False),
+    ("area", "可租面积(㎡)", 12, False), ("status", "当前状态", 12, False), ("action", "操作", 8, True),
+    ("uscc", "统一社会信用代码", 22, True), ("name", "企业名称", 30, True), ("start", "起租日", 12, True),
+    ("last_day", "到期日", 12, True), ("rent", "租金(元/㎡·月)", 12, True), ("rent_free", "免租期(月)", 10, True),
+    ("contract", "合同编号", 16, True), ("end_last_day", "退租日", 12, True),
+]
+HEADERS = {h: k for k, h, _, _ in COLUMNS}
+ONE_DAY = dt.timedelta(days=1)
+
+INSTRUCTIONS = [
+    "填写说明（每个单元一行，请勿增删“楼栋编号”“单元编号”两列的内容）",
+    "操作：保持＝不改动；新签＝签订新租约；续租＝在原租约到期后续签；退租＝提前终止当前租约。",
+    "新签：填写统一社会信用代码、企业名称（新企业必填）、起租日、到期日、租金、免租期、合同编号。单元在该期间须空闲。",
+    "续租：保留原起租日和统一社会信用代码以指明原租约，把“到期日”改为新的到期日；可改租金和合同编号。",
+    "退租：保留原起租日和统一社会信用代码，在“退租日”填写实际最后一日；次日起单元空置。",
+    "日期格式：2025-01-31（也接受 2025/1/31、2025年1月31日）。到期日、退租日均为最后一日（含当日）。",
+    "全角数字与字母会自动转换为半角；表尾空行忽略。",
+    "上传后先预览全部变更与错误；确认后一次性写入，任何一行出错则全部不写入。重复上传同一文件不会产生重复数据。",
+]
+
+
+@dataclass(frozen=True)
+class RowError:
+    sheet: str
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.sheet} 第{self.row}行 [{self.column}]：{self.reason}"
+
+
+@dataclass
+class Change:
+    kind: str  # new / renew / end
+    row: int
+    unit: Unit
+    enterprise_uscc: str
+    enterprise_name: str
+    start: dt.date | None = None
+    end: dt.date | None = None  # exclusive
+    rent: float | None = None
+    rent_free_months: int = 0
+    contract_no: str | None = None
+    lease: Lease | None = None  # the existing lease renewed or ended
+
+    def describe(self) -> str:
+        last = self.end - ONE_DAY if self.end else None
+        if self.kind == "new":
+            return f"新签 {self.unit.code}：{self.enterprise_name} {self.start} 至 {last}"
+        if self.kind == "renew":
+            return f"续租 {self.unit.code}：{self.enterprise_name} 续至 {last}（原租约 #{self.lease.id}）"
+        return f"退租 {self.unit.code}：{self.enterprise_name} 最后一日 {last}（租约 #{self.lease.id}）"
+
+
+@dataclass
+class Plan:
+    park: Park
+    changes: list[Change] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    new_enterprises: dict[str, str] = field(default_factory=dict)  # uscc → name
+    unchanged: int = 0
+    rows: int = 0
+
+    def count(self, kind: str) -> int:
+        return sum(1 for c in self.changes if c.kind == kind)
+
+
+# --- template ---------------------------------------------------------------------------------
+
+def template(session: Session, park_id: int, day: dt.date) -> bytes:
+    """The park's workbook: one row per unit with its current or next lease, ready to edit."""
+    park = session.get(Park, park_id)
+    if park is None:
+        raise LookupError(f"no park #{park_id}")
+    units = session.execute(select(Unit, Building).join(Building, Building.id == Unit.building_id)
+                            .where(Building.park_id == park_id).order_by(Building.code, Unit.floor_level, Unit.code)).all()
+    states = unit_states(session, day, park_id=park_id)
+    upcoming = {}
+    for lease in session.scalars(select(Lease).join(Unit, Unit.id == Lease.unit_id)
+                                 .join(Building, Building.id == Unit.building_id)
+                                 .where(Building.park_id == park_id, Lease.start_date > day)
+                                 .order_by(Lease.start_date.desc())):
+        upcoming[lease.unit_id] = lease  # the earliest wins (descending order)
+    leases = {l.id: l for l in session.scalars(select(Lease).where(
+        Lease.id.in_([s.lease_id for s in states.values() if s.lease_id])))}
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    ws.append([h for _, h, _, _ in COLUMNS])
+    for i, (key, _h, width, editable) in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+        head = ws.cell(1, i)
+        head.font = Font(bold=True)
+        head.fill = PatternFill("solid", fgColor="DDEBF7" if editable else "EDEDED")
+    for unit, b in units:
+        s = states[unit.id]
+        lease = leases.get(s.lease_id) or upcoming.get(unit.id)
+        ent = lease.enterprise if lease else None
+        ws.append([b.code, unit.code, unit.floor_level, unit.leasable_area_m2, s.status.label, "保持",
+                   ent.uscc if ent else None, ent.name if ent else None,
+                   lease.start_date if lease else None, (lease.end_date - ONE_DAY) if lease else None,
+                   lease.rent_yuan_m2_month if lease else None, lease.rent_free_months if lease else None,
+                   lease.contract_no if lease else None, None])
+    last = ws.max_row
+    for col in ("I", "J", "N"):
+        for (cell,) in ws.iter_rows(min_row=2, max_row=last, min_col=ord(col) - 64, max_col=ord(col) - 64):
+            cell.number_format = "yyyy-mm-dd"
+    dv = DataValidation(type="list", formula1='"' + ",".join(ACTIONS) + '"', allow_blank=True,
+                        error="请选择：保持、新签、续租、退租", errorTitle="操作")
+    ws.add_data_validation(dv)
+    dv.add(f"F2:F{max(last, 2)}")
+    ws.freeze_panes = "C2"
+    for row in ws.iter_rows(min_row=2, max_row=last):
+        for cell, (_, _, _, editable) in zip(row, COLUMNS):
+            cell.protection = Protection(locked=not editable)
+    info = wb.create_sheet("填写说明")
+    info.append([f"{park.name} 房源租约批量更新模板（导出日 {day}）"])
+    for line in INSTRUCTIONS:
+        info.append([line])
+    info.column_dimensions["A"].width = 110
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def _norm(value):
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFKC", value).strip()
+        return value or None
+    return value
+
+
+_DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+
+
+def _date(value, column: str, errors: list, row: int):
+    value = _norm(value)
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    m = _DATE_RE.match(str(value))
+    if m:
+        try:
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            pass
+    errors.append(RowError(SHEET, row, column, f"{value!r} 不是有效日期，应为 2025-01-31"))
+    return None
+
+
+def _number(value, column: str, errors: list, row: int, *, integer: bool = False):
+    value = _norm(value)
+    if value is None:
+        return None
+    try:
+        n = float(str(value).replace(",", "")) if not isinstance(value, (int, float)) else float(value)
+    except ValueError:
+        errors.append(RowError(SHEET, row, column, f"{value!r} 不是数字"))
+        return None
+    if n < 0 or (integer and n != int(n)):
+        errors.append(RowError(SHEET, row, column, f"{value!r} 应为{'非负整数' if integer else '非负数'}"))
+        return None
+    return int(n) if integer else n
+
+
+def read_rows(data: bytes) -> tuple[list[tuple[int, dict]], list[RowError]]:
+    """The filled rows of the workbook (row number, values by column key) and format errors."""
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - anything that is not a readable xlsx
+        return [], [RowError("-", 0, "-", f"无法读取 Excel 文件（{type(exc).__name__}）：请上传 .xlsx 格式的模板")]
+    ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header = [(_norm(h) or "") for h in next(rows, ())]
+    keys = [HEADERS.get(h) for h in header]
+    missing = [h for k, h, _, _ in COLUMNS if k not in keys and k in ("building", "unit", "action")]
+    if missing:
+        return [], [RowError(ws.title, 1, "、".join(missing), "缺少必需的表头，请使用下载的模板")]
+    out = []
+    for n, values in enumerate(rows, start=2):
+        record = {k: val for k, val in zip(keys, values) if k}
+        if all(_norm(x) in (None, "") for x in record.values()):
+            continue  # blank rows (trailing ones especially) are ignored
+        out.append((n, record))
+    wb.close()
+    return out, []
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+def plan(session: Session, park_id: int, data: bytes) -> Plan:
+    """Everything the workbook would change in the park, and everything wrong with it."""
+    park = session.get(Park, park_id)
+    if park is None:
+        raise LookupError(f"no park #{park_id}")
+    p = Plan(park)
+    rows, p.errors = read_rows(data)
+    p.rows = len(rows)
+    if p.errors:
+        return p
+    units = {(b.code, u.code): u for u, b in session.execute(
+        select(Unit, Building).join(Building, Building.id == Unit.building_id).where(Building.park_id == park_id))}
+    leases_by_unit: dict[int, list[Lease]] = {}
+    for lease in session.scalars(select(Lease).where(Lease.unit_id.in_([u.id for u in units.values()]))):
+        leases_by_unit.setdefault(lease.unit_id, []).append(lease)
+    usccs = set()
+    for _, r in rows:
+        if _norm(r.get("uscc")):
+            usccs.add(v.normalize_code(r["uscc"]))
+    known = {e.uscc: e for e in session.scalars(select(Enterprise).where(Enterprise.uscc.in_(usccs)))}
+    planned: dict[int, list[tuple[dt.date, dt.date, int]]] = {}  # unit id → new intervals from this file
+    ended: dict[int, dt.date] = {}  # lease id → the end this file gives it
+
+    def end_of(lease: Lease) -> dt.date:
+        return ended.get(lease.id, lease.end_date)
+
+    # Terminations first, so that a unit ended and re-let in the same file is seen as free.
+    rows.sort(key=lambda nr: 0 if ACTIONS.get(str(_norm(nr[1].get("action")) or "")) == "end" else 1)
+    for n, r in rows:
+        errs: list[RowError] = []
+        b_code, u_code = str(_norm(r.get("building")) or ""), str(_norm(r.get("unit")) or "")
+        unit = units.get((b_code, u_code))
+        if unit is None:
+            p.errors.append(RowError(SHEET, n, "单元编号", f"本园区没有楼栋 {b_code!r} 的单元 {u_code!r}"))
+            continue
+        action = ACTIONS.get(str(_norm(r.get("action")) or "保持"))
+        if action is None:
+            p.errors.append(RowError(SHEET, n, "操作", f"{r.get('action')!r} 不是可选操作：保持、新签、续租、退租"))
+            continue
+        uscc_raw = _norm(r.get("uscc"))
+        name = _norm(r.get("name"))
+        start = _date(r.get("start"), "起租日", errs, n)
+        last_day = _date(r.get("last_day"), "到期日", errs, n)
+        rent = _number(r.get("rent"), "租金(元/㎡·月)", errs, n)
+        free = _number(r.get("rent_free"), "免租期(月)", errs, n, integer=True) or 0
+        contract = _norm(r.get("contract"))
+        end_last = _date(r.get("end_last_day"), "退租日", errs, n)
+        if action == "keep":
+            p.unchanged += 1
+            continue
+        code = None
+        if uscc_raw is None:
+            errs.append(RowError(SHEET, n, "统一社会信用代码", "为空"))
+        else:
+            problem = v.uscc_problem(str(uscc_raw))
+            if problem:
+                errs.append(RowError(SHEET, n, "统一社会信用代码", problem))
+            else:
+                code = v.normalize_code(uscc_raw)
+        for label, value in (("起租日", start), ("到期日", last_day)):
+            if value is None and not any(e.column == label for e in errs):
+                errs.append(RowError(SHEET, n, label, "为空"))
+        if errs:
+            p.errors.extend(errs)
+            continue
+        ent = known.get(code)
+        ent_name = ent.name if ent else name
+        if ent is None:
+            if not name:
+                p.errors.append(RowError(SHEET, n, "企业名称", f"新企业 {code} 需填写企业名称"))
+                continue
+            if code in p.new_enterprises and p.new_enterprises[code] != name:
+                p.errors.append(RowError(SHEET, n, "企业名称", f"与本文件中 {code} 的另一名称 {p.new_enterprises[code]!r} 不一致"))
+                continue
+        elif name and name != ent.name:
+            p.warnings.append(RowError(SHEET, n, "企业名称", f"登记名称为 {ent.name!r}，将沿用登记名称"))
+        existing = leases_by_unit.get(unit.id, [])
+        if action == "new":
+            end = last_day + ONE_DAY
+            if end <= start:
+                p.errors.append(RowError(SHEET, n, "到期日", f"{last_day} 早于起租日 {start}"))
+                continue
+            same = [l for l in existing if l.start_date == start and l.end_date == end and l.enterprise.uscc == code]
+            if same:
+                p.unchanged += 1
+                continue
+            clash = next((l for l in existing if l.start_date < end and start < end_of(l)), None)
+            if clash is not None:
+                p.errors.append(RowError(SHEET, n, "起租日", f"与租约 #{clash.id}（{clash.enterprise.name}，"
+                                         f"{clash.start_date} 至 {clash.end_date - ONE_DAY}）时间重叠"))
+                continue
+            other = next((row for s, e, row in planned.get(unit.id, []) if s < end and start < e), None)
+            if other is not None:
+                p.errors.append(RowError(SHEET, n, "起租日", f"与本文件第{other}行同一单元的新签租约时间重叠"))
+                continue
+            planned.setdefault(unit.id, []).append((start, end, n))
+            if ent is None:
+                p.new_enterprises[code] = name
+            p.changes.append(Change("new", n, unit, code, ent_name, start, end, rent, free, contract))
+            continue
+        # 续租 and 退租 name an existing lease by unit, tenant and start date.
+        lease = next((l for l in existing if l.start_date == start and l.enterprise.uscc == code), None)
+        if lease is None:
+            p.errors.append(RowError(SHEET, n, "起租日", f"单元 {u_code} 没有 {code} 自 {start} 起的租约，无法{'续租' if action == 'renew' else '退租'}"))
+            continue
+        if action == "renew":
+            new_end = last_day + ONE_DAY
+            done = next((l for l in existing if l.start_date == lease.end_date and l.end_date == new_end
+                         and l.enterprise_id == lease.enterprise_id), None)
+            if done is not None or lease.end_date == new_end:
+                p.unchanged += 1
+                continue
+            if new_end <= lease.end_date:
+                p.errors.append(RowError(SHEET, n, "到期日", f"续租到期日 {last_day} 不晚于原到期日 {lease.end_date - ONE_DAY}"))
+                continue
+            clash = next((l for l in existing if l is not lease and l.start_date < new_end and lease.end_date < l.end_date), None)
+            if clash is not None:
+                p.errors.append(RowError(SHEET, n, "到期日", f"续租期与租约 #{clash.id}（{clash.enterprise.name}）重叠"))
+                continue
+            p.changes.append(Change("renew", n, unit, code, lease.enterprise.name, lease.end_date, new_end,
+                                    rent if rent is not None else lease.rent_yuan_m2_month, 0,
+                                    contract or lease.contract_no, lease))
+        else:
+            if end_last is None:
+                p.errors.append(RowError(SHEET, n, "退租日", "退租需填写退租日（最后一日）"))
+                continue
+            free_from = end_last + ONE_DAY
+            if lease.end_date == free_from:
+                p.unchanged += 1
+                continue
+            if not lease.start_date < free_from < lease.end_date:
+                p.errors.append(RowError(SHEET, n, "退租日", f"{end_last} 不在租约期内（{lease.start_date} 至 {lease.end_date - ONE_DAY}）"))
+                continue
+            ended[lease.id] = free_from
+            p.changes.append(Change("end", n, unit, code, lease.enterprise.name, lease.start_date, free_from, lease=lease))
+    p.changes.sort(key=lambda c: c.row)
+    p.errors.sort(key=lambda e: e.row)
+    return p
+
+
+def apply(session: Session, user: User, p: Plan) -> int:
+    """Writes every change of an error-free plan; returns how many. The caller commits."""
+    require_write_park(user, p.park.id)
+    if p.errors:
+        raise v.ValidationError([v.Problem(f"{e.sheet}!{e.row}.{e.column}", e.reason) for e in p.errors])
+    enterprises = {e.uscc: e for e in session.scalars(
+        select(Enterprise).where(Enterprise.uscc.in_({c.enterprise_uscc for c in p.changes})))}
+    for code, name in p.new_enterprises.items():
+        if code not in enterprises:
+            enterprises[code] = Enterprise(uscc=code, name=name)
+            session.add(enterprises[code])
+    for c in p.changes:
+        if c.kind == "new":
+            session.add(Lease(unit=c.unit, enterprise=enterprises[c.enterprise_uscc], start_date=c.start, end_date=c.end,
+                              rent_yuan_m2_month=c.rent, rent_free_months=c.rent_free_months, contract_no=c.contract_no,
+                              kind=LeaseKind.LEASE))
+        elif c.kind == "renew":
+            session.add(Lease(unit=c.unit, enterprise=c.lease.enterprise, start_date=c.start, end_date=c.end,
+                              rent_yuan_m2_month=c.rent, rent_free_months=0, contract_no=c.contract_no,
+                              kind=c.lease.kind))
+        else:
+            c.lease.end_date = c.end
+    session.flush()  # overlap rules and audit records, all in the caller's transaction
+    return len(p.changes)

@@ -1,0 +1,142 @@
+"""Lease actions of park management: sign, renew, terminate early, reserve, rent relief, verify.
+
+Every function checks, on the server, that the user may write to the park concerned, refuses stale
+edits (``seen_version``), validates its input with field-named messages, and leaves the commit to the
+caller, so that a request is all or nothing. History is never deleted: terminating moves the end date,
+renewing adds a lease after the old one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import validation as v
+from .authz import require_write_park
+from .conflicts import check_version
+from .enums import LeaseKind
+from .models import Building, Enterprise, Lease, RentRelief, Reservation, Unit, User
+
+
+def _get(session: Session, model, ident, field: str):
+    obj = session.get(model, int(ident)) if str(ident).isdigit() else None
+    if obj is None:
+        raise v.ValidationError(v.Problem(field, f"no {model.__tablename__} #{ident}", "an existing record"))
+    return obj
+
+
+def _park_of_unit(unit: Unit) -> int:
+    return unit.building.park_id
+
+
+def find_or_create_enterprise(session: Session, uscc: str, name: str | None = None,
+                              industry_code: str | None = None, above_scale: bool | None = None) -> Enterprise:
+    """The enterprise with this 统一社会信用代码, created if new (then its name is required)."""
+    code = v.check_uscc(uscc, "Lease.enterprise_uscc")
+    ent = session.scalar(select(Enterprise).where(Enterprise.uscc == code))
+    if ent is None:
+        if not name or not name.strip():
+            raise v.ValidationError(v.Problem("Enterprise.name", f"a new enterprise ({code}) needs a name",
+                                              "the registered name, e.g. 某某科技有限公司"))
+        ent = Enterprise(uscc=code, name=name.strip(), industry_code=industry_code or None,
+                         above_scale=bool(above_scale))
+        session.add(ent)
+    return ent
+
+
+def sign_lease(session: Session, user: User, unit_ids: list[int], *, uscc: str, name: str | None = None,
+               start: dt.date, end: dt.date, rent: float | None, rent_free_months: int = 0,
+               contract_no: str | None = None, kind: LeaseKind = LeaseKind.LEASE,
+               industry_code: str | None = None, above_scale: bool | None = None) -> list[Lease]:
+    """New leases [start, end) of one enterprise on one or several units."""
+    if not unit_ids:
+        raise v.ValidationError(v.Problem("Lease.unit_id", "no unit was chosen", "one or more units"))
+    units = [_get(session, Unit, uid, "Lease.unit_id") for uid in unit_ids]
+    for u in units:
+        require_write_park(user, _park_of_unit(u))
+        if not u.leasable:
+            raise v.ValidationError(v.Problem("Lease.unit_id", f"unit {u.code} is marked not leasable",
+                                              "a leasable unit"))
+    ent = find_or_create_enterprise(session, uscc, name, industry_code, above_scale)
+    leases = [Lease(unit=u, enterprise=ent, start_date=start, end_date=end, rent_yuan_m2_month=rent,
+                    rent_free_months=rent_free_months, contract_no=contract_no or None, kind=kind) for u in units]
+    session.add_all(leases)
+    session.flush()  # overlap check and audit, inside the caller's transaction
+    return leases
+
+
+def renew_lease(session: Session, user: User, lease_id: int, *, new_end: dt.date, rent: float | None = None,
+                contract_no: str | None = None, seen_version=None) -> Lease:
+    """A renewal: a new lease of the same unit and tenant from the old end to ``new_end``."""
+    old = _get(session, Lease, lease_id, "Lease.id")
+    require_write_park(user, _park_of_unit(old.unit))
+    check_version(old, seen_version)
+    if new_end <= old.end_date:
+        raise v.ValidationError(v.Problem("Lease.end_date", f"{new_end} is not after the current end {old.end_date}",
+                                          "a date after the current end"))
+    new = Lease(unit=old.unit, enterprise=old.enterprise, start_date=old.end_date, end_date=new_end,
+                rent_yuan_m2_month=old.rent_yuan_m2_month if rent is None else rent, rent_free_months=0,
+                contract_no=contract_no or old.contract_no, kind=old.kind)
+    session.add(new)
+    session.flush()
+    return new
+
+
+def terminate_lease(session: Session, user: User, lease_id: int, *, free_from: dt.date, seen_version=None) -> Lease:
+    """Ends a lease early: the unit is free from ``free_from``. Nothing is deleted."""
+    lease = _get(session, Lease, lease_id, "Lease.id")
+    require_write_park(user, _park_of_unit(lease.unit))
+    check_version(lease, seen_version)
+    if not lease.start_date < free_from < lease.end_date:
+        raise v.ValidationError(v.Problem(
+            "Lease.end_date", f"{free_from} is not inside the lease [{lease.start_date}, {lease.end_date})",
+            f"a date after {lease.start_date} and before {lease.end_date}"))
+    lease.end_date = free_from
+    session.flush()
+    return lease
+
+
+def reserve_unit(session: Session, user: User, unit_id: int, *, prospect: str, until: dt.date,
+                 start: dt.date, note: str | None = None) -> Reservation:
+    """Holds a unit for a named prospect from ``start`` until the day before ``until``."""
+    unit = _get(session, Unit, unit_id, "Reservation.unit_id")
+    require_write_park(user, _park_of_unit(unit))
+    if until <= start:
+        raise v.ValidationError(v.Problem("Reservation.end_date", f"{until} is not after {start}", "a later date"))
+    clash = session.scalar(select(Lease).where(Lease.unit_id == unit.id, Lease.start_date < until,
+                                               Lease.end_date > start))
+    if clash is not None:
+        raise v.ValidationError(v.Problem("Reservation.start_date", f"unit {unit.code} is let in that period "
+                                          f"(lease #{clash.id}, [{clash.start_date}, {clash.end_date}))",
+                                          "a period when the unit is free"))
+    r = Reservation(unit=unit, prospect=prospect, start_date=start, end_date=until, note=note or None)
+    session.add(r)
+    session.flush()
+    return r
+
+
+def record_relief(session: Session, user: User, lease_id: int, *, reason: str, amount_yuan: float,
+                  start: dt.date, end: dt.date) -> RentRelief:
+    """Rent relief (e.g. 疫情减免) of an amount over a period of the lease."""
+    lease = _get(session, Lease, lease_id, "RentRelief.lease_id")
+    require_write_park(user, _park_of_unit(lease.unit))
+    amount = v.check_positive(amount_yuan, "RentRelief.amount_yuan", "元", allow_zero=True, allow_none=False)
+    if not reason or not reason.strip():
+        raise v.ValidationError(v.Problem("RentRelief.reason", "is empty", "a reason, e.g. 疫情减免"))
+    if end <= start or start < lease.start_date or end > lease.end_date:
+        raise v.ValidationError(v.Problem("RentRelief.start_date", f"[{start}, {end}) is not within the lease "
+                                          f"[{lease.start_date}, {lease.end_date})", "a period inside the lease"))
+    relief = RentRelief(lease=lease, reason=reason.strip(), amount_yuan=amount, start_date=start, end_date=end)
+    session.add(relief)
+    session.flush()
+    return relief
+
+
+def verify_building(session: Session, user: User, building_id: int, day: dt.date) -> Building:
+    """Marks the building's data as checked on site on ``day`` (最近核实)."""
+    b = _get(session, Building, building_id, "Building.id")
+    require_write_park(user, b.park_id)
+    b.last_verified = day
+    session.flush()
+    return b

@@ -1,0 +1,146 @@
+"""Occupancy reports of a park: the rent roll (一房一行), the lease-expiry schedule, and vacancy.
+
+Each returns a ``Table``: Chinese column headers, a number format per column, and plain rows, so the
+same data renders as a page, an .xlsx and a CSV (see exports.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .enums import LeaseKind, UnitStatus
+from .models import Building, Enterprise, Lease, Park, Unit
+from .occupancy import building_completed_on, unit_states
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str  # Chinese, as exported
+    number_format: str | None = None  # Excel format for numeric columns
+    width: int = 12
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[Column]
+    rows: list[dict]
+    urgency_key: str | None = None  # rows carry "urgency": "red" / "amber" / "yellow" / None
+    notes: list[str] = field(default_factory=list)
+
+
+def urgency(days_left: int | None) -> str | None:
+    """Rent-roll colour by days until the unit is free: ≤30 red, ≤60 amber, ≤90 yellow."""
+    if days_left is None:
+        return None
+    return "red" if days_left <= 30 else "amber" if days_left <= 60 else "yellow" if days_left <= 90 else None
+
+
+def _park(session: Session, park_id: int) -> Park:
+    park = session.get(Park, park_id)
+    if park is None:
+        raise LookupError(f"no park #{park_id}")
+    return park
+
+
+def rent_roll(session: Session, park_id: int, day: dt.date) -> Table:
+    """Every unit of the park's buildings with tenant, area, rent, lease end and days left."""
+    park = _park(session, park_id)
+    units = session.execute(select(Unit, Building).join(Building, Building.id == Unit.building_id)
+                            .where(Building.park_id == park_id)
+                            .order_by(Building.code, Unit.floor_level, Unit.code)).all()
+    states = unit_states(session, day, park_id=park_id)
+    usccs = dict(session.execute(select(Enterprise.id, Enterprise.uscc)
+                                 .where(Enterprise.id.in_({s.enterprise_id for s in states.values() if s.enterprise_id}))).all())
+    rows = []
+    for unit, b in units:
+        s = states[unit.id]
+        monthly = (s.rent_yuan_m2_month * unit.leasable_area_m2) if s.rent_yuan_m2_month is not None else None
+        rows.append({
+            "building": b.code, "building_name": b.name or "", "floor": unit.floor_level, "unit": unit.code,
+            "area": unit.leasable_area_m2, "status": s.status.label, "tenant": s.tenant or s.prospect or "",
+            "uscc": usccs.get(s.enterprise_id, ""), "rent": s.rent_yuan_m2_month, "monthly_rent": monthly,
+            "start": s.lease_start, "last_day": s.last_day, "days_left": s.days_left,
+            "urgency": urgency(s.days_left) if s.status in (UnitStatus.LEASED, UnitStatus.EXPIRING) else None,
+            "unit_id": unit.id})
+    cols = [Column("building", "楼栋编号", width=10), Column("building_name", "楼栋名称", width=16),
+            Column("floor", "楼层", "0", 6), Column("unit", "单元", width=10), Column("area", "面积(㎡)", "#,##0.00"),
+            Column("status", "状态", width=12), Column("tenant", "租户/意向客户", width=30),
+            Column("uscc", "统一社会信用代码", width=22), Column("rent", "租金(元/㎡·月)", "0.00"),
+            Column("monthly_rent", "月租金(元)", "#,##0.00", 14), Column("start", "起租日", "yyyy-mm-dd"),
+            Column("last_day", "到期日", "yyyy-mm-dd"), Column("days_left", "剩余天数", "0", 10)]
+    return Table(f"{park.name} 租赁台账（{day}）", cols, rows, urgency_key="days_left",
+                 notes=["到期日为合同最后一日；剩余天数至单元空出之日。≤30天红色，≤60天橙色，≤90天黄色。"])
+
+
+def expiry_schedule(session: Session, park_id: int, day: dt.date) -> Table:
+    """Leases in force or signed for later, by the month and the year they end, with area and its
+    share of the building."""
+    park = _park(session, park_id)
+    rows_q = session.execute(
+        select(Lease, Unit, Building).join(Unit, Unit.id == Lease.unit_id).join(Building, Building.id == Unit.building_id)
+        .where(Building.park_id == park_id, Lease.end_date > day, Lease.kind == LeaseKind.LEASE)).all()
+    building_area = defaultdict(float)
+    for u, b in session.execute(select(Unit, Building).join(Building, Building.id == Unit.building_id)
+                                .where(Building.park_id == park_id, Unit.leasable)).all():
+        building_area[b.id] += u.leasable_area_m2
+    groups: dict[tuple, dict] = {}
+    for lease, unit, b in rows_q:
+        last = lease.end_date - dt.timedelta(days=1)
+        key = (last.year, last.month, b.code)
+        g = groups.setdefault(key, {"year": last.year, "month": f"{last.year}-{last.month:02d}", "building": b.code,
+                                    "leases": 0, "area": 0.0, "building_area": building_area[b.id]})
+        g["leases"] += 1
+        g["area"] += unit.leasable_area_m2
+    rows = []
+    for key in sorted(groups):
+        g = groups[key]
+        g["share"] = g["area"] / g["building_area"] if g["building_area"] else None
+        rows.append(g)
+    year_totals = defaultdict(float)
+    for g in rows:
+        year_totals[g["year"]] += g["area"]
+    for g in rows:
+        g["year_area"] = year_totals[g["year"]]
+    cols = [Column("year", "到期年份", "0", 10), Column("month", "到期月份", width=10), Column("building", "楼栋", width=10),
+            Column("leases", "租约数", "0", 8), Column("area", "到期面积(㎡)", "#,##0.00", 14),
+            Column("share", "占本楼可租面积", "0.0%", 14), Column("year_area", "当年到期合计(㎡)", "#,##0.00", 16)]
+    return Table(f"{park.name} 租约到期计划（{day} 起）", cols, rows)
+
+
+def vacancy(session: Session, park_id: int, day: dt.date) -> Table:
+    """Vacant area and units per building of the park, on ``day``, with the park's total."""
+    park = _park(session, park_id)
+    states = unit_states(session, day, park_id=park_id)
+    units = session.execute(select(Unit, Building).join(Building, Building.id == Unit.building_id)
+                            .where(Building.park_id == park_id, building_completed_on(day))
+                            .order_by(Building.code)).all()
+    per: dict[int, dict] = {}
+    for u, b in units:
+        s = states[u.id].status
+        if s in (UnitStatus.NOT_LEASABLE, UnitStatus.SELF_USE):
+            continue
+        r = per.setdefault(b.id, {"building": b.code, "name": b.name or "", "type": b.type.label,
+                                  "units": 0, "vacant_units": 0, "area": 0.0, "vacant_area": 0.0})
+        r["units"] += 1
+        r["area"] += u.leasable_area_m2
+        if s in (UnitStatus.VACANT, UnitStatus.RESERVED):
+            r["vacant_units"] += 1
+            r["vacant_area"] += u.leasable_area_m2
+    rows = list(per.values())
+    total = {"building": "合计", "name": "", "type": "", "units": sum(r["units"] for r in rows),
+             "vacant_units": sum(r["vacant_units"] for r in rows), "area": sum(r["area"] for r in rows),
+             "vacant_area": sum(r["vacant_area"] for r in rows)}
+    for r in rows + [total]:
+        r["vacancy_rate"] = r["vacant_area"] / r["area"] if r["area"] else None
+    cols = [Column("building", "楼栋", width=10), Column("name", "名称", width=16), Column("type", "类型", width=10),
+            Column("units", "单元数", "0", 8), Column("vacant_units", "空置单元", "0", 8),
+            Column("area", "可租面积(㎡)", "#,##0.00", 14), Column("vacant_area", "空置面积(㎡)", "#,##0.00", 14),
+            Column("vacancy_rate", "空置率", "0.0%", 10)]
+    return Table(f"{park.name} 空置统计（{day}）", cols, rows + [total],
+                 notes=["预留单元计入空置；自用与不可租单元不计入可租面积。"])

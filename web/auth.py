@@ -1,0 +1,106 @@
+"""Sign-in, the signed-in user, CSRF protection, and the mapping of registry refusals to HTTP."""
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+
+from flask import (Blueprint, Flask, abort, flash, g, redirect, render_template, request, session,
+                   url_for)
+
+from registry import authz, users
+from registry.conflicts import Conflict
+from registry.models import User
+
+from .db import get_session
+
+bp = Blueprint("auth", __name__)
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def csrf_token() -> str:
+    token = session.get("_csrf")
+    if not token:
+        token = session["_csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _check_csrf() -> None:
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    if not hmac.compare_digest(sent, session.get("_csrf", "")):
+        abort(400, description="表单已过期或来源无效（CSRF 校验失败），请刷新页面后重试。")
+
+
+def _load_user() -> None:
+    uid = session.get("user_id")
+    user = get_session().get(User, uid) if uid else None
+    g.user = user if user is not None and user.active else None
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.user is None:
+            return redirect(url_for("auth.login", next=request.full_path))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def admin_required(view):
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        authz.require_admin(g.user)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        db = get_session()
+        try:
+            user = users.authenticate(db, request.form.get("username", ""), request.form.get("password", ""))
+        except users.LoginRefused as exc:
+            db.commit()  # keep the failure count
+            error = str(exc)
+            if exc.retry_at is not None:
+                error += f"（{exc.retry_at.astimezone().strftime('%H:%M:%S')} 后可再试）"
+        else:
+            db.commit()
+            session.clear()
+            session["user_id"] = user.id
+            session.permanent = True
+            target = request.args.get("next") or ""
+            # Only local paths: never an open redirect.
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("main.index"))
+    return render_template("login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("main.index"))
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_check_csrf)
+    app.before_request(_load_user)
+    app.register_blueprint(bp)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+    @app.errorhandler(authz.Forbidden)
+    def _forbidden(exc):
+        return render_template("error.html", code=403, message=f"无权执行此操作：{exc}"), 403
+
+    @app.errorhandler(Conflict)
+    def _conflict(exc):
+        return render_template("conflict.html", exc=exc), 409
+
+    @app.errorhandler(LookupError)
+    def _missing(exc):
+        return render_template("error.html", code=404, message=str(exc)), 404

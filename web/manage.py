@@ -1,0 +1,116 @@
+"""Park management pages: park KPIs, stacking plans, unit histories and lease actions.
+
+Each view reads the request, calls one registry function, and renders; every write is checked by the
+registry for the user's park scope and for stale edits, and committed whole or not at all.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from sqlalchemy.orm.exc import StaleDataError
+
+from registry import authz, kpi, leasing, stacking
+from registry.enums import LeaseKind, UnitStatus
+from registry.validation import ValidationError
+
+from . import forms
+from .auth import login_required
+from .db import get_session
+
+bp = Blueprint("manage", __name__)
+
+
+def _act(action, message, back: str):
+    """Runs a registry write, commits it, and redirects back; a refused input is a 400 page that
+    lists every problem. Nothing is written unless everything succeeded."""
+    db = get_session()
+    try:
+        result = action(db)
+        db.commit()
+    except ValidationError as exc:
+        db.rollback()
+        return render_template("form_error.html", problems=exc.problems, back=back), 400
+    except StaleDataError:
+        db.rollback()
+        return render_template("error.html", code=409,
+                               message="保存冲突：记录已被他人修改，请刷新后查看最新内容再操作。"), 409
+    flash(message(result) if callable(message) else message)
+    return redirect(back)
+
+
+@bp.get("/parks/<int:park_id>")
+@login_required
+def park(park_id):
+    k = kpi.park_kpis(get_session(), park_id, forms.as_of())
+    return render_template("park.html", k=k, can_write=authz.can_write_park(g.user, park_id))
+
+
+@bp.get("/buildings/<int:building_id>")
+@login_required
+def building(building_id):
+    plan = stacking.stacking_plan(get_session(), building_id, forms.as_of())
+    return render_template("building.html", plan=plan, statuses=list(UnitStatus),
+                           can_write=authz.can_write_park(g.user, plan.building.park_id))
+
+
+@bp.get("/units/<int:unit_id>")
+@login_required
+def unit(unit_id):
+    rec = stacking.unit_record(get_session(), unit_id, forms.as_of())
+    return render_template("unit.html", rec=rec, today=dt.date.today(),
+                           can_write=authz.can_write_park(g.user, rec.unit.building.park_id))
+
+
+@bp.post("/buildings/<int:building_id>/leases")
+@login_required
+def sign(building_id):
+    back = url_for(".building", building_id=building_id)
+    return _act(lambda db: leasing.sign_lease(
+        db, g.user, forms.ids("unit_id"), uscc=forms.text("uscc", required=True), name=forms.text("name"),
+        start=forms.date("start_date"), end=forms.date("end_date"), rent=forms.number("rent"),
+        rent_free_months=forms.integer("rent_free_months"), contract_no=forms.text("contract_no"),
+        kind=LeaseKind.from_any(request.form.get("kind") or "lease")),
+        lambda leases: f"已签约 {len(leases)} 个单元", back)
+
+
+@bp.post("/leases/<int:lease_id>/renew")
+@login_required
+def renew(lease_id):
+    return _act(lambda db: leasing.renew_lease(db, g.user, lease_id, new_end=forms.date("end_date"),
+                                               rent=forms.number("rent"), contract_no=forms.text("contract_no"),
+                                               seen_version=request.form.get("version")),
+                "已续租", request.form.get("back") or url_for("main.index"))
+
+
+@bp.post("/leases/<int:lease_id>/terminate")
+@login_required
+def terminate(lease_id):
+    return _act(lambda db: leasing.terminate_lease(db, g.user, lease_id, free_from=forms.date("free_from"),
+                                                   seen_version=request.form.get("version")),
+                "已提前终止", request.form.get("back") or url_for("main.index"))
+
+
+@bp.post("/leases/<int:lease_id>/relief")
+@login_required
+def relief(lease_id):
+    return _act(lambda db: leasing.record_relief(db, g.user, lease_id, reason=forms.text("reason", required=True),
+                                                 amount_yuan=forms.number("amount", required=True),
+                                                 start=forms.date("start_date"), end=forms.date("end_date")),
+                "已登记租金减免", request.form.get("back") or url_for("main.index"))
+
+
+@bp.post("/units/<int:unit_id>/reserve")
+@login_required
+def reserve(unit_id):
+    return _act(lambda db: leasing.reserve_unit(db, g.user, unit_id, prospect=forms.text("prospect", required=True),
+                                                until=forms.date("until"), start=forms.date("start_date", default=dt.date.today()),
+                                                note=forms.text("note")),
+                "已预留", url_for(".unit", unit_id=unit_id))
+
+
+@bp.post("/buildings/<int:building_id>/verify")
+@login_required
+def verify(building_id):
+    return _act(lambda db: leasing.verify_building(db, g.user, building_id, dt.date.today()),
+                "已标记为今日核实", url_for(".building", building_id=building_id))
