@@ -96,6 +96,9 @@ def check_uscc(value: str, field: str = "Enterprise.uscc") -> str:
 
 def make_uscc(region6: str, body8: str, dept: str = "9", kind: str = "1") -> str:
     """A valid code from its parts (used by the demo generator and tests)."""
+    bad = set(region6 + body8 + dept + kind) - set(USCC_ALPHABET)
+    if bad:
+        raise ValueError(f"{''.join(sorted(bad))!r} cannot appear in a 统一社会信用代码")
     first17 = dept + kind + region6 + body8 + org_code_check_char(body8)
     return first17 + uscc_check_char(first17)
 

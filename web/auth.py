@@ -35,9 +35,11 @@ def _check_csrf() -> None:
 
 
 def _load_user() -> None:
+    db = get_session()
     uid = session.get("user_id")
-    user = get_session().get(User, uid) if uid else None
+    user = db.get(User, uid) if uid else None
     g.user = user if user is not None and user.active else None
+    db.info["actor"] = g.user.username if g.user else "anonymous"  # who the audit trail names
 
 
 def login_required(view):
@@ -63,6 +65,7 @@ def login():
     error = None
     if request.method == "POST":
         db = get_session()
+        db.info["actor"] = "login:" + request.form.get("username", "")[:40]
         try:
             user = users.authenticate(db, request.form.get("username", ""), request.form.get("password", ""))
         except users.LoginRefused as exc:

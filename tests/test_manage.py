@@ -1,0 +1,136 @@
+"""Park managers keep occupancy current through the web: every action, on both backends."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from registry.models import AuditRecord, Building, Enterprise, Lease, RentRelief, Reservation
+from registry.validation import make_uscc
+
+from .webhelpers import build_world, login_as, post
+
+D = dt.date
+
+
+@pytest.fixture
+def world(session):
+    return build_world(session)
+
+
+@pytest.fixture
+def manager(client, world):
+    login_as(client, world.manager_a)
+    return client
+
+
+def test_park_page_shows_the_kpis(manager, world):
+    page = manager.get(f"/parks/{world.park_a.id}?as_of=2026-06-01").get_data(as_text=True)
+    # Six units of 1000 m², one let until 2027-01-01 (214 days away).
+    assert 'data-kpi="rate_by_area">16.7%' in page and 'data-kpi="tenants">1<' in page
+    assert 'data-kpi="vacant_m2">5,000' in page
+    assert 'data-kpi="expiring_90">0<' in page
+    page = manager.get(f"/parks/{world.park_a.id}?as_of=2026-11-01").get_data(as_text=True)
+    assert 'data-kpi="expiring_90">1<' in page and 'data-kpi="expiring_30">0<' in page
+
+
+def test_stacking_plan_colours_units_by_status_on_the_chosen_date(manager, world):
+    b = world.building_a.id
+    page = manager.get(f"/buildings/{b}?as_of=2026-06-01").get_data(as_text=True)
+    assert page.count('data-status="leased"') == 1 and page.count('data-status="vacant"') == 5
+    assert "甲租户有限公司" in page and "2026-12-31" in page  # tooltip: tenant and last day
+    later = manager.get(f"/buildings/{b}?as_of=2027-01-01").get_data(as_text=True)
+    assert later.count('data-status="vacant"') == 6
+
+
+def test_sign_several_units_for_a_new_enterprise(manager, world, session):
+    units = [u.id for u in world.building_a.units[1:3]]
+    code = make_uscc("610902", "MA0TEXT1")
+    resp = post(manager, f"/buildings/{world.building_a.id}/leases",
+                {"unit_id": units, "uscc": code, "name": "新签科技有限公司", "start_date": "2026-01-01",
+                 "end_date": "2029-01-01", "rent": "12.5", "rent_free_months": "3", "contract_no": "HT-1"})
+    assert resp.status_code == 302
+    ent = session.scalar(select(Enterprise).where(Enterprise.uscc == code))
+    leases = session.scalars(select(Lease).where(Lease.enterprise_id == ent.id)).all()
+    assert sorted(l.unit_id for l in leases) == sorted(units) and all(l.rent_free_months == 3 for l in leases)
+    assert session.scalar(select(func.count(AuditRecord.id)).where(AuditRecord.entity == "lease",
+                                                                    AuditRecord.actor == "mgr_a")) == 2
+
+
+def test_an_overlapping_lease_is_refused_naming_the_conflict(manager, world, session):
+    resp = post(manager, f"/buildings/{world.building_a.id}/leases",
+                {"unit_id": [world.building_a.units[0].id], "uscc": make_uscc("610902", "MA0TEXT2"),
+                 "name": "后来者有限公司", "start_date": "2026-06-01", "end_date": "2027-06-01"})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and f"lease #{world.lease_a.id}" in text and "甲租户有限公司" in text
+    assert session.scalar(select(func.count(Enterprise.id)).where(Enterprise.name == "后来者有限公司")) == 0
+
+
+def test_a_bad_credit_code_is_refused_with_the_field(manager, world):
+    resp = post(manager, f"/buildings/{world.building_a.id}/leases",
+                {"unit_id": [world.building_a.units[1].id], "uscc": "91110108551385082R", "name": "x",
+                 "start_date": "2026-01-01", "end_date": "2027-01-01"})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Lease.enterprise_uscc" in text and "checksum gives &#39;Q&#39;" in text
+
+
+def test_renew_adds_a_lease_after_the_old_one(manager, world, session):
+    lease = world.lease_a
+    resp = post(manager, f"/leases/{lease.id}/renew", {"end_date": "2030-01-01", "rent": "11", "version": lease.version})
+    assert resp.status_code == 302
+    leases = session.scalars(select(Lease).where(Lease.unit_id == lease.unit_id).order_by(Lease.start_date)).all()
+    assert [(l.start_date, l.end_date) for l in leases] == [(D(2025, 1, 1), D(2027, 1, 1)), (D(2027, 1, 1), D(2030, 1, 1))]
+
+
+def test_terminate_early_moves_the_end_and_keeps_history(manager, world, session):
+    lease = world.lease_a
+    assert post(manager, f"/leases/{lease.id}/terminate", {"free_from": "2026-03-01", "version": lease.version}).status_code == 302
+    session.expire_all()
+    assert session.get(Lease, lease.id).end_date == D(2026, 3, 1)
+    audit = session.scalars(select(AuditRecord).where(AuditRecord.entity == "lease", AuditRecord.action == "update")).one()
+    assert audit.before["end_date"] == "2027-01-01" and audit.after["end_date"] == "2026-03-01"
+
+
+def test_reserve_relief_and_verify(manager, world, session):
+    unit = world.building_a.units[3]
+    assert post(manager, f"/units/{unit.id}/reserve", {"prospect": "意向客户李总", "start_date": "2026-01-01",
+                                                       "until": "2026-03-01"}).status_code == 302
+    assert session.scalar(select(Reservation.prospect).where(Reservation.unit_id == unit.id)) == "意向客户李总"
+    assert post(manager, f"/leases/{world.lease_a.id}/relief", {"reason": "疫情减免", "amount": "30000",
+                                                                "start_date": "2025-02-01", "end_date": "2025-05-01"}).status_code == 302
+    assert session.scalar(select(RentRelief.amount_yuan)) == 30000
+    assert post(manager, f"/buildings/{world.building_a.id}/verify").status_code == 302
+    session.expire_all()
+    assert session.get(Building, world.building_a.id).last_verified == dt.date.today()
+    page = manager.get(f"/units/{unit.id}?as_of=2026-02-01").get_data(as_text=True)
+    assert 'data-status="reserved"' in page and "意向客户李总" in page
+
+
+def test_the_second_of_two_concurrent_edits_gets_a_conflict_with_the_newer_values(manager, world, session):
+    lease = world.lease_a
+    seen = lease.version
+    assert post(manager, f"/leases/{lease.id}/terminate", {"free_from": "2026-06-01", "version": seen}).status_code == 302
+    resp = post(manager, f"/leases/{lease.id}/terminate", {"free_from": "2026-09-01", "version": seen})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "保存冲突" in text and "2026-06-01" in text
+    session.expire_all()
+    assert session.get(Lease, lease.id).end_date == D(2026, 6, 1)
+
+
+def test_unit_page_lists_the_full_lease_history(manager, world):
+    page = manager.get(f"/units/{world.lease_a.unit_id}").get_data(as_text=True)
+    assert f'data-lease-id="{world.lease_a.id}"' in page and "2026-12-31" in page
+
+
+def test_history_page_shows_who_changed_what(manager, world):
+    post(manager, f"/leases/{world.lease_a.id}/terminate", {"free_from": "2026-03-01"})
+    page = manager.get(f"/history/lease/{world.lease_a.id}").get_data(as_text=True)
+    assert "mgr_a" in page and "2027-01-01" in page and "2026-03-01" in page
+
+
+def test_data_quality_page(manager, world, session):
+    b = session.get(Building, world.building_a.id)
+    b.gfa_m2 = 7000  # units still add up to 6000
+    session.commit()
+    page = manager.get(f"/parks/{world.park_a.id}/quality").get_data(as_text=True)
+    assert world.building_a.code in page and "-14.3%" in page
+    assert "从未核实" in page  # never verified
