@@ -40,7 +40,6 @@ COLUMNS = [
     ("last_day", "到期日", 12, True), ("rent", "租金(元/㎡·月)", 12, True), ("rent_free", "免租期(月)", 10, True),
     ("contract", "合同编号", 16, True), ("end_last_day", "退租日", 12, True),
 ]
-HEADERS = {h: k for k, h, _, _ in COLUMNS}
 ONE_DAY = dt.timedelta(days=1)
 
 INSTRUCTIONS = [
@@ -171,6 +170,9 @@ def _norm(value):
     return value
 
 
+# Headers as read back: NFKC turns ㎡ into m2, so compare normalised forms.
+HEADERS = {_norm(h): k for k, h, _, _ in COLUMNS}
+
 _DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 
 
@@ -299,7 +301,7 @@ def plan(session: Session, park_id: int, data: bytes) -> Plan:
             continue
         ent = known.get(code)
         ent_name = ent.name if ent else name
-        if ent is None:
+        if ent is None and action == "new":
             if not name:
                 p.errors.append(RowError(SHEET, n, "企业名称", f"新企业 {code} 需填写企业名称"))
                 continue

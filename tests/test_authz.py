@@ -1,0 +1,63 @@
+"""Authorization matrix, role × write endpoint, checked on the server.
+
+A park manager of park A gets 403 on every write to park B; investment staff and viewers write
+nothing; admins write everywhere.
+"""
+import pytest
+
+from .webhelpers import build_world, login_as, post
+
+
+@pytest.fixture
+def world(session):
+    return build_world(session)
+
+
+def write_endpoints(w, park, building, lease):
+    """Every write endpoint, aimed at the given park's records, with a valid body."""
+    unit = building.units[2]
+    return {
+        "sign": (f"/buildings/{building.id}/leases", {"unit_id": [unit.id], "uscc": lease.enterprise.uscc,
+                                                      "start_date": "2030-01-01", "end_date": "2031-01-01"}),
+        "renew": (f"/leases/{lease.id}/renew", {"end_date": "2032-01-01"}),
+        "terminate": (f"/leases/{lease.id}/terminate", {"free_from": "2026-01-01"}),
+        "relief": (f"/leases/{lease.id}/relief", {"reason": "疫情减免", "amount": "1", "start_date": "2025-02-01",
+                                                   "end_date": "2025-03-01"}),
+        "reserve": (f"/units/{unit.id}/reserve", {"prospect": "某客户", "start_date": "2029-01-01", "until": "2029-02-01"}),
+        "verify": (f"/buildings/{building.id}/verify", {}),
+        "excel_preview": (f"/parks/{park.id}/excel/preview", {}),
+    }
+
+
+ENDPOINTS = ["sign", "renew", "terminate", "relief", "reserve", "verify", "excel_preview"]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_a_park_manager_cannot_write_to_another_park(client, world, endpoint):
+    login_as(client, world.manager_a)
+    url, data = write_endpoints(world, world.park_b, world.building_b, world.lease_b)[endpoint]
+    assert post(client, url, data).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["investment", "viewer"])
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_read_only_roles_write_nothing(client, world, role, endpoint):
+    login_as(client, getattr(world, role))
+    url, data = write_endpoints(world, world.park_a, world.building_a, world.lease_a)[endpoint]
+    assert post(client, url, data).status_code == 403
+
+
+@pytest.mark.parametrize("who", ["manager_a", "admin"])
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e != "excel_preview"])
+def test_scoped_managers_and_admins_may_write(client, world, who, endpoint):
+    login_as(client, getattr(world, who))
+    url, data = write_endpoints(world, world.park_a, world.building_a, world.lease_a)[endpoint]
+    assert post(client, url, data).status_code == 302
+
+
+def test_everyone_signed_in_may_read(client, world):
+    for who in ("manager_a", "investment", "viewer"):
+        login_as(client, getattr(world, who))
+        for url in (f"/parks/{world.park_b.id}", f"/buildings/{world.building_b.id}",
+                    f"/parks/{world.park_b.id}/reports/rent-roll?format=xlsx"):
+            assert client.get(url).status_code == 200, (who, url)
