@@ -187,15 +187,27 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture
-def live_server(demo_app):
-    """The demo app served by werkzeug in a thread on a free 127.0.0.1 port."""
+def _serve(flask_app):
     import threading
 
     from werkzeug.serving import make_server
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = make_server("127.0.0.1", 0, flask_app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def live_server(demo_app):
+    """The demo app served by werkzeug in a thread on a free 127.0.0.1 port."""
+    server = _serve(demo_app)
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def live_app_server(app):
+    """The test app (empty database per backend) served on a free 127.0.0.1 port."""
+    server = _serve(app)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
 
@@ -213,22 +225,35 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture
-def page(chromium, live_server):
-    """A browser page that records every request leaving 127.0.0.1 (and blocks it)."""
+def _guarded_page(chromium, base_url):
     context = chromium.new_context(locale="zh-CN")
     pg = context.new_page()
     pg.external_requests = []
 
     def guard(route):
         url = route.request.url
-        if url.startswith(live_server) or url.startswith("data:"):
+        if url.startswith(base_url) or url.startswith("data:"):
             route.continue_()
         else:
             pg.external_requests.append(url)
             route.abort()
 
     pg.route("**/*", guard)
-    pg.base_url = live_server
+    pg.base_url = base_url
+    return context, pg
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A browser page on the demo app that records every request leaving 127.0.0.1 (and blocks it)."""
+    context, pg = _guarded_page(chromium, live_server)
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def app_page(chromium, live_app_server):
+    """A browser page on the test app (both backends), guarded like ``page``."""
+    context, pg = _guarded_page(chromium, live_app_server)
     yield pg
     context.close()

@@ -23,3 +23,41 @@ def test_the_date_picker_recomputes_the_figures(page):
     page.click("button[type=submit]")
     page.wait_for_url("**as_of=2019-01-01**")
     assert page.locator("tr.total td.rate").inner_text() != today_rate
+
+
+def test_stacking_plan_in_the_browser(app_page, session):
+    from .webhelpers import PASSWORD, build_world
+    w = build_world(session)
+    page = app_page
+    page.goto(f"{page.base_url}/login")
+    page.fill("input[name=username]", "mgr_a")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{page.base_url}/buildings/{w.building_a.id}?as_of=2026-06-01", wait_until="networkidle")
+
+    blocks = page.locator(".unit")
+    assert blocks.count() == 6
+    assert page.locator('.unit[data-status="leased"]').count() == 1
+    assert page.locator('.unit[data-status="vacant"]').count() == 5
+    leased = page.locator(f'.unit[data-unit-id="{w.lease_a.unit_id}"]')
+    # Colours follow the status: leased blue, vacant green.
+    assert leased.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(59, 111, 182)"
+    assert page.locator('.unit[data-status="vacant"]').first.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(46, 158, 91)"
+    # Block widths follow area: all six units are equal, so each takes half of its floor.
+    widths = [b.bounding_box()["width"] for b in blocks.all()]
+    assert max(widths) - min(widths) < 2
+    # Hovering shows tenant, area, rent and end date.
+    leased.hover()
+    tip = leased.locator(".tip")
+    assert tip.is_visible() and "甲租户有限公司" in tip.inner_text() and "2026-12-31" in tip.inner_text()
+    assert "1,000 ㎡" in tip.inner_text() and "10.0" in tip.inner_text()
+    # Moving the date redraws the plan: within 90 days of the end the lease shows as expiring, then vacant.
+    page.fill("input[name=as_of]", "2026-11-15")  # the picker's change event submits the form
+    page.wait_for_url("**as_of=2026-11-15**", wait_until="load")
+    assert page.locator('.unit[data-status="expiring"]').count() == 1
+    assert page.locator(f'.unit[data-unit-id="{w.lease_a.unit_id}"]').evaluate(
+        "e => getComputedStyle(e).backgroundColor") == "rgb(232, 135, 30)"
+    page.fill("input[name=as_of]", "2027-01-01")
+    page.wait_for_url("**as_of=2027-01-01**", wait_until="load")
+    assert page.locator('.unit[data-status="vacant"]').count() == 6
+    assert page.external_requests == []
