@@ -82,8 +82,9 @@ def park_kpis(session: Session, park_id: int, day: dt.date) -> ParkKPIs:
 
 def building_lines(session: Session, park_id: int, day: dt.date) -> list[BuildingLine]:
     """Each building of the park with its units and occupancy on ``day`` (one grouped query)."""
-    leased = and_(Lease.id.is_not(None), Lease.kind == LeaseKind.LEASE)
-    on_market = and_(Unit.leasable, (Lease.id.is_(None)) | (Lease.kind == LeaseKind.LEASE))
+    built = building_completed_on(day)  # units of unfinished buildings are not yet supply
+    leased = and_(built, Lease.id.is_not(None), Lease.kind == LeaseKind.LEASE)
+    on_market = and_(built, Unit.leasable, (Lease.id.is_(None)) | (Lease.kind == LeaseKind.LEASE))
     q = (select(Building, func.count(Unit.id),
                 func.coalesce(func.sum(case((and_(on_market, Lease.id.is_(None)), 1), else_=0)), 0),
                 func.coalesce(func.sum(case((on_market, Unit.leasable_area_m2), else_=0.0)), 0.0),

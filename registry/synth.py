@@ -301,12 +301,15 @@ def add_park(ds: Dataset, spec: ParkSpec, today: dt.date, *, history_years: int 
                            "production_start": None, "version": 1})
     names.add(spec.operator)
 
-    # Who is above scale: spread the 规上 count over own-land firms first (they are larger), then tenants.
+    # Who is above scale: own-land firms are larger, so they get a somewhat larger share of the 规上.
     n_firms = spec.own_land + spec.tenants
-    above_flags = [True] * min(spec.above_scale, n_firms) + [False] * max(0, n_firms - spec.above_scale)
-    own_above = sorted(above_flags[: spec.own_land], reverse=True)
+    n_above = min(spec.above_scale, n_firms)
+    own_n = min(spec.own_land, round(n_above * spec.own_land * 1.3 / n_firms)) if n_firms else 0
+    tenant_n = min(spec.tenants, n_above - own_n)
+    own_n = n_above - tenant_n
+    own_above = [True] * own_n + [False] * (spec.own_land - own_n)
+    tenant_above = [True] * tenant_n + [False] * (spec.tenants - tenant_n)
     rng.shuffle(own_above)
-    tenant_above = above_flags[spec.own_land:]
     rng.shuffle(tenant_above)
 
     # Buildings of the operator's programs, grouped into plots of 2–6.
