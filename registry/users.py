@@ -113,3 +113,23 @@ def authenticate(session: Session, username: str, password: str, now: dt.datetim
     if user.failed_logins or user.locked_until:
         user.failed_logins, user.locked_until = 0, None
     return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def set_active(session: Session, admin: User, user_id: int, active: bool) -> User:
+    """Deactivates (or reactivates) a user; an administrator cannot lock themselves out."""
+    from .authz import require_admin
+    require_admin(admin)
+    user = session.get(User, user_id)
+    if user is None:
+        raise LookupError(f"no user #{user_id}")
+    if user.id == admin.id and not active:
+        raise ValidationError(Problem("User.active", "you cannot deactivate yourself", "another administrator's account"))
+    user.active = active
+    if active:
+        user.failed_logins, user.locked_until = 0, None
+    session.flush()
+    return user

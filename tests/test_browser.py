@@ -61,3 +61,42 @@ def test_stacking_plan_in_the_browser(app_page, session):
     page.wait_for_url("**as_of=2027-01-01**", wait_until="load")
     assert page.locator('.unit[data-status="vacant"]').count() == 6
     assert page.external_requests == []
+
+
+def test_drawing_a_building_footprint_on_the_offline_map(app_page, session):
+    import json
+
+    from sqlalchemy import select
+
+    from registry.models import Building
+
+    from .webhelpers import PASSWORD, build_world
+    w = build_world(session)
+    page = app_page
+    page.goto(f"{page.base_url}/login")
+    page.fill("input[name=username]", "mgr_a")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{page.base_url}/parks/{w.park_a.id}/buildings/new", wait_until="networkidle")
+    page.wait_for_selector("path.leaflet-interactive, .leaflet-overlay-pane path", state="attached")
+    assert page.locator(".leaflet-overlay-pane path").count() >= 2  # the park boundary and the other building
+
+    page.click(".leaflet-draw-draw-rectangle")
+    box = page.locator("#geom-map").bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 80, y0 + 50, steps=5)
+    page.mouse.up()
+    geometry = json.loads(page.input_value("textarea[name=footprint]"))
+    assert geometry["type"] == "Polygon" and len(geometry["coordinates"][0]) == 5
+
+    page.fill("input[name=code]", "D-01")
+    page.fill("input[name=floors_above]", "2")
+    page.fill("input[name=gfa_m2]", "3000")
+    page.click("form.asset-form button[type=submit]")
+    page.wait_for_url("**/buildings/*")
+    session.expire_all()
+    b = session.scalar(select(Building).where(Building.code == "D-01"))
+    assert b is not None and b.footprint_area_m2 > 0
+    assert page.external_requests == []
