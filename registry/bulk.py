@@ -99,6 +99,7 @@ def load(session: Session, ds: Dataset, *, progress: Callable[[int], None] | Non
     """
     clock = time.perf_counter()
     validate(ds)
+    _rebase(session, ds)
     if timings is not None:
         timings["validate"] = time.perf_counter() - clock
     conn = session.connection()
@@ -134,6 +135,32 @@ def load(session: Session, ds: Dataset, *, progress: Callable[[int], None] | Non
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), "
                                   f"COALESCE((SELECT MAX(id) FROM {t}), 0) + 1, false)"))
     return written
+
+
+def _rebase(session: Session, ds: Dataset) -> None:
+    """Shifts the dataset's ids (and the foreign keys pointing at them) past the ids the database
+    already holds, and drops jurisdictions it already has, so a dataset loads into a non-empty
+    registry. Rows are changed in place."""
+    offsets = {}
+    for _, model in TABLES:
+        t = model.__table__
+        if "id" in t.c:
+            offsets[t.name] = session.scalar(select(func.coalesce(func.max(t.c.id), 0))) or 0
+    existing = set(session.scalars(select(Jurisdiction.code)))
+    ds.jurisdictions[:] = [j for j in ds.jurisdictions if j["code"] not in existing]
+    if not any(offsets.values()):
+        return
+    for name, model in TABLES:
+        t = model.__table__
+        shifts = [(fk.parent.name, offsets[fk.column.table.name]) for fk in t.foreign_keys
+                  if fk.column.name == "id" and offsets.get(fk.column.table.name)]
+        own = offsets.get(t.name, 0)
+        for row in getattr(ds, name):
+            if own and "id" in row:
+                row["id"] += own
+            for col, off in shifts:
+                if row.get(col) is not None:
+                    row[col] += off
 
 
 def _columns(rows: list[dict], cols: list[str], geom_col: str | None, backend: str) -> list:

@@ -100,10 +100,10 @@ def scaled_specs(n_buildings: int, n_parks: int, seed: int = 7) -> list[ParkSpec
         own = round(per * 0.3 / 1.8)  # own-land plots carry 1.8 buildings on average
         rest = max(0, per - std - round(own * 1.8))
         specs.append(ParkSpec(
-            name=f"合成产业园{i + 1:04d}", level=rng.choice(list(ParkLevel)),
+            name=f"合成产业园{seed}-{i + 1:04d}", level=rng.choice(list(ParkLevel)),
             jurisdiction=(f"{prov}{pref:02d}{county:02d}", f"合成县{i + 1:04d}"),
             parents=((f"{prov}0000", f"合成省{prov}"), (f"{prov}{pref:02d}00", f"合成市{prov}{pref:02d}")),
-            operator=f"合成产业园{i + 1:04d}运营有限公司", operator_industry="72",
+            operator=f"合成产业园{seed}-{i + 1:04d}运营有限公司", operator_industry="72",
             center=(rng.uniform(104.0, 121.0), rng.uniform(23.0, 38.0)), rotation_deg=rng.uniform(-30, 30),
             planned_area_mu=float(per * 40),
             programs=(

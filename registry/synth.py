@@ -386,7 +386,7 @@ def add_park(ds: Dataset, spec: ParkSpec, today: dt.date, *, history_years: int 
             "computed_area_m2": area, "land_use": LandUse.INDUSTRIAL.value,
             "rights_type": RightsType.TRANSFER.value if supplied else None, "holder_id": holder,
             "certificate_no": (f"{_PROVINCE_ABBR.get(region[:2], '')}({supply.year}){spec.jurisdiction[1]}"
-                               f"不动产权第{pid:07d}号" if supplied else None),
+                               f"不动产权第{spec.seed % 10000:04d}{pid:07d}号" if supplied else None),
             "supply_date": supply,
             "supply_price_wan": round(mu * rng.uniform(*spec.land_price_wan_per_mu), 2) if supplied else None,
             "status": (PlotStatus.IDLE if idle else PlotStatus.SUPPLIED if supplied else PlotStatus.UNSUPPLIED).value,

@@ -135,3 +135,16 @@ def test_chunks_continue_each_others_ids():
     assert ids == list(range(1, len(ids) + 1))
     usccs = [e["uscc"] for c in chunks for e in c.enterprises]
     assert len(set(usccs)) == len(usccs)
+
+
+def test_a_dataset_loads_into_a_registry_that_already_has_data(session):
+    from registry.models import Building, Lease
+    bulk.load(session, demo.scaled_dataset(60, 1, TODAY, seed=1))
+    session.flush()
+    first = session.scalar(select(func.count(Building.id)))
+    second = demo.scaled_dataset(60, 1, TODAY, seed=2)
+    bulk.load(session, second)
+    session.commit()
+    assert session.scalar(select(func.count(Building.id))) == first + len(second.buildings)
+    lease = session.get(Lease, second.leases[0]["id"])  # ids were shifted, references follow them
+    assert lease.unit.building.park_id == second.parks[0]["id"]
