@@ -35,7 +35,7 @@ ACTIONS = {"保持": "keep", "新签": "new", "续租": "renew", "退租": "end"
 # (key, header, width, editable)
 COLUMNS = [
     ("building", "楼栋编号", 10, False), ("unit", "单元编号", 10, False), ("floor", "楼层", 6, False),
-    ("area", "可租面积(㎡)", 12, False), ("status", "当前状态", 12, False), ("action", "操作", 8, True),
+    ("area", "可租面积(㎡)", 12, True), ("status", "当前状态", 12, False), ("action", "操作", 8, True),
     ("uscc", "统一社会信用代码", 22, True), ("name", "企业名称", 30, True), ("start", "起租日", 12, True),
     ("last_day", "到期日", 12, True), ("rent", "租金(元/㎡·月)", 12, True), ("rent_free", "免租期(月)", 10, True),
     ("contract", "合同编号", 16, True), ("end_last_day", "退租日", 12, True),
@@ -49,6 +49,7 @@ INSTRUCTIONS = [
     "续租：保留原起租日和统一社会信用代码以指明原租约，把“到期日”改为新的到期日；可改租金和合同编号。",
     "退租：保留原起租日和统一社会信用代码，在“退租日”填写实际最后一日；次日起单元空置。",
     "日期格式：2025-01-31（也接受 2025/1/31、2025年1月31日）。到期日、退租日均为最后一日（含当日）。",
+    "可租面积：如需更正单元面积，直接修改该列（须大于 0）；其他列不变时“操作”保持即可。",
     "全角数字与字母会自动转换为半角；表尾空行忽略。",
     "上传后先预览全部变更与错误；确认后一次性写入，任何一行出错则全部不写入。重复上传同一文件不会产生重复数据。",
 ]
@@ -67,7 +68,7 @@ class RowError:
 
 @dataclass
 class Change:
-    kind: str  # new / renew / end
+    kind: str  # new / renew / end / area
     row: int
     unit: Unit
     enterprise_uscc: str
@@ -80,6 +81,8 @@ class Change:
     lease: Lease | None = None  # the existing lease renewed or ended
 
     def describe(self) -> str:
+        if self.kind == "area":
+            return f"面积 {self.unit.code}：{self.unit.leasable_area_m2:,.2f} ㎡ → {self.rent:,.2f} ㎡"
         last = self.end - ONE_DAY if self.end else None
         if self.kind == "new":
             return f"新签 {self.unit.code}：{self.enterprise_name} {self.start} 至 {last}"
@@ -273,6 +276,14 @@ def plan(session: Session, park_id: int, data: bytes) -> Plan:
         if action is None:
             p.errors.append(RowError(SHEET, n, "操作", f"{r.get('action')!r} 不是可选操作：保持、新签、续租、退租"))
             continue
+        # 可租面积: a corrected area updates the unit (whatever the row's 操作).
+        area = _number(r.get("area"), "可租面积(㎡)", p.errors, n)
+        if _norm(r.get("area")) is not None and area is not None:
+            if area <= 0:
+                p.errors.append(RowError(SHEET, n, "可租面积(㎡)", f"{r.get('area')!r} 应为大于 0 的面积"))
+                continue
+            if abs(area - unit.leasable_area_m2) > 0.005:
+                p.changes.append(Change("area", n, unit, "", "", rent=area))
         uscc_raw = _norm(r.get("uscc"))
         name = _norm(r.get("name"))
         start = _date(r.get("start"), "起租日", errs, n)
@@ -390,6 +401,8 @@ def apply(session: Session, user: User, p: Plan) -> int:
             session.add(Lease(unit=c.unit, enterprise=enterprises[c.enterprise_uscc], start_date=c.start, end_date=c.end,
                               rent_yuan_m2_month=c.rent, rent_free_months=c.rent_free_months, contract_no=c.contract_no,
                               kind=LeaseKind.LEASE))
+        elif c.kind == "area":
+            c.unit.leasable_area_m2 = c.rent
         elif c.kind == "renew":
             session.add(Lease(unit=c.unit, enterprise=c.lease.enterprise, start_date=c.start, end_date=c.end,
                               rent_yuan_m2_month=c.rent, rent_free_months=0, contract_no=c.contract_no,

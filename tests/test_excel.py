@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from registry.models import AuditRecord, Enterprise, Lease
+from registry.models import AuditRecord, Enterprise, Lease, Unit
 from registry.validation import make_uscc
 
 from .webhelpers import build_world, login_as, post
@@ -78,6 +78,8 @@ def test_round_trip_preview_commit_and_reupload(manager, world, session):
     # Renew the current lease to the end of 2029.
     r = rows[(b, world.building_a.units[0].code)]
     r[5].value, r[9].value = "续租", dt.datetime(2029, 12, 31)
+    # A corrected area, and one that is not an area.
+    rows[(b, world.building_a.units[4].code)][3].value = "１０５０.5"
     # Blank trailing rows are ignored.
     for _ in range(3):
         ws.append([None] * 14)
@@ -85,7 +87,7 @@ def test_round_trip_preview_commit_and_reupload(manager, world, session):
     text = preview.get_data(as_text=True)
     assert preview.status_code == 200, text
     assert 'data-count="new">1<' in text and 'data-count="renew">1<' in text and 'data-count="enterprises">1<' in text
-    assert 'data-count="errors">0<' in text
+    assert 'data-count="errors">0<' in text and 'data-count="area">1<' in text
     before = session.scalar(select(func.count(Lease.id)))
     assert session.scalar(select(func.count(Lease.id))) == before  # the preview wrote nothing
 
@@ -95,6 +97,7 @@ def test_round_trip_preview_commit_and_reupload(manager, world, session):
     ent = session.scalar(select(Enterprise).where(Enterprise.uscc == new_code))
     new = session.scalar(select(Lease).where(Lease.enterprise_id == ent.id))
     assert (new.start_date, new.end_date, new.rent_yuan_m2_month, new.rent_free_months) == (D(2026, 7, 1), D(2029, 7, 1), 9.5, 2)
+    assert session.get(Unit, world.building_a.units[4].id).leasable_area_m2 == 1050.5
     renewal = session.scalar(select(Lease).where(Lease.unit_id == world.lease_a.unit_id, Lease.start_date == D(2027, 1, 1)))
     assert renewal.end_date == D(2030, 1, 1)
     assert session.scalar(select(func.count(AuditRecord.id)).where(AuditRecord.actor == "mgr_a")) >= 3
@@ -131,6 +134,7 @@ def test_a_file_with_one_bad_row_writes_nothing_and_names_the_row(manager, world
     bad = rows[(world.building_a.code, units[2].code)]
     bad[5].value, bad[6].value, bad[7].value = "新签", "91110108551385082R", "坏代码有限公司"
     bad[8].value, bad[9].value = "2026-07-01", "2027-06-30"
+    rows[(world.building_a.code, units[5].code)][3].value = "-10"
     overlap = rows[(world.building_a.code, units[3].code)]
     overlap[5].value = "续租"  # no lease on this unit to renew
     overlap[6].value, overlap[8].value, overlap[9].value = make_uscc("610902", "MA0XLXX3"), "2026-01-01", "2027-01-01"
@@ -141,6 +145,7 @@ def test_a_file_with_one_bad_row_writes_nothing_and_names_the_row(manager, world
     bad_row = bad[0].row
     assert re.search(rf"<td>房源租约</td><td>{bad_row}</td><td>统一社会信用代码</td><td>[^<]*checksum", text)
     assert f"<td>{overlap[0].row}</td><td>起租日</td>" in text
+    assert f"<td>{rows[(world.building_a.code, units[5].code)][0].row}</td><td>可租面积(㎡)</td>" in text
     assert "确认写入" not in text
     # Even a forged commit of that file is refused whole.
     token = __import__("hashlib").sha256(_bytes(wb)).hexdigest()

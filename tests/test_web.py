@@ -30,3 +30,13 @@ def test_an_empty_registry_says_how_to_load_the_demo(client):
 def test_a_bad_date_is_a_clear_400(client):
     resp = client.get("/?as_of=tomorrow")
     assert resp.status_code == 400 and "YYYY-MM-DD" in resp.get_data(as_text=True)
+
+
+def test_every_ui_string_has_an_english_translation():
+    import re
+    from pathlib import Path
+
+    from web.i18n import MESSAGES_EN
+    templates = Path(__file__).resolve().parent.parent / "web" / "templates"
+    strings = {m for t in templates.glob("*.html") for m in re.findall(r'_\("([^"]*)"\)', t.read_text(encoding="utf-8"))}
+    assert sorted(strings - set(MESSAGES_EN)) == []

@@ -13,6 +13,7 @@ from registry.conflicts import Conflict
 from registry.models import User
 
 from .db import get_session
+from .i18n import gettext as _
 
 bp = Blueprint("auth", __name__)
 
@@ -31,7 +32,7 @@ def _check_csrf() -> None:
         return
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     if not hmac.compare_digest(sent, session.get("_csrf", "")):
-        abort(400, description="表单已过期或来源无效（CSRF 校验失败），请刷新页面后重试。")
+        abort(400, description=_("表单已过期或来源无效（CSRF 校验失败），请刷新页面后重试。"))
 
 
 def _load_user() -> None:
@@ -70,9 +71,9 @@ def login():
             user = users.authenticate(db, request.form.get("username", ""), request.form.get("password", ""))
         except users.LoginRefused as exc:
             db.commit()  # keep the failure count
-            error = str(exc)
+            error = _(str(exc))
             if exc.retry_at is not None:
-                error += f"（{exc.retry_at.astimezone().strftime('%H:%M:%S')} 后可再试）"
+                error += _("（{time} 后可再试）").format(time=exc.retry_at.astimezone().strftime("%H:%M:%S"))
         else:
             db.commit()
             session.clear()
@@ -98,7 +99,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(authz.Forbidden)
     def _forbidden(exc):
-        return render_template("error.html", code=403, message=f"无权执行此操作：{exc}"), 403
+        return render_template("error.html", code=403, message=_("无权执行此操作：") + str(exc)), 403
 
     @app.errorhandler(Conflict)
     def _conflict(exc):

@@ -80,5 +80,5 @@ def commit(park_id):
     n = excel_bulk.apply(db, g.user, p)
     db.commit()
     flash(f"已写入 {n} 项变更（新签 {p.count('new')}，续租 {p.count('renew')}，退租 {p.count('end')}，"
-          f"新企业 {len(p.new_enterprises)}）" if n else "文件与登记内容一致，无变更")
+          f"面积更正 {p.count('area')}，新企业 {len(p.new_enterprises)}）" if n else "文件与登记内容一致，无变更")
     return redirect(url_for("manage.park", park_id=park_id))

@@ -17,6 +17,7 @@ from registry.validation import ValidationError
 from . import forms
 from .auth import login_required
 from .db import get_session
+from .i18n import gettext as _
 
 bp = Blueprint("manage", __name__)
 
@@ -34,7 +35,7 @@ def _act(action, message, back: str):
     except StaleDataError:
         db.rollback()
         return render_template("error.html", code=409,
-                               message="保存冲突：记录已被他人修改，请刷新后查看最新内容再操作。"), 409
+                               message=_("保存冲突：记录已被他人修改，请刷新后查看最新内容再操作。")), 409
     flash(message(result) if callable(message) else message)
     return redirect(back)
 
@@ -71,7 +72,7 @@ def sign(building_id):
         start=forms.date("start_date"), end=forms.date("end_date"), rent=forms.number("rent"),
         rent_free_months=forms.integer("rent_free_months"), contract_no=forms.text("contract_no"),
         kind=LeaseKind.from_any(request.form.get("kind") or "lease")),
-        lambda leases: f"已签约 {len(leases)} 个单元", back)
+        lambda leases: _("已签约 {n} 个单元").format(n=len(leases)), back)
 
 
 @bp.post("/leases/<int:lease_id>/renew")
@@ -80,7 +81,7 @@ def renew(lease_id):
     return _act(lambda db: leasing.renew_lease(db, g.user, lease_id, new_end=forms.date("end_date"),
                                                rent=forms.number("rent"), contract_no=forms.text("contract_no"),
                                                seen_version=request.form.get("version")),
-                "已续租", request.form.get("back") or url_for("main.index"))
+                _("已续租"), request.form.get("back") or url_for("main.index"))
 
 
 @bp.post("/leases/<int:lease_id>/terminate")
@@ -88,7 +89,7 @@ def renew(lease_id):
 def terminate(lease_id):
     return _act(lambda db: leasing.terminate_lease(db, g.user, lease_id, free_from=forms.date("free_from"),
                                                    seen_version=request.form.get("version")),
-                "已提前终止", request.form.get("back") or url_for("main.index"))
+                _("已提前终止"), request.form.get("back") or url_for("main.index"))
 
 
 @bp.post("/leases/<int:lease_id>/relief")
@@ -97,7 +98,7 @@ def relief(lease_id):
     return _act(lambda db: leasing.record_relief(db, g.user, lease_id, reason=forms.text("reason", required=True),
                                                  amount_yuan=forms.number("amount", required=True),
                                                  start=forms.date("start_date"), end=forms.date("end_date")),
-                "已登记租金减免", request.form.get("back") or url_for("main.index"))
+                _("已登记租金减免"), request.form.get("back") or url_for("main.index"))
 
 
 @bp.post("/units/<int:unit_id>/reserve")
@@ -106,11 +107,11 @@ def reserve(unit_id):
     return _act(lambda db: leasing.reserve_unit(db, g.user, unit_id, prospect=forms.text("prospect", required=True),
                                                 until=forms.date("until"), start=forms.date("start_date", default=dt.date.today()),
                                                 note=forms.text("note")),
-                "已预留", url_for(".unit", unit_id=unit_id))
+                _("已预留"), url_for(".unit", unit_id=unit_id))
 
 
 @bp.post("/buildings/<int:building_id>/verify")
 @login_required
 def verify(building_id):
     return _act(lambda db: leasing.verify_building(db, g.user, building_id, dt.date.today()),
-                "已标记为今日核实", url_for(".building", building_id=building_id))
+                _("已标记为今日核实"), url_for(".building", building_id=building_id))
