@@ -118,14 +118,20 @@ def save_park(session: Session, user: User, park_id: int | None, data: dict, see
     return park
 
 
-def save_plot(session: Session, user: User, park_id: int, plot_id: int | None, data: dict, seen_version=None) -> Plot:
-    if plot_id is None:
+def _in_park(session: Session, user: User, model, park_id: int, ident: int | None, seen_version):
+    """A new record of ``model`` in the park, or the existing one; either way the user must be
+    allowed to write to its park, and an existing one must still be at the version they saw."""
+    if ident is None:
         require_write_park(user, park_id)
-        plot = Plot(park_id=park_id)
-    else:
-        plot = _get(session, Plot, plot_id)
-        require_write_park(user, plot.park_id)
-        check_version(plot, seen_version)
+        return model(park_id=park_id)
+    obj = _get(session, model, ident)
+    require_write_park(user, obj.park_id)
+    check_version(obj, seen_version)
+    return obj
+
+
+def save_plot(session: Session, user: User, park_id: int, plot_id: int | None, data: dict, seen_version=None) -> Plot:
+    plot = _in_park(session, user, Plot, park_id, plot_id, seen_version)
     holder = (data.get("holder_uscc") or "").strip()
     if holder:
         code = v.check_uscc(holder, "Plot.holder_uscc")
@@ -164,13 +170,7 @@ def _storeys(text: str | None, field: str, n: int, scale: float = 1.0) -> list[f
 def save_building(session: Session, user: User, park_id: int, building_id: int | None, data: dict,
                   seen_version=None) -> Building:
     """A building with its storeys' heights (m) and floor loads (t/m², stored as kN/m²)."""
-    if building_id is None:
-        require_write_park(user, park_id)
-        b = Building(park_id=park_id)
-    else:
-        b = _get(session, Building, building_id)
-        require_write_park(user, b.park_id)
-        check_version(b, seen_version)
+    b = _in_park(session, user, Building, park_id, building_id, seen_version)
     plot_id = data.get("plot_id")
     if plot_id not in (None, ""):
         plot = session.get(Plot, int(plot_id)) if str(plot_id).isdigit() else None

@@ -163,6 +163,21 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def world(session):
+    """Two parks with a tenant each and one user per role (tests/webhelpers.py)."""
+    from .webhelpers import build_world
+    return build_world(session)
+
+
+@pytest.fixture
+def manager(client, world):
+    """A test client signed in as the park manager of park A."""
+    from .webhelpers import login_as
+    login_as(client, world.manager_a)
+    return client
+
+
 class Runner:
     """Invokes the ``registry`` command against the test database, as a user would type it."""
 

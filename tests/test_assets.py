@@ -9,12 +9,7 @@ from sqlalchemy import func, select
 from registry.models import Building, Floor, Jurisdiction, Park, Plot, Unit
 
 from . import factories as f
-from .webhelpers import build_world, login_as, post
-
-
-@pytest.fixture
-def world(session):
-    return build_world(session)
+from .webhelpers import login_as, post
 
 
 def square(dx=0.0, size=0.0004):

@@ -1,17 +1,11 @@
 """Signing in: hashed passwords, slowed-down guessing, CSRF on every form, no open redirects."""
 import datetime as dt
 
-import pytest
 
 from registry.models import User
 from registry.users import lock_delay
 
-from .webhelpers import PASSWORD, TOKEN, build_world, login_as, post
-
-
-@pytest.fixture
-def world(session):
-    return build_world(session)
+from .webhelpers import PASSWORD, login_as, post
 
 
 def _login(client, username, password, next_=""):

@@ -5,12 +5,7 @@ nothing; admins write everywhere.
 """
 import pytest
 
-from .webhelpers import build_world, login_as, post
-
-
-@pytest.fixture
-def world(session):
-    return build_world(session)
+from .webhelpers import login_as, post
 
 
 def write_endpoints(w, park, building, lease):

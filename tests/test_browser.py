@@ -6,6 +6,17 @@ from .conftest import TODAY
 pytestmark = pytest.mark.browser
 
 
+def sign_in(page, username):
+    """Signs in through the login form, as a person does."""
+    from .webhelpers import PASSWORD
+    page.goto(f"{page.base_url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
 def test_home_page_shows_the_parks_offline(page):
     page.goto(f"{page.base_url}/?as_of={TODAY}", wait_until="networkidle")
     rows = page.locator("tr.park")
@@ -26,13 +37,9 @@ def test_the_date_picker_recomputes_the_figures(page):
 
 
 def test_stacking_plan_in_the_browser(app_page, session):
-    from .webhelpers import PASSWORD, build_world
+    from .webhelpers import build_world
     w = build_world(session)
-    page = app_page
-    page.goto(f"{page.base_url}/login")
-    page.fill("input[name=username]", "mgr_a")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page = sign_in(app_page, "mgr_a")
     page.goto(f"{page.base_url}/buildings/{w.building_a.id}?as_of=2026-06-01", wait_until="networkidle")
 
     blocks = page.locator(".unit")
@@ -70,13 +77,9 @@ def test_drawing_a_building_footprint_on_the_offline_map(app_page, session):
 
     from registry.models import Building
 
-    from .webhelpers import PASSWORD, build_world
+    from .webhelpers import build_world
     w = build_world(session)
-    page = app_page
-    page.goto(f"{page.base_url}/login")
-    page.fill("input[name=username]", "mgr_a")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page = sign_in(app_page, "mgr_a")
     page.goto(f"{page.base_url}/parks/{w.park_a.id}/buildings/new", wait_until="networkidle")
     page.wait_for_selector("path.leaflet-interactive, .leaflet-overlay-pane path", state="attached")
     assert page.locator(".leaflet-overlay-pane path").count() >= 2  # the park boundary and the other building

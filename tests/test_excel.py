@@ -4,27 +4,15 @@ import datetime as dt
 import io
 import re
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from registry.models import AuditRecord, Enterprise, Lease, Unit
 from registry.validation import make_uscc
 
-from .webhelpers import build_world, login_as, post
+from .webhelpers import post
 
 D = dt.date
-
-
-@pytest.fixture
-def world(session):
-    return build_world(session)
-
-
-@pytest.fixture
-def manager(client, world):
-    login_as(client, world.manager_a)
-    return client
 
 
 def download(client, park_id, as_of="2026-06-01"):

@@ -1,26 +1,14 @@
 """Park managers keep occupancy current through the web: every action, on both backends."""
 import datetime as dt
 
-import pytest
 from sqlalchemy import func, select
 
 from registry.models import AuditRecord, Building, Enterprise, Lease, RentRelief, Reservation
 from registry.validation import make_uscc
 
-from .webhelpers import build_world, login_as, post
+from .webhelpers import post
 
 D = dt.date
-
-
-@pytest.fixture
-def world(session):
-    return build_world(session)
-
-
-@pytest.fixture
-def manager(client, world):
-    login_as(client, world.manager_a)
-    return client
 
 
 def test_park_page_shows_the_kpis(manager, world):

@@ -39,7 +39,7 @@ def test_upgrading_keeps_the_data(empty_url):
     """Data loaded under the first schema survives every later migration, on both backends."""
     import datetime as dt
 
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, select
 
     from registry import bulk, demo
     from registry.db import sessionmaker_for

@@ -5,7 +5,7 @@ import functools
 import hmac
 import secrets
 
-from flask import (Blueprint, Flask, abort, flash, g, redirect, render_template, request, session,
+from flask import (Blueprint, Flask, abort, g, redirect, render_template, request, session,
                    url_for)
 
 from registry import authz, users

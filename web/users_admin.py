@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from registry import users
 from registry.enums import Role
-from registry.models import Park, User
+from registry.models import Park
 from registry.validation import ValidationError
 
 from .auth import admin_required

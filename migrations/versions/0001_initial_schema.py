@@ -6,7 +6,6 @@ Create Date: 2026-11-23
 """
 from alembic import op
 import sqlalchemy as sa
-import geoalchemy2
 from geoalchemy2 import Geometry
 
 revision = '0001'
