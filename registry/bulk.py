@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 import time
 from collections.abc import Callable
 
@@ -177,7 +178,9 @@ def _columns(rows: list[dict], cols: list[str], geom_col: str | None, backend: s
                 values = shapely.to_wkb(geoms).tolist()
         else:
             sample = next((x for x in values if x is not None), None)
-            if isinstance(sample, enum.Enum):
+            if isinstance(sample, (list, dict)):  # JSON columns
+                values = [None if x is None else json.dumps(x, ensure_ascii=False) for x in values]
+            elif isinstance(sample, enum.Enum):
                 values = [None if x is None else x.value for x in values]
             elif backend == "sqlite" and isinstance(sample, dt.date):
                 values = [None if x is None else x.isoformat() for x in values]

@@ -48,7 +48,7 @@ DEMO_PARKS: tuple[ParkSpec, ...] = (
         parents=(SHAANXI, ANKANG), operator="汉阴县工业园区建设开发有限公司", operator_industry="72",
         center=(108.515, 32.888), rotation_deg=5.0, planned_area_mu=3200.0,
         programs=(
-            Program(T.STANDARD_FACTORY, S.COMPLETED, 44, 388_000.0, (2, 4)),
+            Program(T.STANDARD_FACTORY, S.COMPLETED, 44, 388_000.0, (1, 4)),
             Program(T.DORMITORY, S.COMPLETED, 4, 19_600.0, (6, 8), leasable=False),
             Program(T.SUPPORTING, S.COMPLETED, 1, 2_500.0, (2, 3)),
             Program(T.STANDARD_FACTORY, S.UNDER_CONSTRUCTION, 8, 70_000.0, (3, 4)),
@@ -71,7 +71,7 @@ DEMO_PARKS: tuple[ParkSpec, ...] = (
         industries=("398", "397", "274", "137", "181", "382"),
         rent=(7.0, 11.0), land_price_wan_per_mu=(12.0, 18.0), unsupplied_plots=1, idle_plots=0,
         contact=("创业园服务中心", "0746-0000003"),
-        relief=Relief("疫情减免", dt.date(2020, 2, 1), dt.date(2020, 8, 1), 0.5), seed=2021,
+        relief=Relief("疫情减免", dt.date(2020, 2, 1), dt.date(2020, 8, 1), 0.5), hide_rents=True, seed=2021,
     ),
 )
 

@@ -13,7 +13,7 @@ from typing import Any
 from geoalchemy2 import Geometry, WKBElement, WKTElement
 from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import (JSON, CheckConstraint, Date, DateTime, Enum, Float, ForeignKey,
-                        ForeignKeyConstraint, Integer, String, Text, UniqueConstraint, func, true)
+                        ForeignKeyConstraint, Integer, String, Text, UniqueConstraint, false, func, true)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship, validates
 
 from geodata import area as geo_area
@@ -87,6 +87,8 @@ class Park(Versioned, Base):  # 园区
     built_area_mu: Mapped[float | None] = mapped_column(Float)  # 建成区面积 (亩)
     contact_name: Mapped[str | None] = mapped_column(String(64))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
+    # The public (investor) map shows no rents for parks that negotiate them case by case.
+    hide_rents: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     jurisdiction: Mapped[Jurisdiction] = relationship()
     plots: Mapped[list[Plot]] = relationship(back_populates="park")
@@ -196,6 +198,11 @@ class Building(Versioned, Base):  # 栋
     power_kva: Mapped[float | None] = mapped_column(Float)  # 供电容量
     completion_date: Mapped[dt.date | None] = mapped_column(Date)  # 竣工日期
     last_verified: Mapped[dt.date | None] = mapped_column(Date)  # 最近核实日期
+    asking_rent_yuan_m2_month: Mapped[float | None] = mapped_column(Float)  # 招租价 for its vacant space
+    # Industry suitability (GB/T 4754-2017 大类 codes): empty allowed = any not excluded.
+    industries_allowed: Mapped[list[Any] | None] = mapped_column(JSON)
+    industries_excluded: Mapped[list[Any] | None] = mapped_column(JSON)  # e.g. ["25", "26"]: no chemicals
+    photo: Mapped[str | None] = mapped_column(String(128))  # file name under instance/photos
 
     park: Mapped[Park] = relationship(back_populates="buildings")
     plot: Mapped[Plot | None] = relationship(back_populates="buildings")
@@ -222,6 +229,20 @@ class Building(Versioned, Base):  # 栋
             raise v.ValidationError(v.Problem("Building.floors_above", f"{value!r} is not a storey count",
                                               "an integer ≥ 1"))
         return int(value)
+
+    @validates("industries_allowed", "industries_excluded")
+    def _industries(self, key, value):
+        if not value:
+            return None
+        codes = [v.check_industry_code(c, f"Building.{key}") for c in value]
+        bad = [c for c in codes if len(c) != 2]
+        if bad:
+            raise v.ValidationError(v.Problem(f"Building.{key}", f"{bad} are not 大类 codes", "two-digit codes such as 26"))
+        return sorted(set(codes))
+
+    @validates("asking_rent_yuan_m2_month")
+    def _asking(self, key, value):
+        return v.check_positive(value, "Building.asking_rent_yuan_m2_month", "元/m²·月", allow_zero=True)
 
     @validates("crane_tonnage_t", "power_kva")
     def _specs(self, key, value):

@@ -74,6 +74,7 @@ class ParkSpec:
     idle_plots: int = 1
     contact: tuple[str, str] = ("", "")
     relief: Relief | None = None
+    hide_rents: bool = False
     seed: int = 1
     name_words: tuple[str, ...] = ()
 
@@ -351,7 +352,8 @@ def add_park(ds: Dataset, spec: ParkSpec, today: dt.date, *, history_years: int 
         "id": park_id, "name": spec.name, "level": spec.level.value, "jurisdiction_code": region,
         "operator": spec.operator, "boundary": boundary_geom, "planned_area_mu": spec.planned_area_mu,
         "built_area_mu": round(boundary_area / M2_PER_MU, 2),
-        "contact_name": spec.contact[0] or None, "contact_phone": spec.contact[1] or None, "version": 1})
+        "contact_name": spec.contact[0] or None, "contact_phone": spec.contact[1] or None,
+        "hide_rents": spec.hide_rents, "version": 1})
 
     # Plots, with their holders and supply history.
     own_ids = []
@@ -455,6 +457,12 @@ def _add_building(ds: Dataset, rng: random.Random, spec: ParkSpec, park_id: int,
         "power_kva": float(rng.choice((400, 630, 800, 1000, 1250, 1600, 2000))),
         "completion_date": completion,
         "last_verified": (today - dt.timedelta(days=rng.randint(0, 200))) if completed else None,
+        "asking_rent_yuan_m2_month": (round(rng.uniform(*spec.rent) * (1.15 if single else 1.0), 1)
+                                      if prog.leasable else None),
+        # Multi-storey standard factories take no chemicals, petroleum or smelting; some parks keep
+        # a few buildings for electronics only.
+        "industries_excluded": None if single or not prog.leasable else ["25", "26", "31", "32"],
+        "industries_allowed": ["38", "39", "40"] if prog.leasable and not single and rng.random() < 0.1 else None,
         "version": 1}
     ds.buildings.append(row)
     for level in range(1, b.floors + 1):

@@ -34,12 +34,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
-    from . import assets, auth, bulk_excel, db, i18n, manage, records, reports, users_admin, views
+    from . import api, assets, auth, bulk_excel, db, i18n, manage, records, reports, users_admin, views
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     for bp in (views.bp, manage.bp, reports.bp, records.history_bp, records.quality_bp, bulk_excel.bp, assets.bp,
-               users_admin.bp):
+               users_admin.bp, api.bp):
         app.register_blueprint(bp)
     app.jinja_env.globals["timedelta"] = dt.timedelta
 

@@ -1,0 +1,362 @@
+"""Vacancy search for the investor map: which buildings have space matching an investor's needs.
+
+One aggregate query per request: buildings in the bbox (through the spatial index), joined to their
+units, storeys, and the leases and reservations on the dates that matter, grouped per building.
+A unit counts as available when it is leasable, matches the storey filters (ground floor, floor load,
+storey height) and is neither let nor reserved on the ``available_by`` date (default: today); its
+available-from date is today, or the end of the lease it is under today.
+
+Buildings are classed fully vacant / partly vacant / fully let / under construction. At low zoom the
+result is clustered on the server (a grid of cells), so a province-wide view stays small.
+
+Public mode (the investor map without login) never returns tenants, and returns no rents for parks
+that hide them. Query parameters are defined once, in ``PARAMS``; the web API and its OpenAPI
+document are built from that list.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import shapely
+from geoalchemy2.shape import to_shape
+from sqlalchemy import String, and_, case, cast, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from geodata import chinacoords
+from . import validation as v
+from .enums import BuildingStatus, BuildingType, LeaseKind
+from .models import Building, Floor, Lease, Park, Reservation, Unit
+from .spatial import as_geojson, bbox_filter
+
+T_TO_KN = 9.80665
+POLYGON_ZOOM = 14  # from this zoom on, footprints; below, points
+CLUSTER_ZOOM = 11  # below this zoom, server-side clusters
+MAX_LIMIT = 2000
+AVAILABILITY = ("fully_vacant", "partly_vacant", "fully_let", "under_construction")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # integer / number / boolean / string / date
+    description: str
+
+
+PARAMS: tuple[Param, ...] = (
+    Param("bbox", "string", "minLon,minLat,maxLon,maxLat in the display datum (see datum)"),
+    Param("zoom", "integer", f"map zoom: footprints from {POLYGON_ZOOM}, points below, server clusters below {CLUSTER_ZOOM}"),
+    Param("park", "integer", "only this park (id)"),
+    Param("min_area", "number", "available area at least (m²)"),
+    Param("max_area", "number", "available area at most (m²)"),
+    Param("ground_floor", "boolean", "count only ground-floor units"),
+    Param("min_load", "number", "minimum floor load of the units' storey (t/m²)"),
+    Param("min_height", "number", "minimum storey height (m)"),
+    Param("crane", "boolean", "only buildings with a crane"),
+    Param("min_power", "number", "minimum power supply (kVA)"),
+    Param("max_rent", "number", "maximum asking rent (元/m²·月)"),
+    Param("type", "string", "building type: " + ", ".join(t.value for t in BuildingType)),
+    Param("available_by", "date", "space free on this date (YYYY-MM-DD; default today)"),
+    Param("industry", "string", "GB/T 4754-2017 大类 of the investor's project, e.g. 39: only buildings that allow it"),
+    Param("only_available", "boolean", "only buildings with available space (implied by the space filters)"),
+    Param("datum", "string", "coordinates for display: wgs84 (CGCS2000, default) or gcj02 (AMap basemaps)"),
+    Param("limit", "integer", f"features per page (default 500, at most {MAX_LIMIT})"),
+    Param("offset", "integer", "features to skip (paging)"),
+)
+PARAM_NAMES = {p.name for p in PARAMS}
+
+
+@dataclass(frozen=True)
+class VacancyQuery:
+    day: dt.date
+    available_by: dt.date
+    bbox: tuple[float, float, float, float] | None = None
+    zoom: int = 15
+    park: int | None = None
+    min_area: float | None = None
+    max_area: float | None = None
+    ground_floor: bool = False
+    min_load: float | None = None
+    min_height: float | None = None
+    crane: bool = False
+    min_power: float | None = None
+    max_rent: float | None = None
+    type: BuildingType | None = None
+    industry: str | None = None
+    only_available: bool = False
+    datum: str = "wgs84"
+    limit: int = 500
+    offset: int = 0
+
+    @property
+    def space_filters(self) -> bool:
+        return bool(self.min_area or self.max_area or self.ground_floor or self.min_load or self.min_height
+                    or self.available_by != self.day)
+
+
+def parse_query(params: Mapping[str, str], today: dt.date) -> VacancyQuery:
+    """A query from URL parameters; every bad one is named in one ValidationError."""
+    problems: list[v.Problem] = []
+    out: dict = {}
+
+    def fail(name, value, expected):
+        problems.append(v.Problem(f"query.{name}", f"{value!r} is not valid", expected))
+
+    for p in PARAMS:
+        raw = params.get(p.name)
+        if raw in (None, ""):
+            continue
+        raw = v.normalize_code(raw) if p.type != "string" else str(raw).strip()
+        try:
+            if p.name == "bbox":
+                parts = [float(x) for x in raw.split(",")]
+                if len(parts) != 4 or parts[0] >= parts[2] or parts[1] >= parts[3]:
+                    raise ValueError
+                out["bbox"] = tuple(parts)
+            elif p.type == "integer":
+                out[p.name] = int(raw)
+            elif p.type == "number":
+                out[p.name] = float(raw)
+                if out[p.name] < 0:
+                    raise ValueError
+            elif p.type == "boolean":
+                if raw.lower() not in ("1", "0", "TRUE", "FALSE", "true", "false", "on"):
+                    raise ValueError
+                out[p.name] = raw.lower() in ("1", "true", "on")
+            elif p.type == "date":
+                out[p.name] = dt.date.fromisoformat(raw)
+            elif p.name == "type":
+                out["type"] = BuildingType.from_any(raw)
+            elif p.name == "industry":
+                code = v.check_industry_code(raw, "query.industry")[:2]
+                out["industry"] = code
+            elif p.name == "datum":
+                if raw.lower() not in ("wgs84", "gcj02", "cgcs2000"):
+                    raise ValueError
+                out["datum"] = "gcj02" if raw.lower() == "gcj02" else "wgs84"
+        except v.ValidationError as exc:
+            problems.extend(exc.problems)
+        except ValueError:
+            fail(p.name, params.get(p.name), f"{p.type}: {p.description}")
+    if "limit" in out and not 1 <= out["limit"] <= MAX_LIMIT:
+        fail("limit", out["limit"], f"1–{MAX_LIMIT}")
+    if out.get("offset", 0) < 0:
+        fail("offset", out["offset"], "0 or more")
+    if out.get("available_by") and out["available_by"] < today:
+        fail("available_by", out["available_by"], "today or a later date")
+    if problems:
+        raise v.ValidationError(problems)
+    out.setdefault("available_by", today)
+    return VacancyQuery(day=today, **out)
+
+
+def _display(coords_geojson: dict, datum: str) -> dict:
+    if datum != "gcj02":
+        return coords_geojson
+    return shapely.geometry.mapping(chinacoords.convert_geometry(shapely.geometry.shape(coords_geojson), "wgs84", "gcj02"))
+
+
+def _storage_bbox(q: VacancyQuery):
+    if q.bbox is None or q.datum != "gcj02":
+        return q.bbox
+    # The display shift is a few hundred metres; convert the corners back to CGCS2000.
+    x0, y0 = chinacoords.gcj02_to_wgs84(q.bbox[0], q.bbox[1])
+    x1, y1 = chinacoords.gcj02_to_wgs84(q.bbox[2], q.bbox[3])
+    return (x0, y0, x1, y1)
+
+
+def _per_building(session: Session, q: VacancyQuery):
+    """The per-building aggregate as a subquery (one row per matching building)."""
+    now = aliased(Lease)
+    later = aliased(Lease)
+    held = aliased(Reservation)
+    # Space in a building still under construction is available once it is completed.
+    ready = and_(Building.status != BuildingStatus.PLANNED,
+                 or_(and_(Building.status == BuildingStatus.COMPLETED,
+                          or_(Building.completion_date.is_(None), Building.completion_date <= q.available_by)),
+                     and_(Building.status == BuildingStatus.UNDER_CONSTRUCTION,
+                          Building.completion_date <= q.available_by)))
+    unit_ok = and_(Unit.leasable, ready, later.id.is_(None), held.id.is_(None))
+    if q.ground_floor:
+        unit_ok = and_(unit_ok, Unit.floor_level == 1)
+    if q.min_load:
+        unit_ok = and_(unit_ok, Floor.floor_load_kn_m2 >= q.min_load * T_TO_KN)
+    if q.min_height:
+        unit_ok = and_(unit_ok, Floor.storey_height_m >= q.min_height)
+    area = func.coalesce(func.sum(case((unit_ok, Unit.leasable_area_m2), else_=0.0)), 0.0)
+    cols = [
+        Building.id.label("id"),
+        area.label("available_m2"),
+        func.coalesce(func.sum(case((unit_ok, 1), else_=0)), 0).label("available_units"),
+        func.coalesce(func.sum(case((and_(Unit.leasable, now.id.is_(None)), 1), else_=0)), 0).label("vacant_now"),
+        func.coalesce(func.sum(case((Unit.leasable, 1), else_=0)), 0).label("leasable_units"),
+        func.min(case((unit_ok, case((now.id.is_not(None), now.end_date),
+                                     (Building.status != BuildingStatus.COMPLETED, Building.completion_date),
+                                     else_=q.day)))).label("available_from"),
+    ]
+    stmt = (select(*cols).select_from(Building)
+            .outerjoin(Unit, Unit.building_id == Building.id)
+            .outerjoin(Floor, and_(Floor.building_id == Unit.building_id, Floor.level == Unit.floor_level))
+            .outerjoin(now, and_(now.unit_id == Unit.id, now.start_date <= q.day, now.end_date > q.day))
+            .outerjoin(later, and_(later.unit_id == Unit.id, later.start_date <= q.available_by,
+                                   later.end_date > q.available_by))
+            .outerjoin(held, and_(held.unit_id == Unit.id, held.start_date <= q.available_by,
+                                  held.end_date > q.available_by)))
+    bbox = _storage_bbox(q)
+    if bbox is not None:
+        stmt = stmt.where(bbox_filter(session, Building.footprint, bbox))
+    if q.park is not None:
+        stmt = stmt.where(Building.park_id == q.park)
+    if q.type is not None:
+        stmt = stmt.where(Building.type == q.type)
+    if q.crane:
+        stmt = stmt.where(Building.crane_tonnage_t > 0)
+    if q.min_power:
+        stmt = stmt.where(Building.power_kva >= q.min_power)
+    if q.max_rent is not None:
+        stmt = stmt.where(Building.asking_rent_yuan_m2_month <= q.max_rent)
+    if q.industry:
+        token = f'%"{q.industry}"%'
+        stmt = stmt.where(or_(Building.industries_excluded.is_(None),
+                              ~cast(Building.industries_excluded, String).like(token)),
+                          or_(Building.industries_allowed.is_(None),
+                              cast(Building.industries_allowed, String).like(token)))
+    # Buildings with no leasable units (own factories, dormitories) are not on the vacancy map.
+    stmt = stmt.group_by(Building.id).having(func.sum(case((Unit.leasable, 1), else_=0)) > 0)
+    if q.only_available or q.space_filters:
+        stmt = stmt.having(area > 0)
+    if q.min_area:
+        stmt = stmt.having(area >= q.min_area)
+    if q.max_area:
+        stmt = stmt.having(area <= q.max_area)
+    return stmt.subquery("avail")
+
+
+def availability(status: BuildingStatus, available_units: int, vacant_now: int, leasable_units: int) -> str:
+    if status != BuildingStatus.COMPLETED:
+        return "under_construction"
+    if leasable_units and vacant_now == leasable_units:
+        return "fully_vacant"
+    if available_units or vacant_now:
+        return "partly_vacant"
+    return "fully_let"
+
+
+def search(session: Session, q: VacancyQuery, *, public: bool) -> dict:
+    """A GeoJSON FeatureCollection of matching buildings (or clusters), paged, for the map and list."""
+    avail = _per_building(session, q)
+    total = session.scalar(select(func.count()).select_from(avail))
+    if q.zoom < CLUSTER_ZOOM:
+        return _clusters(session, q, avail, total)
+    geom = (as_geojson(Building.footprint) if q.zoom >= POLYGON_ZOOM
+            else as_geojson(func.ST_Centroid(Building.footprint)))
+    rows = session.execute(
+        select(Building.id, Building.code, Building.name, Building.type, Building.status, Building.park_id,
+               Park.name, Park.hide_rents, Building.floors_above, Building.gfa_m2, Building.crane_tonnage_t,
+               Building.power_kva, Building.asking_rent_yuan_m2_month, Building.completion_date,
+               Building.last_verified, avail.c.available_m2, avail.c.available_units, avail.c.vacant_now,
+               avail.c.leasable_units, avail.c.available_from, geom)
+        .join(avail, avail.c.id == Building.id).join(Park, Park.id == Building.park_id)
+        .order_by(avail.c.available_m2.desc(), Building.id).limit(q.limit).offset(q.offset)).all()
+    features = []
+    for (bid, code, name, type_, status, park_id, park_name, hide, floors, gfa, crane, power, rent, completion,
+         verified, area, units, vacant_now, leasable, available_from, gj) in rows:
+        props = {
+            "id": bid, "code": code, "name": name, "park_id": park_id, "park": park_name,
+            "type": type_.value, "type_label": type_.label, "status": status.value,
+            "availability": availability(status, units, vacant_now, leasable),
+            "available_m2": round(float(area), 2), "available_units": int(units),
+            "available_from": (available_from if isinstance(available_from, str) else
+                               available_from.isoformat() if available_from else
+                               completion.isoformat() if completion and status != BuildingStatus.COMPLETED else None),
+            "floors": floors, "gfa_m2": gfa, "crane_t": crane, "power_kva": power,
+            "asking_rent": None if (public and hide) else rent,
+            "last_verified": verified.isoformat() if verified else None,
+        }
+        features.append({"type": "Feature", "id": bid, "properties": props,
+                         "geometry": _display(json.loads(gj), q.datum)})
+    return {"type": "FeatureCollection", "features": features, "numberMatched": int(total),
+            "numberReturned": len(features), "clustered": False}
+
+
+def _clusters(session: Session, q: VacancyQuery, avail, total: int) -> dict:
+    """Grid clusters: count, available area and mean position of the matching buildings per cell."""
+    cell = 360.0 / (2 ** q.zoom) / 4  # about a quarter of a 256-px tile
+    cx = func.ST_X(func.ST_Centroid(Building.footprint))
+    cy = func.ST_Y(func.ST_Centroid(Building.footprint))
+    gx = func.floor(cx / cell)
+    gy = func.floor(cy / cell)
+    rows = session.execute(
+        select(func.count(Building.id), func.sum(avail.c.available_m2), func.avg(cx), func.avg(cy))
+        .join(avail, avail.c.id == Building.id).group_by(gx, gy)).all()
+    features = []
+    for n, area, x, y in rows:
+        geometry = _display({"type": "Point", "coordinates": [float(x), float(y)]}, q.datum)
+        features.append({"type": "Feature", "properties": {"cluster": True, "count": int(n),
+                                                           "available_m2": round(float(area or 0), 1)},
+                         "geometry": geometry})
+    return {"type": "FeatureCollection", "features": features, "numberMatched": int(total),
+            "numberReturned": len(features), "clustered": True}
+
+
+def building_card(session: Session, building_id: int, day: dt.date, *, public: bool) -> dict:
+    """Everything the map's detail panel and the brochure show about one building."""
+    from .occupancy import unit_states
+    b = session.get(Building, building_id)
+    if b is None:
+        raise LookupError(f"no building #{building_id}")
+    park = b.park
+    hide = public and park.hide_rents
+    states = unit_states(session, day, building_id=b.id)
+    floors = {f.level: f for f in b.floors}
+    units = []
+    for u in sorted(b.units, key=lambda u: (u.floor_level, u.code)):
+        s = states[u.id]
+        if s.status.value not in ("vacant", "expiring", "reserved") and public:
+            continue
+        fl = floors.get(u.floor_level)
+        entry = {"id": u.id, "code": u.code, "floor": u.floor_level, "area_m2": u.leasable_area_m2,
+                 "status": s.status.value, "status_label": s.status.label,
+                 "storey_height_m": fl.storey_height_m if fl else None,
+                 "floor_load_t_m2": round(fl.floor_load_t_m2, 2) if fl and fl.floor_load_t_m2 else None,
+                 "available_from": (day if s.status.value == "vacant" else s.lease_end).isoformat()
+                 if s.status.value in ("vacant", "expiring") else None,
+                 "rent": None if hide else b.asking_rent_yuan_m2_month}
+        if not public:
+            entry.update({"tenant": s.tenant, "lease_rent": s.rent_yuan_m2_month,
+                          "last_day": s.last_day.isoformat() if s.last_day else None, "prospect": s.prospect})
+        units.append(entry)
+    geom = shapely.geometry.mapping(to_shape(b.footprint))
+    return {
+        "id": b.id, "code": b.code, "name": b.name, "type": b.type.value, "type_label": b.type.label,
+        "status": b.status.value, "status_label": b.status.label, "floors": b.floors_above, "gfa_m2": b.gfa_m2,
+        "structure": b.structure.label if b.structure else None, "crane_t": b.crane_tonnage_t, "power_kva": b.power_kva,
+        "asking_rent": None if hide else b.asking_rent_yuan_m2_month, "completion_date":
+        b.completion_date.isoformat() if b.completion_date else None,
+        "last_verified": b.last_verified.isoformat() if b.last_verified else None,
+        "industries_allowed": b.industries_allowed, "industries_excluded": b.industries_excluded,
+        "photo": b.photo, "storeys": [{"level": f.level, "height_m": f.storey_height_m,
+                                        "load_t_m2": round(f.floor_load_t_m2, 2) if f.floor_load_t_m2 else None}
+                                       for f in b.floors],
+        "units": units, "park": {"id": park.id, "name": park.name, "operator": park.operator,
+                                 "contact": park.contact_name, "phone": park.contact_phone},
+        "footprint": geom, "public": public,
+    }
+
+
+def zoom_for_bbox(bbox, px: int = 1000) -> int:
+    """The web-map zoom at which ``bbox`` spans about ``px`` pixels (for tests and benchmarks)."""
+    span = max(bbox[2] - bbox[0], 1e-9)
+    return max(0, min(20, int(math.log2(360.0 * px / 256.0 / span))))
+
+
+def park_boundaries(session: Session, datum: str = "wgs84") -> dict:
+    """Every park's boundary with its name: the offline vector base of the map."""
+    rows = session.execute(select(Park.id, Park.name, Park.level, as_geojson(Park.boundary))
+                           .where(Park.boundary.is_not(None)).order_by(Park.name)).all()
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": pid, "properties": {"id": pid, "name": name, "level": level.label},
+         "geometry": _display(json.loads(gj), datum)} for pid, name, level, gj in rows]}

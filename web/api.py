@@ -1,0 +1,101 @@
+"""The JSON API of the vacancy map, for the map page and other clients, documented at
+/api/openapi.json. Public by default; a signed-in user gets the staff fields their role allows."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, g, jsonify, request
+
+from registry import vacancy
+from registry.validation import ValidationError
+
+from .db import get_session
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _public() -> bool:
+    return g.get("user") is None
+
+
+@bp.errorhandler(ValidationError)
+def _invalid(exc):
+    return jsonify({"errors": [{"field": p.field, "message": p.message, "expected": p.expected}
+                               for p in exc.problems]}), 400
+
+
+@bp.errorhandler(LookupError)
+def _missing(exc):
+    return jsonify({"errors": [{"message": str(exc)}]}), 404
+
+
+@bp.get("/buildings")
+def buildings():
+    q = vacancy.parse_query(request.args, dt.date.today())
+    result = vacancy.search(get_session(), q, public=_public())
+    if q.offset + result["numberReturned"] < result["numberMatched"] and not result["clustered"]:
+        args = request.args.to_dict()
+        args["offset"] = str(q.offset + q.limit)
+        result["links"] = [{"rel": "next", "href": request.base_url + "?" + "&".join(f"{k}={v}" for k, v in args.items())}]
+    resp = jsonify(result)
+    resp.mimetype = "application/geo+json"
+    return resp
+
+
+@bp.get("/buildings/<int:building_id>")
+def building(building_id):
+    return jsonify(vacancy.building_card(get_session(), building_id, dt.date.today(), public=_public()))
+
+
+@bp.get("/parks")
+def parks():
+    datum = "gcj02" if request.args.get("datum") == "gcj02" else "wgs84"
+    resp = jsonify(vacancy.park_boundaries(get_session(), datum))
+    resp.mimetype = "application/geo+json"
+    return resp
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+def openapi_document() -> dict:
+    """The OpenAPI 3 description of /api, built from the same parameter list the API parses."""
+    def schema(p):
+        return {"integer": {"type": "integer"}, "number": {"type": "number", "minimum": 0},
+                "boolean": {"type": "boolean"}, "date": {"type": "string", "format": "date"}}.get(p.type, {"type": "string"})
+
+    errors = {"description": "invalid parameters, each named", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"errors": {"type": "array", "items": {"type": "object"}}}}}}}
+    fc = {"type": "object", "required": ["type", "features"], "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]}, "features": {"type": "array", "items": {"type": "object"}},
+        "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"}, "clustered": {"type": "boolean"},
+        "links": {"type": "array", "items": {"type": "object"}}}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Park registry vacancy API", "version": "1",
+                 "description": "Vacant standard-factory space by bbox and filters. Coordinates CGCS2000 (EPSG:4490) "
+                                "lon/lat unless datum=gcj02. Without a signed-in session, public fields only."},
+        "paths": {
+            "/api/buildings": {"get": {
+                "summary": "Buildings (or clusters at low zoom) matching the filters, paged",
+                "parameters": [{"name": p.name, "in": "query", "required": False, "description": p.description,
+                                "schema": schema(p)} for p in vacancy.PARAMS],
+                "responses": {"200": {"description": "GeoJSON FeatureCollection",
+                                      "content": {"application/geo+json": {"schema": fc}}}, "400": errors}}},
+            "/api/buildings/{building_id}": {"get": {
+                "summary": "One building's specs, available units and park contacts",
+                "parameters": [{"name": "building_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "building card", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["id", "units", "park"]}}}},
+                              "404": {"description": "no such building"}}}},
+            "/api/parks": {"get": {
+                "summary": "Park boundaries (the offline vector base)",
+                "parameters": [{"name": "datum", "in": "query", "required": False, "schema": {"type": "string",
+                                                                                            "enum": ["wgs84", "gcj02"]}}],
+                "responses": {"200": {"description": "GeoJSON FeatureCollection",
+                                      "content": {"application/geo+json": {"schema": fc}}}}}},
+            "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3"}}}},
+        },
+    }
