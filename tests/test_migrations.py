@@ -46,12 +46,15 @@ def test_upgrading_keeps_the_data(empty_url):
     migrate.upgrade(empty_url, "0001")
     engine = make_engine(empty_url)
     ds = demo.demo_dataset(dt.date(2026, 11, 23))
+    # Only the columns revision 0001 has.
+    have = {t: {c["name"] for c in inspect(engine).get_columns(t)} for t in inspect(engine).get_table_names()}
+    for name, model in bulk.TABLES:
+        for row in getattr(ds, name):
+            for key in [k for k in row if not k.startswith("_") and k not in have[model.__tablename__]]:
+                del row[key]
     with engine.begin() as conn:
         from sqlalchemy.orm import Session
         s = Session(bind=conn)
-        # Only the tables and columns revision 0001 has.
-        for u in ds.units:
-            u.pop("leasable", None)
         bulk.load(s, ds)
         s.flush()
     engine.dispose()
