@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, aliased
 
 from geodata import chinacoords
 from . import validation as v
-from .enums import BuildingStatus, BuildingType, LeaseKind
+from .enums import BuildingStatus, BuildingType
 from .models import Building, Floor, Lease, Park, Reservation, Unit
 from .spatial import as_geojson, bbox_filter
 
@@ -360,3 +360,39 @@ def park_boundaries(session: Session, datum: str = "wgs84") -> dict:
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": pid, "properties": {"id": pid, "name": name, "level": level.label},
          "geometry": _display(json.loads(gj), datum)} for pid, name, level, gj in rows]}
+
+
+def site_plan(session: Session, building_id: int, half_m: float = 250.0) -> dict:
+    """The building among its neighbours in a square of 2 × ``half_m`` metres, in local metres
+    (y up) of its Gauss-Krüger zone: rings for the park boundary, the other buildings and this one."""
+    from shapely.geometry import box
+
+    from geodata import crs
+    b = session.get(Building, building_id)
+    if b is None:
+        raise LookupError(f"no building #{building_id}")
+    me = to_shape(b.footprint)
+    c = me.centroid
+    t = crs.transformer(crs.CGCS2000, crs.gk3_epsg_for_lon(c.x))
+    cx, cy = t.transform(c.x, c.y)
+    window = box(cx - half_m, cy - half_m, cx + half_m, cy + half_m)
+
+    def rings(geom) -> list[list[tuple[float, float]]]:
+        local = shapely.transform(geom, t.transform, interleaved=False).intersection(window)
+        out = []
+        for poly in getattr(local, "geoms", [local]):
+            if poly.geom_type == "Polygon" and not poly.is_empty:
+                out.append([(round(x - cx + half_m, 1), round(y - cy + half_m, 1)) for x, y in poly.exterior.coords])
+        return out
+
+    near = session.scalars(select(Building).where(
+        Building.park_id == b.park_id, Building.id != b.id,
+        bbox_filter(session, Building.footprint, (c.x - 0.01, c.y - 0.01, c.x + 0.01, c.y + 0.01)))).all()
+    return {"size": 2 * half_m, "park": rings(to_shape(b.park.boundary)) if b.park.boundary is not None else [],
+            "others": [r for o in near for r in rings(to_shape(o.footprint))], "this": rings(me)}
+
+
+def brochure(session: Session, building_id: int, day: dt.date, *, public: bool) -> dict:
+    """The one-page brochure's content: the building card and its site plan."""
+    return {"card": building_card(session, building_id, day, public=public),
+            "site_plan": site_plan(session, building_id)}

@@ -130,7 +130,8 @@ def test_every_asset_a_page_references_is_served_locally(client, world):
     login_as(client, world.admin)
     pages = ["/", f"/parks/{world.park_a.id}", f"/buildings/{world.building_a.id}", f"/buildings/{world.building_a.id}/edit",
              f"/parks/{world.park_a.id}/plots/new", "/parks/new", f"/units/{world.building_a.units[0].id}",
-             f"/parks/{world.park_a.id}/excel", "/admin/users", "/login"]
+             f"/parks/{world.park_a.id}/excel", "/admin/users", "/login", "/map",
+             f"/buildings/{world.building_a.id}/brochure"]
     seen = set()
     for page in pages:
         html = client.get(page).get_data(as_text=True)
@@ -140,7 +141,7 @@ def test_every_asset_a_page_references_is_served_locally(client, world):
                 seen.add(ref)
     for ref in seen:
         assert client.get(ref).status_code == 200, ref
-    assert any("leaflet.draw.js" in r for r in seen)
+    assert any("leaflet.draw.js" in r for r in seen) and any("leaflet.markercluster.js" in r for r in seen)
     # The vendored CSS pulls images relative to itself: those must exist too.
     for css in [r for r in seen if r.endswith(".css") and "vendor" in r]:
         text = client.get(css).get_data(as_text=True)

@@ -103,3 +103,89 @@ def test_drawing_a_building_footprint_on_the_offline_map(app_page, session):
     b = session.scalar(select(Building).where(Building.code == "D-01"))
     assert b is not None and b.footprint_area_m2 > 0
     assert page.external_requests == []
+
+
+def _map_ready(page, loads=1):
+    page.wait_for_function(f"window.vacancyMap && window.vacancyMap.state.loaded >= {loads}")
+
+
+def test_the_demo_map_draws_its_polygons_offline(page):
+    page.goto(f"{page.base_url}/map?lat=32.888&lng=108.515&z=16", wait_until="networkidle")
+    _map_ready(page)
+    page.wait_for_selector("path.leaflet-interactive", state="attached")
+    drawn = page.evaluate("window.vacancyMap.state.features.length")
+    assert drawn > 0 and page.locator("#results li").count() == drawn
+    assert page.locator("path.leaflet-interactive").count() >= drawn
+    assert page.external_requests == []
+
+
+def test_a_filter_change_reduces_the_map_to_the_matching_set(page):
+    page.goto(f"{page.base_url}/map?lat=32.888&lng=108.515&z=15", wait_until="networkidle")
+    _map_ready(page)
+    before = page.evaluate("window.vacancyMap.state.features.length")
+    loads = page.evaluate("window.vacancyMap.state.loaded")
+    page.check("input[name=ground_floor]")
+    page.fill("input[name=min_area]", "1500")
+    page.locator("input[name=min_area]").dispatch_event("change")
+    _map_ready(page, loads + 1)
+    page.wait_for_timeout(600)  # the debounced input reload
+    shown = sorted(page.evaluate("window.vacancyMap.state.features.map(f => f.properties.id)"))
+    assert 0 < len(shown) < before
+    # The same query against the API gives exactly the buildings on the map and in the list.
+    bounds = page.evaluate("(() => { const b = window.vacancyMap.map.getBounds(); return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; })()")
+    api = page.request.get(f"{page.base_url}/api/buildings?zoom=15&ground_floor=1&min_area=1500&limit=1000&bbox=" + ",".join(map(str, bounds))).json()
+    assert sorted(f["properties"]["id"] for f in api["features"]) == shown
+    listed = sorted(int(i) for i in page.eval_on_selector_all("#results li", "els => els.map(e => e.dataset.id)"))
+    assert listed == shown
+    assert "min_area=1500" in page.url and "ground_floor=1" in page.url
+
+
+def test_a_shared_link_restores_the_same_view(page, chromium):
+    page.goto(f"{page.base_url}/map?lat=32.888&lng=108.515&z=16", wait_until="networkidle")
+    _map_ready(page)
+    page.fill("input[name=max_rent]", "9.5")
+    page.locator("input[name=max_rent]").dispatch_event("change")
+    page.wait_for_timeout(800)
+    page.locator("#results li").first.click()
+    page.wait_for_selector("#details:not([hidden]) h2")
+    page.wait_for_timeout(900)  # the fly-to animation, then the URL update
+    shared = page.url
+    ids = sorted(page.evaluate("window.vacancyMap.state.features.map(f => f.properties.id)"))
+    title = page.inner_text("#details h2")
+    other = chromium.new_page()
+    other.goto(shared, wait_until="networkidle")
+    other.wait_for_function("window.vacancyMap && window.vacancyMap.state.loaded >= 1")
+    other.wait_for_selector("#details:not([hidden]) h2")
+    assert other.input_value("input[name=max_rent]") == "9.5"
+    assert sorted(other.evaluate("window.vacancyMap.state.features.map(f => f.properties.id)")) == ids
+    assert other.inner_text("#details h2") == title
+    center = other.evaluate("window.vacancyMap.map.getCenter()")
+    params = dict(p.split("=") for p in shared.split("?")[1].split("&"))
+    assert abs(center["lat"] - float(params["lat"])) < 1e-4 and abs(center["lng"] - float(params["lng"])) < 1e-4
+    other.close()
+
+
+def test_the_brochure_renders_and_prints_to_pdf(page):
+    page.goto(f"{page.base_url}/map?lat=32.888&lng=108.515&z=16", wait_until="networkidle")
+    _map_ready(page)
+    bid = page.evaluate("window.vacancyMap.state.features[0].properties.id")
+    page.goto(f"{page.base_url}/buildings/{bid}/brochure", wait_until="networkidle")
+    assert page.locator("svg polygon.this").count() >= 1 and page.locator("table.units tr").count() >= 2
+    assert page.evaluate("document.fonts.check('12px \"Noto Sans CJK SC\"')")
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    assert page.external_requests == []
+
+
+def test_a_hostile_name_shows_as_text_on_the_map(app_page, session):
+    from .test_vacancy import XSS, build_estate
+    build_estate(session)
+    page = app_page
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{page.base_url}/map?lat={32.662 + 0.005}&lng={108.955 + 0.005}&z=16", wait_until="networkidle")
+    page.wait_for_function("window.vacancyMap && window.vacancyMap.state.loaded >= 1")
+    page.locator("#results li", has_text=XSS).first.click()
+    page.wait_for_selector("#details:not([hidden]) h2")
+    assert page.inner_text("#details h2") == XSS
+    assert page.locator("img[src=x]").count() == 0 and dialogs == []

@@ -24,6 +24,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # uploads (Excel) are refused beyond this, unread
         JSON_AS_ASCII=False,
+        # The map's basemap: none (offline vector base, the default), tianditu, amap or xyz.
+        BASEMAP=os.environ.get("REGISTRY_BASEMAP", "none"),
+        TIANDITU_KEY=os.environ.get("REGISTRY_TIANDITU_KEY", ""),
+        XYZ_URL=os.environ.get("REGISTRY_XYZ_URL", ""),
+        XYZ_ATTRIBUTION=os.environ.get("REGISTRY_XYZ_ATTRIBUTION", ""),
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -34,12 +39,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
-    from . import api, assets, auth, bulk_excel, db, i18n, manage, records, reports, users_admin, views
+    from . import api, assets, auth, bulk_excel, db, i18n, manage, records, reports, users_admin, vacancy_map, views
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     for bp in (views.bp, manage.bp, reports.bp, records.history_bp, records.quality_bp, bulk_excel.bp, assets.bp,
-               users_admin.bp, api.bp):
+               users_admin.bp, api.bp, vacancy_map.bp):
         app.register_blueprint(bp)
     app.jinja_env.globals["timedelta"] = dt.timedelta
 

@@ -33,6 +33,17 @@ MESSAGES_EN = {
     "暂无园区。运行 registry demo 载入演示数据。": "No parks yet. Run `registry demo` to load the demo data.",
     "数据来自登记库，出租率由租约区间推算。": "Figures are computed from the registry; occupancy is derived from lease intervals.",
     "家": "",
+    # Vacancy map (issue #4)
+    "招商照片（JPEG/PNG，5 MB 以内）": "Photo for investors (JPEG/PNG, up to 5 MB)", "上传照片": "Upload photo",
+    "空置厂房地图": "Vacant factory map", "工作人员模式": "staff mode", "公开模式": "Public mode", "全部": "All",
+    "可租面积 ≥ ㎡": "Available ≥ m²", "可租面积 ≤ ㎡": "Available ≤ m²", "楼面荷载 ≥ t/㎡": "Floor load ≥ t/m²",
+    "层高 ≥ m": "Storey height ≥ m", "供电 ≥ kVA": "Power ≥ kVA", "租金 ≤ 元/㎡·月": "Rent ≤ CNY/m²·month",
+    "行业": "Industry", "不限": "Any", "可入驻日期": "Available by", "仅首层": "Ground floor only",
+    "有行车": "With crane", "仅显示有空置": "Only with space", "清除条件": "Clear filters", "整栋空置": "Fully vacant",
+    "部分空置": "Partly vacant", "已满租": "Fully let", "在建": "Under construction", "可租": "Available",
+    "可入驻": "from", "个单元": "units", "符合条件": "Matching", "打印招商单页": "Print brochure", "关闭": "Close",
+    "楼层": "Floor", "面积": "Area", "层高": "Height", "荷载": "Load", "面议": "on request", "暂无空置单元": "No vacant units",
+    "联系": "Contact",
     # Park management (issue #3)
     "已签约 {n} 个单元": "Signed {n} unit(s)", "已续租": "Renewed", "已提前终止": "Terminated early",
     "已登记租金减免": "Rent relief recorded", "已预留": "Reserved", "已标记为今日核实": "Marked as verified today",

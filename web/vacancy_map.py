@@ -1,0 +1,97 @@
+"""The investor vacancy map (/map), building photos, and the one-page brochure."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+
+import folium
+import folium.plugins
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_from_directory, url_for
+
+from registry import authz, vacancy
+from registry.enums import BuildingType
+from registry.models import Building, Park
+from registry.validation import industries
+
+from . import offline_folium
+from .auth import login_required
+from .db import get_session
+
+bp = Blueprint("vacancy_map", __name__)
+
+BASEMAPS = ("none", "tianditu", "amap", "xyz")
+PHOTO_TYPES = {b"\xff\xd8\xff": ".jpg", b"\x89PNG\r\n\x1a\n": ".png"}
+MAX_PHOTO = 5 * 1024 * 1024
+
+
+def _basemap(m: folium.Map) -> str:
+    """Adds the configured basemap; returns the datum the map displays in (gcj02 for AMap)."""
+    kind = current_app.config["BASEMAP"]
+    if kind == "tianditu":
+        key = current_app.config["TIANDITU_KEY"]
+        for layer, name, overlay in (("vec", "天地图矢量", False), ("cva", "天地图注记", True)):
+            folium.TileLayer(
+                tiles=(f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                       f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
+                       f"&TILECOL={{x}}&tk={key}"),
+                attr="天地图", name=name, subdomains="01234567", max_zoom=18, overlay=overlay).add_to(m)
+        return "wgs84"
+    if kind == "amap":
+        folium.TileLayer(tiles="https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+                         attr="高德地图", name="高德地图", subdomains="1234", max_zoom=18).add_to(m)
+        return "gcj02"
+    if kind == "xyz":
+        folium.TileLayer(tiles=current_app.config["XYZ_URL"], attr=current_app.config["XYZ_ATTRIBUTION"],
+                         name="底图", max_zoom=19).add_to(m)
+    return "wgs84"
+
+
+@bp.get("/map")
+def map_page():
+    offline_folium.use_local_assets()
+    m = folium.Map(location=[33.5, 109.5], zoom_start=6, tiles=None, control_scale=True, max_zoom=19,
+                   maxZoom=19, zoom_control=True)
+    datum = _basemap(m)
+    folium.plugins.MarkerCluster(control=False).add_to(m)  # brings the clustering assets
+    parts = offline_folium.render_parts(m)
+    db = get_session()
+    parks = db.query(Park.id, Park.name).order_by(Park.name).all()
+    manufacturing = [(c, i.name) for c, i in industries().items() if i.level == "大类" and 13 <= int(c) <= 43]
+    return render_template("map.html", parts=parts, map_name=m.get_name(), datum=datum, parks=parks,
+                           types=list(BuildingType), industries=manufacturing, staff=g.user is not None,
+                           today=dt.date.today())
+
+
+@bp.get("/buildings/<int:building_id>/brochure")
+def brochure(building_id):
+    b = vacancy.brochure(get_session(), building_id, dt.date.today(), public=g.user is None)
+    return render_template("brochure.html", card=b["card"], plan=b["site_plan"], today=dt.date.today())
+
+
+@bp.get("/photos/<path:name>")
+def photo(name):
+    return send_from_directory(os.path.join(current_app.instance_path, "photos"), name)
+
+
+@bp.post("/buildings/<int:building_id>/photo")
+@login_required
+def upload_photo(building_id):
+    db = get_session()
+    b = db.get(Building, building_id)
+    if b is None:
+        abort(404)
+    authz.require_write_park(g.user, b.park_id)
+    f = request.files.get("photo")
+    data = f.read(MAX_PHOTO + 1) if f else b""
+    ext = next((e for magic, e in PHOTO_TYPES.items() if data.startswith(magic)), None)
+    if not data or ext is None or len(data) > MAX_PHOTO:
+        return render_template("error.html", code=400, message="照片须为 5 MB 以内的 JPEG 或 PNG 文件"), 400
+    name = f"{b.id}-{hashlib.sha256(data).hexdigest()[:16]}{ext}"
+    folder = os.path.join(current_app.instance_path, "photos")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "wb") as out:
+        out.write(data)
+    b.photo = name
+    db.commit()
+    return redirect(url_for("manage.building", building_id=b.id))
