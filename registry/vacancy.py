@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import shapely
 from geoalchemy2.shape import to_shape
-from sqlalchemy import String, and_, case, cast, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from geodata import chinacoords
@@ -168,6 +168,29 @@ def _storage_bbox(q: VacancyQuery):
     return (x0, y0, x1, y1)
 
 
+def _building_filters(session: Session, q: VacancyQuery) -> list:
+    """The conditions on the building itself (bbox through the spatial index, park, specs, industry)."""
+    out = []
+    bbox = _storage_bbox(q)
+    if bbox is not None:
+        out.append(bbox_filter(session, Building.footprint, bbox))
+    if q.park is not None:
+        out.append(Building.park_id == q.park)
+    if q.type is not None:
+        out.append(Building.type == q.type)
+    if q.crane:
+        out.append(Building.crane_tonnage_t > 0)
+    if q.min_power:
+        out.append(Building.power_kva >= q.min_power)
+    if q.max_rent is not None:
+        out.append(Building.asking_rent_yuan_m2_month <= q.max_rent)
+    if q.industry:
+        token = f'%"{q.industry}"%'
+        out.append(or_(Building.industries_excluded.is_(None), ~cast(Building.industries_excluded, String).like(token)))
+        out.append(or_(Building.industries_allowed.is_(None), cast(Building.industries_allowed, String).like(token)))
+    return out
+
+
 def _per_building(session: Session, q: VacancyQuery):
     """The per-building aggregate as a subquery (one row per matching building)."""
     now = aliased(Lease)
@@ -205,25 +228,7 @@ def _per_building(session: Session, q: VacancyQuery):
                                    later.end_date > q.available_by))
             .outerjoin(held, and_(held.unit_id == Unit.id, held.start_date <= q.available_by,
                                   held.end_date > q.available_by)))
-    bbox = _storage_bbox(q)
-    if bbox is not None:
-        stmt = stmt.where(bbox_filter(session, Building.footprint, bbox))
-    if q.park is not None:
-        stmt = stmt.where(Building.park_id == q.park)
-    if q.type is not None:
-        stmt = stmt.where(Building.type == q.type)
-    if q.crane:
-        stmt = stmt.where(Building.crane_tonnage_t > 0)
-    if q.min_power:
-        stmt = stmt.where(Building.power_kva >= q.min_power)
-    if q.max_rent is not None:
-        stmt = stmt.where(Building.asking_rent_yuan_m2_month <= q.max_rent)
-    if q.industry:
-        token = f'%"{q.industry}"%'
-        stmt = stmt.where(or_(Building.industries_excluded.is_(None),
-                              ~cast(Building.industries_excluded, String).like(token)),
-                          or_(Building.industries_allowed.is_(None),
-                              cast(Building.industries_allowed, String).like(token)))
+    stmt = stmt.where(*_building_filters(session, q))
     # Buildings with no leasable units (own factories, dormitories) are not on the vacancy map.
     stmt = stmt.group_by(Building.id).having(func.sum(case((Unit.leasable, 1), else_=0)) > 0)
     if q.only_available or q.space_filters:
@@ -247,23 +252,14 @@ def availability(status: BuildingStatus, available_units: int, vacant_now: int, 
 
 def search(session: Session, q: VacancyQuery, *, public: bool) -> dict:
     """A GeoJSON FeatureCollection of matching buildings (or clusters), paged, for the map and list."""
-    avail = _per_building(session, q)
-    total = session.scalar(select(func.count()).select_from(avail))
     if q.zoom < CLUSTER_ZOOM:
-        return _clusters(session, q, avail, total)
-    geom = (as_geojson(Building.footprint) if q.zoom >= POLYGON_ZOOM
-            else as_geojson(func.ST_Centroid(Building.footprint)))
-    rows = session.execute(
-        select(Building.id, Building.code, Building.name, Building.type, Building.status, Building.park_id,
-               Park.name, Park.hide_rents, Building.floors_above, Building.gfa_m2, Building.crane_tonnage_t,
-               Building.power_kva, Building.asking_rent_yuan_m2_month, Building.completion_date,
-               Building.last_verified, avail.c.available_m2, avail.c.available_units, avail.c.vacant_now,
-               avail.c.leasable_units, avail.c.available_from, geom)
-        .join(avail, avail.c.id == Building.id).join(Park, Park.id == Building.park_id)
-        .order_by(avail.c.available_m2.desc(), Building.id).limit(q.limit).offset(q.offset)).all()
+        return _clusters(session, q)
+    rows = session.execute(feature_statement(session, q)).all()
+    # The total comes with every row (a window count); past the last page, count separately.
+    total = rows[0][-1] if rows else session.scalar(select(func.count()).select_from(_per_building(session, q)))
     features = []
     for (bid, code, name, type_, status, park_id, park_name, hide, floors, gfa, crane, power, rent, completion,
-         verified, area, units, vacant_now, leasable, available_from, gj) in rows:
+         verified, area, units, vacant_now, leasable, available_from, gj, _total) in rows:
         props = {
             "id": bid, "code": code, "name": name, "park_id": park_id, "park": park_name,
             "type": type_.value, "type_label": type_.label, "status": status.value,
@@ -282,21 +278,47 @@ def search(session: Session, q: VacancyQuery, *, public: bool) -> dict:
             "numberReturned": len(features), "clustered": False}
 
 
-def _clusters(session: Session, q: VacancyQuery, avail, total: int) -> dict:
-    """Grid clusters: count, available area and mean position of the matching buildings per cell."""
+def feature_statement(session: Session, q: VacancyQuery):
+    """The SQL of one page of features with the total count (benchmarks run it alone: the floor)."""
+    avail = _per_building(session, q)
+    geom = (as_geojson(Building.footprint) if q.zoom >= POLYGON_ZOOM
+            else as_geojson(func.ST_Centroid(Building.footprint)))
+    return (select(Building.id, Building.code, Building.name, Building.type, Building.status, Building.park_id,
+                   Park.name, Park.hide_rents, Building.floors_above, Building.gfa_m2, Building.crane_tonnage_t,
+                   Building.power_kva, Building.asking_rent_yuan_m2_month, Building.completion_date,
+                   Building.last_verified, avail.c.available_m2, avail.c.available_units, avail.c.vacant_now,
+                   avail.c.leasable_units, avail.c.available_from, geom, func.count().over().label("total"))
+            .join(avail, avail.c.id == Building.id).join(Park, Park.id == Building.park_id)
+            .order_by(avail.c.available_m2.desc(), Building.id).limit(q.limit).offset(q.offset))
+
+
+def _clusters(session: Session, q: VacancyQuery) -> dict:
+    """Grid clusters: count, available area and mean position of the matching buildings per cell.
+
+    Without filters on the space itself, buildings are counted from their own columns plus one
+    indexed existence check for leasable units, which keeps a province-wide view fast; the space
+    filters need the per-unit aggregate.
+    """
     cell = 360.0 / (2 ** q.zoom) / 4  # about a quarter of a 256-px tile
     cx = func.ST_X(func.ST_Centroid(Building.footprint))
     cy = func.ST_Y(func.ST_Centroid(Building.footprint))
     gx = func.floor(cx / cell)
     gy = func.floor(cy / cell)
-    rows = session.execute(
-        select(func.count(Building.id), func.sum(avail.c.available_m2), func.avg(cx), func.avg(cy))
-        .join(avail, avail.c.id == Building.id).group_by(gx, gy)).all()
+    if q.space_filters or q.only_available:
+        avail = _per_building(session, q)
+        stmt = (select(func.count(Building.id), func.sum(avail.c.available_m2), func.avg(cx), func.avg(cy))
+                .join(avail, avail.c.id == Building.id))
+    else:
+        lettable = select(Unit.id).where(Unit.building_id == Building.id, Unit.leasable).exists()
+        stmt = (select(func.count(Building.id), literal(None), func.avg(cx), func.avg(cy))
+                .where(*_building_filters(session, q), lettable))
+    rows = session.execute(stmt.group_by(gx, gy)).all()
+    total = sum(int(r[0]) for r in rows)
     features = []
     for n, area, x, y in rows:
         geometry = _display({"type": "Point", "coordinates": [float(x), float(y)]}, q.datum)
         features.append({"type": "Feature", "properties": {"cluster": True, "count": int(n),
-                                                           "available_m2": round(float(area or 0), 1)},
+                                                           "available_m2": None if area is None else round(float(area), 1)},
                          "geometry": geometry})
     return {"type": "FeatureCollection", "features": features, "numberMatched": int(total),
             "numberReturned": len(features), "clustered": True}

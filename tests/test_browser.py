@@ -189,3 +189,19 @@ def test_a_hostile_name_shows_as_text_on_the_map(app_page, session):
     page.wait_for_selector("#details:not([hidden]) h2")
     assert page.inner_text("#details h2") == XSS
     assert page.locator("img[src=x]").count() == 0 and dialogs == []
+
+
+def test_the_map_is_usable_on_a_phone(chromium, live_server):
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server}/map?lat=32.888&lng=108.515&z=16", wait_until="networkidle")
+    page.wait_for_function("window.vacancyMap && window.vacancyMap.state.loaded >= 1")
+    map_box = page.locator(".map-area").bounding_box()
+    assert map_box["width"] >= 380 and map_box["height"] > 300  # the map spans the screen
+    item = page.locator("#results li").first
+    item.scroll_into_view_if_needed()
+    assert item.bounding_box()["height"] >= 44  # large enough to tap
+    item.tap()
+    page.wait_for_selector("#details:not([hidden]) h2")
+    assert page.locator("#details").bounding_box()["width"] <= 390
+    context.close()

@@ -173,3 +173,25 @@ def test_photo_upload_shows_on_the_map_card(client, estate, world):
                       data={"csrf_token": "test-csrf-token", "photo": (io.BytesIO(b"GIF89a"), "a.gif")},
                       content_type="multipart/form-data")
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("basemap, env, expect, datum", [
+    ("none", {}, None, "wgs84"),
+    ("tianditu", {"TIANDITU_KEY": "abc123"}, "tianditu.gov.cn/vec_w/wmts", "wgs84"),
+    ("amap", {}, "is.autonavi.com/appmaptile", "gcj02"),
+    ("xyz", {"XYZ_URL": "http://10.0.0.5/tiles/{z}/{x}/{y}.png", "XYZ_ATTRIBUTION": "内网"}, "10.0.0.5/tiles", "wgs84"),
+])
+def test_basemap_is_configuration(db_url, basemap, env, expect, datum):
+    import json
+    import re
+
+    from web import create_app
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "k", "BASEMAP": basemap, **env})
+    html = app.test_client().get("/map").get_data(as_text=True)
+    config = json.loads(re.search(r'<script type="application/json" id="map-config">(.*?)</script>', html, re.S)[1])
+    assert config["datum"] == datum
+    if expect is None:
+        assert not re.search(r"https?://(?!127\.0\.0\.1)", html.split('id="map-config"')[0].replace("http://www.w3.org", ""))
+    else:
+        assert expect in html
+    assert len(html.encode()) < 300_000  # the page embeds no features: they come from the API
