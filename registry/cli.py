@@ -112,6 +112,49 @@ def summary(obj, park, as_of, fmt):
             click.echo(r.statement() if r.park_id else "合计：" + r.statement())
 
 
+@cli.command(help="亩均 evaluation from a spreadsheet, without the database (file mode).")
+@click.option("--ruleset", help="A preset id (huangyan-2022, huaian-2024) or a rule-set TOML file.")
+@click.option("--year", type=int, help="The data year (checked against the rule set's year).")
+@click.option("--from", "source", type=click.Path(exists=True, dir_okay=False), help="The filled enterprise template (.xlsx).")
+@click.option("--out", type=click.Path(dir_okay=False), help="Where to write result.xlsx (or the template).")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "json"]), default="xlsx", show_default=True)
+@click.option("--template", "want_template", is_flag=True, help="Write the empty input template to --out.")
+def evaluate(ruleset, year, source, out, fmt, want_template):
+    from .evaluation import engine, filemode, rulesets
+    from .validation import ValidationError
+    if want_template:
+        if not out:
+            raise click.UsageError("--template needs --out FILE.xlsx")
+        with open(out, "wb") as f:
+            f.write(filemode.template())
+        click.echo(f"template written to {out}")
+        return
+    if not (ruleset and source):
+        raise click.UsageError("give --ruleset and --from (or --template --out FILE)")
+    try:
+        rs = rulesets.load(ruleset)
+    except ValidationError as exc:
+        raise click.ClickException("rule set refused: " + str(exc)) from None
+    if year is not None and year != rs.year:
+        raise click.ClickException(f"--year {year} does not match the rule set's year {rs.year} ({rs.id})")
+    with open(source, "rb") as f:
+        records, errors = filemode.read(f.read())
+    if errors:
+        raise click.ClickException("the input has errors, nothing was evaluated:\n" + "\n".join(errors))
+    run = engine.evaluate(rs, records)
+    if fmt == "json":
+        click.echo(json.dumps(run.to_json(), ensure_ascii=False, indent=1, default=str))
+        return
+    if not out:
+        raise click.UsageError("--format xlsx needs --out FILE.xlsx")
+    with open(out, "wb") as f:
+        f.write(filemode.write(run, rs))
+    counts = {}
+    for r in run.results:
+        counts[r.klass or "单列/未参评"] = counts.get(r.klass or "单列/未参评", 0) + 1
+    click.echo(f"{len(run.results)} enterprises evaluated by {rs.id}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+
 @cli.group(help="Users.")
 def user():
     pass

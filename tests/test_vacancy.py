@@ -6,8 +6,8 @@ import pytest
 from shapely.geometry import shape
 
 from geodata import chinacoords
-from registry.enums import BuildingStatus, BuildingType
-from registry.models import Building, Floor, Park
+from registry.enums import BuildingStatus
+from registry.models import Building, Park
 
 from . import factories as f
 from .webhelpers import login_as

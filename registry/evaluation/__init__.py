@@ -1,0 +1,1 @@
+"""亩均论英雄: per-mu efficiency evaluation of enterprises by versioned, sourced rule sets."""
