@@ -119,7 +119,10 @@ def summary(obj, park, as_of, fmt):
 @click.option("--out", type=click.Path(dir_okay=False), help="Where to write result.xlsx (or the template).")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "json"]), default="xlsx", show_default=True)
 @click.option("--template", "want_template", is_flag=True, help="Write the empty input template to --out.")
-def evaluate(ruleset, year, source, out, fmt, want_template):
+@click.option("--registry", "from_registry", is_flag=True, help="Read inputs from the registry and store the run.")
+@click.option("--park", help="With --registry: only this park (name).")
+@click.pass_obj
+def evaluate(obj, ruleset, year, source, out, fmt, want_template, from_registry, park):
     from .evaluation import engine, filemode, rulesets
     from .validation import ValidationError
     if want_template:
@@ -128,6 +131,24 @@ def evaluate(ruleset, year, source, out, fmt, want_template):
         with open(out, "wb") as f:
             f.write(filemode.template())
         click.echo(f"template written to {out}")
+        return
+    if from_registry:
+        from .db import session_scope
+        from .evaluation import runs
+        from .models import Park
+        rs = rulesets.load(ruleset)
+        with session_scope(obj["url"], actor="cli") as session:
+            park_id = None
+            if park:
+                park_id = session.scalar(select(Park.id).where(Park.name == park))
+                if park_id is None:
+                    raise click.ClickException(f"no park is named {park!r}")
+            run = runs.run_and_store(session, rs, year or rs.year, actor="cli", park_id=park_id)
+            counts = {}
+            for r in run.results:
+                counts[r.klass or "—"] = counts.get(r.klass or "—", 0) + 1
+            click.echo(f"run #{run.id} ({rs.id}, {run.year}, {run.scope}): {len(run.results)} enterprises; "
+                       + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f"; fingerprint {run.fingerprint[:12]}")
         return
     if not (ruleset and source):
         raise click.UsageError("give --ruleset and --from (or --template --out FILE)")

@@ -2,6 +2,7 @@
 
 - Leases on one unit must not overlap: checked against both the database and the pending changes,
   using in-memory values, so ending one lease and starting the next in one transaction is fine.
+- Stored evaluation runs and their results are immutable.
 - Every insert, update and delete of a registry record writes an AuditRecord in the same
   transaction, with who (``session.info["actor"]``), when, what, and the values before and after.
 """
@@ -17,7 +18,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from .models import AuditRecord, Base, Lease, User
+from .models import AuditRecord, Base, EvaluationResult, EvaluationRun, Lease, User
 from .validation import Problem, ValidationError
 
 # Never copy secrets into the audit trail.
@@ -141,7 +142,16 @@ def _audit_rows(session: Session) -> list[dict]:
     return rows
 
 
+def refuse_changing_runs(session: Session) -> None:
+    """Stored evaluation runs are published facts: they are never changed or deleted."""
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, (EvaluationRun, EvaluationResult)) and (obj in session.deleted or session.is_modified(obj)):
+            raise ValidationError(Problem(obj.__tablename__, "a stored evaluation run cannot be changed or deleted",
+                                          "a new run (record manual 调档 in its inputs)"))
+
+
 def _before_flush(session, _flush_context, _instances):
+    refuse_changing_runs(session)
     check_leases(session)
 
 

@@ -467,3 +467,38 @@ class AuditRecord(Base):  # 操作日志: who, when, what, before, after
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class EvaluationRun(Base):  # 亩均评价批次: immutable once written
+    __tablename__ = "evaluation_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ruleset_id: Mapped[str] = mapped_column(String(64))
+    ruleset: Mapped[dict[str, Any]] = mapped_column(JSON)  # the whole rule set, copied in
+    year: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(128))  # e.g. "park:3" or "all"
+    fingerprint: Mapped[str] = mapped_column(String(64))  # of the rule set and the inputs
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64))
+
+    results: Mapped[list[EvaluationResult]] = relationship(back_populates="run", order_by="EvaluationResult.id")
+
+
+class EvaluationResult(Base):  # one enterprise's explained result in a run
+    __tablename__ = "evaluation_result"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("evaluation_run.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    uscc: Mapped[str] = mapped_column(String(18))
+    name: Mapped[str] = mapped_column(String(128))
+    park: Mapped[str | None] = mapped_column(String(128))
+    pool: Mapped[str | None] = mapped_column(String(32))
+    total: Mapped[float | None] = mapped_column(Float)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    klass: Mapped[str | None] = mapped_column(String(4))
+    land_mu: Mapped[float | None] = mapped_column(Float)
+    items: Mapped[list[Any]] = mapped_column(JSON)  # each indicator: value, benchmark, score, explanation
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+
+    run: Mapped[EvaluationRun] = relationship(back_populates="results")

@@ -196,3 +196,76 @@ def test_file_mode_names_bad_cells_and_writes_nothing(runner, tmp_path):
     assert "第3行 [用地面积(亩)]" in result.output
     assert "does not match" in runner("evaluate", "--ruleset", "huangyan-2022", "--year", "2023", "--from", str(src),
                                       "--out", str(out)).output
+
+
+# --- from the registry, on both backends -----------------------------------------------------
+
+def _registry_park(session, strategy):
+    """A landlord on a 30-亩 plot with a 6,000 m² building; a tenant leasing 1,500 m² of it; an
+    owner-occupier on its own 20-亩 plot. All have 2024 indicators."""
+    import datetime as dt
+
+    from registry.models import AnnualIndicator
+    from . import factories as f
+    p = f.park(session)
+    landlord = f.enterprise(session, "房东公司", above_scale=True)
+    tenant = f.enterprise(session, "租户公司", above_scale=True)
+    owner = f.enterprise(session, "自有地公司", above_scale=True)
+    plot = f.plot(session, p, holder=landlord, certificate_area_m2=30 * 666.6666667, supply_date=dt.date(2015, 1, 1))
+    f.plot(session, p, holder=owner, dx=0.004, certificate_area_m2=20 * 666.6666667, supply_date=dt.date(2016, 1, 1))
+    b = f.building(session, p, plot, gfa=6000, floors=3, units_per_floor=2)  # units of 1,000 m²
+    f.lease(session, b.units[0], tenant, dt.date(2023, 1, 1), dt.date(2027, 1, 1))
+    b.units[1].leasable_area_m2 = 500
+    f.lease(session, b.units[1], tenant, dt.date(2023, 1, 1), dt.date(2027, 1, 1))
+    for e, tax in ((landlord, 300), (tenant, 150), (owner, 400)):
+        session.add(AnnualIndicator(enterprise=e, year=2024, revenue_wan=5000, value_added_wan=1000, tax_paid_wan=tax,
+                                    energy_tce=500, employees_avg=50))
+    session.commit()
+    rs = rulesets.load("huaian-2024")
+    raw = {**rs.raw, "scope": {**rs.raw["scope"], "tenants": strategy, "min_years_in_production": 0}}
+    return p, rulesets.parse(raw), {"landlord": landlord, "tenant": tenant, "owner": owner}
+
+
+@pytest.mark.parametrize("strategy", ["separate", "apportion", "merge"])
+def test_tenant_land_strategies(session, strategy):
+    from registry.evaluation import runs
+    park, rs, firms = _registry_park(session, strategy)
+    recs = {r.name: r for r in runs.records_from_registry(session, rs, 2024)}
+    assert recs["房东公司"].land_mu == pytest.approx(30) and recs["自有地公司"].land_mu == pytest.approx(20)
+    tenant = recs["租户公司"]
+    if strategy == "separate":
+        assert tenant.land_mu is None and tenant.own_land is False
+    elif strategy == "apportion":
+        # 30 亩 × 1,000 ÷ 6,000 + 30 亩 × 500 ÷ 6,000 = 5 + 2.5 = 7.5 亩
+        assert tenant.land_mu == pytest.approx(7.5) and "30.00 亩 × 1000 ㎡ ÷ 6000 ㎡" in tenant.land_formula
+    else:
+        assert tenant.own_land is False and "房东公司" in tenant.land_formula
+        assert recs["房东公司"].tax_wan == 450  # the tenant's tax counted with the landlord's
+
+
+def test_stored_runs_are_complete_reproducible_and_immutable(session):
+    from registry.evaluation import runs
+    from registry.models import EvaluationRun
+    _, rs, _ = _registry_park(session, "apportion")
+    first = runs.run_and_store(session, rs, 2024, actor="tester")
+    session.commit()
+    second = runs.run_and_store(session, rs, 2024, actor="tester")
+    session.commit()
+    assert first.fingerprint == second.fingerprint
+    assert [(r.uscc, r.total, r.klass) for r in first.results] == [(r.uscc, r.total, r.klass) for r in second.results]
+    assert first.ruleset["id"] == "huaian-2024" and all(r.items for r in first.results if r.pool)
+    first.results[0].klass = "A" if first.results[0].klass != "A" else "D"
+    with pytest.raises(ValidationError, match="cannot be changed"):
+        session.flush()
+    session.rollback()
+    session.delete(session.get(EvaluationRun, first.id))
+    with pytest.raises(ValidationError, match="cannot be changed or deleted"):
+        session.flush()
+    session.rollback()
+
+
+def test_registry_mode_on_the_demo_data(runner):
+    runner("demo", "--today", "2026-11-23")
+    result = runner("evaluate", "--registry", "--ruleset", "huaian-2024", "--year", "2025", "--park", "汉阴县月河工业集中区")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("run #1 (huaian-2024, 2025, park:") and " A " in result.output
