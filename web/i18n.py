@@ -40,7 +40,7 @@ MESSAGES_EN = {
     "层高 ≥ m": "Storey height ≥ m", "供电 ≥ kVA": "Power ≥ kVA", "租金 ≤ 元/㎡·月": "Rent ≤ CNY/m²·month",
     "行业": "Industry", "不限": "Any", "可入驻日期": "Available by", "仅首层": "Ground floor only",
     "有行车": "With crane", "仅显示有空置": "Only with space", "清除条件": "Clear filters", "整栋空置": "Fully vacant",
-    "部分空置": "Partly vacant", "已满租": "Fully let", "在建": "Under construction", "可租": "Available",
+    "部分空置": "Partly vacant", "已满租": "Fully let", "可租": "Available",
     "可入驻": "from", "个单元": "units", "符合条件": "Matching", "打印招商单页": "Print brochure", "关闭": "Close",
     "楼层": "Floor", "面积": "Area", "层高": "Height", "荷载": "Load", "面议": "on request", "暂无空置单元": "No vacant units",
     "联系": "Contact",

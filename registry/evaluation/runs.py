@@ -21,7 +21,6 @@ from dataclasses import asdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geodata.area import m2_to_mu
 from ..models import (AnnualIndicator, Building, Enterprise, EnterpriseTagLink, EvaluationResult, EvaluationRun,
                       Lease, Park, Plot, Unit)
 from ..validation import Problem, ValidationError
