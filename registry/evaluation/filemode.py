@@ -9,6 +9,7 @@ import io
 import unicodedata
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -134,11 +135,16 @@ def read(data: bytes) -> tuple[list[EnterpriseInput], list[str]]:
     return out, errors
 
 
+def _num(ws, value):
+    cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = "0.00"
+    return cell
+
+
 def write(run: Run, rs: RuleSet) -> bytes:
     """Results: a summary, one sheet per pool, the not-evaluated list, and the method in words."""
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "汇总"
+    wb = Workbook(write_only=True)  # streaming: linear in the number of enterprises
+    summary = wb.create_sheet("汇总")
     summary.append([rs.name, f"{rs.year} 年度"])
     summary.append(["输入指纹", run.fingerprint])
     summary.append([])
@@ -148,28 +154,30 @@ def write(run: Run, rs: RuleSet) -> bytes:
         members = [r for r in run.results if r.pool == pool.name]
         summary.append([pool.name, len(members)] + [sum(1 for r in members if r.klass == c) for c in classes])
     summary.append(["不参评 / 单列", sum(1 for r in run.results if r.pool is None)])
+    bold = Font(bold=True)
+    fills = {k: PatternFill("solid", fgColor=v) for k, v in CLASS_FILLS.items()}
     for pool in rs.pools:
         ws = wb.create_sheet(pool.name)
+        ws.freeze_panes = "E2"
         head = ["排名", "等级", "统一社会信用代码", "企业名称", "园区"]
         for ind in pool.indicators:
             head += [f"{ind.label}({ind.unit})" if ind.unit else ind.label, f"{ind.label}得分"]
         head += ["加分", "减分", "总分", "说明"]
-        ws.append(head)
-        for c in ws[1]:
-            c.font = Font(bold=True)
+        cells = []
+        for h in head:
+            c = WriteOnlyCell(ws, value=h)
+            c.font = bold
+            cells.append(c)
+        ws.append(cells)
         for r in [r for r in run.results if r.pool == pool.name]:
-            row = [r.rank, r.klass, r.uscc, r.name, r.park or ""]
+            klass = WriteOnlyCell(ws, value=r.klass)
+            if r.klass in fills:
+                klass.fill = fills[r.klass]
+            row = [r.rank, klass, r.uscc, r.name, r.park or ""]
             for item in r.items:
-                row += [item.value, round(item.score, 4)]
-            row += [r.bonus, r.penalty, r.total, "；".join(r.reasons + [f"{i.label}：{i.note}" for i in r.items])]
+                row += [_num(ws, item.value), _num(ws, item.score)]
+            row += [r.bonus, r.penalty, _num(ws, r.total), "；".join(r.reasons + [f"{i.label}：{i.note}" for i in r.items])]
             ws.append(row)
-            fill = CLASS_FILLS.get(r.klass or "")
-            if fill:
-                ws.cell(ws.max_row, 2).fill = PatternFill("solid", fgColor=fill)
-        for col in range(6, 6 + 2 * len(pool.indicators) + 3):
-            for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
-                cell.number_format = "0.00"
-        ws.freeze_panes = "E2"
     other = wb.create_sheet("不参评及单列")
     other.append(["等级", "统一社会信用代码", "企业名称", "原因"])
     for r in run.results:
