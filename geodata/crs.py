@@ -53,10 +53,6 @@ def gk6_epsg(zone: int, *, with_prefix: bool = False) -> int:
     return 4478 + zone if with_prefix else 4489 + zone
 
 
-def gk3_central_meridian(zone: int) -> int:
-    return 3 * zone
-
-
 def gk3_epsg_for_lon(lon: float, *, with_prefix: bool = False) -> int:
     """The 3-degree zone CRS in which an area at ``lon`` is measured with least distortion."""
     return gk3_epsg(gk3_zone(lon), with_prefix=with_prefix)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -367,12 +366,6 @@ def building_card(session: Session, building_id: int, day: dt.date, *, public: b
                                  "contact": park.contact_name, "phone": park.contact_phone},
         "footprint": geom, "public": public,
     }
-
-
-def zoom_for_bbox(bbox, px: int = 1000) -> int:
-    """The web-map zoom at which ``bbox`` spans about ``px`` pixels (for tests and benchmarks)."""
-    span = max(bbox[2] - bbox[0], 1e-9)
-    return max(0, min(20, int(math.log2(360.0 * px / 256.0 / span))))
 
 
 def park_boundaries(session: Session, datum: str = "wgs84") -> dict:

@@ -141,17 +141,6 @@ def industries() -> dict[str, Industry]:
         return {r["code"]: Industry(r["code"], r["name"], r["level"]) for r in csv.DictReader(f)}
 
 
-def industry_section(code: str) -> str:
-    """The 门类 letter of a 2–4 digit code (C for 13–43)."""
-    section = None
-    for c, ind in industries().items():
-        if ind.level == "门类":
-            section = c
-        elif ind.level == "大类" and c == code[:2]:
-            return section
-    raise KeyError(code)
-
-
 def check_industry_code(value: str, field: str = "Enterprise.industry_code") -> str:
     """A GB/T 4754-2017 大类, 中类 or 小类 code (digits only, no 门类 letter); raises otherwise."""
     code = normalize_code(value)
@@ -170,14 +159,6 @@ def check_industry_code(value: str, field: str = "Enterprise.industry_code") -> 
         raise ValidationError(Problem(
             field, f"{value!r}: 中类 {code[:3]} does not exist in 大类 {code[:2]} ({major.name})", expected))
     return code
-
-
-def industry_name(code: str) -> str:
-    table = industries()
-    for k in (code, code[:3], code[:2]):
-        if k in table:
-            return table[k].name
-    return ""
 
 
 # --- measures and geometry --------------------------------------------------------------------

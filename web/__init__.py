@@ -39,7 +39,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
-    from . import api, assets, auth, bulk_excel, db, i18n, manage, records, reports, users_admin, vacancy_map, views
+    from . import (api, assets, auth, bulk_excel, db, i18n, manage, offline_folium, records, reports, users_admin,
+                   vacancy_map, views)
+    offline_folium.use_local_assets()  # once per process: folium's CDN links → vendored files
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)

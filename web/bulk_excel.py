@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from urllib.parse import quote
 
@@ -20,8 +21,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _upload_dir():
-    path = current_app.instance_path + "/uploads"
-    import os
+    path = os.path.join(current_app.instance_path, "uploads")
     os.makedirs(path, exist_ok=True)
     return path
 

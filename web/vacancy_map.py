@@ -49,7 +49,6 @@ def _basemap(m: folium.Map) -> str:
 
 @bp.get("/map")
 def map_page():
-    offline_folium.use_local_assets()
     m = folium.Map(location=[33.5, 109.5], zoom_start=6, tiles=None, control_scale=True, max_zoom=19,
                    maxZoom=19, zoom_control=True)
     datum = _basemap(m)
