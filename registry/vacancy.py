@@ -22,14 +22,14 @@ from dataclasses import dataclass
 
 import shapely
 from geoalchemy2.shape import to_shape
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Float, String, and_, case, cast, func, literal, null, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from geodata import chinacoords
 from . import validation as v
 from .enums import BuildingStatus, BuildingType
 from .models import Building, Floor, Lease, Park, Reservation, Unit
-from .spatial import as_geojson, bbox_filter
+from .spatial import as_geojson, bbox_filter, box_centre, computed_cte, lookup_cte, with_lookup
 
 T_TO_KN = 9.80665
 POLYGON_ZOOM = 14  # from this zoom on, footprints; below, points
@@ -190,46 +190,71 @@ def _building_filters(session: Session, q: VacancyQuery) -> list:
     return out
 
 
+def _lease_end(day: dt.date):
+    """The lookup of the end of the lease a unit is under on ``day`` (None or ≤ ``day``: not let).
+
+    Leases on one unit never overlap, so the only candidate is the latest lease starting on or
+    before ``day``: one ordered probe of the B-tree on (unit_id, start_date, end_date), answered
+    from the index alone. (A plain range join let PostgreSQL probe the GiST exclusion index instead,
+    seven times slower per unit.)
+    """
+    return (select(Lease.end_date).where(Lease.unit_id == Unit.id, Lease.start_date <= day)
+            .order_by(Lease.start_date.desc()).limit(1).correlate(Unit))
+
+
+def _unit_states(session: Session, q: VacancyQuery):
+    """One row per leasable unit of the matching buildings: whether it fits the storey filters, the
+    end of its lease today and on ``available_by``, and whether it is held. Each unit's lease is
+    looked up once, however often the aggregate refers to it. (Units that are not leasable, such as
+    an owner's own workshop, never count as space on the market.)"""
+    fits = true()
+    if q.ground_floor:
+        fits = and_(fits, Unit.floor_level == 1)
+    if q.min_load:
+        fits = and_(fits, Floor.floor_load_kn_m2 >= q.min_load * T_TO_KN)
+    if q.min_height:
+        fits = and_(fits, Floor.storey_height_m >= q.min_height)
+    # Not correlated: the (few) held units are collected once and looked up in a hash.
+    held = Unit.id.in_(select(Reservation.unit_id).where(Reservation.start_date <= q.available_by,
+                                                         Reservation.end_date > q.available_by))
+    stmt = (select(Building.id.label("building_id"), Building.status.label("status"),
+                   Building.completion_date.label("completion_date"), Unit.leasable_area_m2.label("area"),
+                   fits.label("fits"), held.label("held"))
+            .select_from(Building).join(Unit, and_(Unit.building_id == Building.id, Unit.leasable)))
+    if q.min_load or q.min_height:
+        stmt = stmt.outerjoin(Floor, and_(Floor.building_id == Unit.building_id, Floor.level == Unit.floor_level))
+    stmt = with_lookup(session, stmt, _lease_end(q.day), "now_end")
+    if q.available_by != q.day:
+        stmt = with_lookup(session, stmt, _lease_end(q.available_by), "later_end")
+    return lookup_cte(session, stmt.where(*_building_filters(session, q)), "unit_state")
+
+
 def _per_building(session: Session, q: VacancyQuery):
     """The per-building aggregate as a subquery (one row per matching building)."""
-    now = aliased(Lease)
-    later = aliased(Lease)
-    held = aliased(Reservation)
+    u = _unit_states(session, q)
+    free_now = or_(u.c.now_end.is_(None), u.c.now_end <= q.day)
+    # Asked about today, "free then" is "free now".
+    free_later = (free_now if q.available_by == q.day
+                  else or_(u.c.later_end.is_(None), u.c.later_end <= q.available_by))
     # Space in a building still under construction is available once it is completed.
-    ready = and_(Building.status != BuildingStatus.PLANNED,
-                 or_(and_(Building.status == BuildingStatus.COMPLETED,
-                          or_(Building.completion_date.is_(None), Building.completion_date <= q.available_by)),
-                     and_(Building.status == BuildingStatus.UNDER_CONSTRUCTION,
-                          Building.completion_date <= q.available_by)))
-    unit_ok = and_(Unit.leasable, ready, later.id.is_(None), held.id.is_(None))
-    if q.ground_floor:
-        unit_ok = and_(unit_ok, Unit.floor_level == 1)
-    if q.min_load:
-        unit_ok = and_(unit_ok, Floor.floor_load_kn_m2 >= q.min_load * T_TO_KN)
-    if q.min_height:
-        unit_ok = and_(unit_ok, Floor.storey_height_m >= q.min_height)
-    area = func.coalesce(func.sum(case((unit_ok, Unit.leasable_area_m2), else_=0.0)), 0.0)
+    ready = and_(u.c.status != BuildingStatus.PLANNED,
+                 or_(and_(u.c.status == BuildingStatus.COMPLETED,
+                          or_(u.c.completion_date.is_(None), u.c.completion_date <= q.available_by)),
+                     and_(u.c.status == BuildingStatus.UNDER_CONSTRUCTION,
+                          u.c.completion_date <= q.available_by)))
+    unit_ok = and_(u.c.fits, ready, free_later, ~u.c.held)
+    area = func.coalesce(func.sum(case((unit_ok, u.c.area), else_=0.0)), 0.0)
     cols = [
-        Building.id.label("id"),
+        u.c.building_id.label("id"),
         area.label("available_m2"),
         func.coalesce(func.sum(case((unit_ok, 1), else_=0)), 0).label("available_units"),
-        func.coalesce(func.sum(case((and_(Unit.leasable, now.id.is_(None)), 1), else_=0)), 0).label("vacant_now"),
-        func.coalesce(func.sum(case((Unit.leasable, 1), else_=0)), 0).label("leasable_units"),
-        func.min(case((unit_ok, case((now.id.is_not(None), now.end_date),
-                                     (Building.status != BuildingStatus.COMPLETED, Building.completion_date),
+        func.coalesce(func.sum(case((free_now, 1), else_=0)), 0).label("vacant_now"),
+        func.count().label("leasable_units"),
+        func.min(case((unit_ok, case((~free_now, u.c.now_end),
+                                     (u.c.status != BuildingStatus.COMPLETED, u.c.completion_date),
                                      else_=q.day)))).label("available_from"),
-    ]
-    stmt = (select(*cols).select_from(Building)
-            .outerjoin(Unit, Unit.building_id == Building.id)
-            .outerjoin(Floor, and_(Floor.building_id == Unit.building_id, Floor.level == Unit.floor_level))
-            .outerjoin(now, and_(now.unit_id == Unit.id, now.start_date <= q.day, now.end_date > q.day))
-            .outerjoin(later, and_(later.unit_id == Unit.id, later.start_date <= q.available_by,
-                                   later.end_date > q.available_by))
-            .outerjoin(held, and_(held.unit_id == Unit.id, held.start_date <= q.available_by,
-                                  held.end_date > q.available_by)))
-    stmt = stmt.where(*_building_filters(session, q))
-    # Buildings with no leasable units (own factories, dormitories) are not on the vacancy map.
-    stmt = stmt.group_by(Building.id).having(func.sum(case((Unit.leasable, 1), else_=0)) > 0)
+    ]    # Buildings with no leasable units (own factories, dormitories) have no rows: not on the map.
+    stmt = select(*cols).group_by(u.c.building_id)
     if q.only_available or q.space_filters:
         stmt = stmt.having(area > 0)
     if q.min_area:
@@ -258,7 +283,7 @@ def search(session: Session, q: VacancyQuery, *, public: bool) -> dict:
     total = rows[0][-1] if rows else session.scalar(select(func.count()).select_from(_per_building(session, q)))
     features = []
     for (bid, code, name, type_, status, park_id, park_name, hide, floors, gfa, crane, power, rent, completion,
-         verified, area, units, vacant_now, leasable, available_from, gj, _total) in rows:
+         verified, area, units, vacant_now, leasable, available_from, gj, x, y, _total) in rows:
         props = {
             "id": bid, "code": code, "name": name, "park_id": park_id, "park": park_name,
             "type": type_.value, "type_label": type_.label, "status": status.value,
@@ -272,7 +297,8 @@ def search(session: Session, q: VacancyQuery, *, public: bool) -> dict:
             "last_verified": verified.isoformat() if verified else None,
         }
         features.append({"type": "Feature", "id": bid, "properties": props,
-                         "geometry": _display(json.loads(gj), q.datum)})
+                         "geometry": _display(json.loads(gj) if gj is not None else
+                                              {"type": "Point", "coordinates": [x, y]}, q.datum)})
     return {"type": "FeatureCollection", "features": features, "numberMatched": int(total),
             "numberReturned": len(features), "clustered": False}
 
@@ -280,13 +306,17 @@ def search(session: Session, q: VacancyQuery, *, public: bool) -> dict:
 def feature_statement(session: Session, q: VacancyQuery):
     """The SQL of one page of features with the total count (benchmarks run it alone: the floor)."""
     avail = _per_building(session, q)
-    geom = (as_geojson(Building.footprint) if q.zoom >= POLYGON_ZOOM
-            else as_geojson(func.ST_Centroid(Building.footprint)))
+    # Points as two numbers: parsing thousands of tiny GeoJSON strings costs more than the query.
+    if q.zoom >= POLYGON_ZOOM:
+        geom = (as_geojson(Building.footprint), literal(None), literal(None))
+    else:
+        centre = func.ST_Centroid(Building.footprint)
+        geom = (literal(None), func.ST_X(centre), func.ST_Y(centre))
     return (select(Building.id, Building.code, Building.name, Building.type, Building.status, Building.park_id,
                    Park.name, Park.hide_rents, Building.floors_above, Building.gfa_m2, Building.crane_tonnage_t,
                    Building.power_kva, Building.asking_rent_yuan_m2_month, Building.completion_date,
                    Building.last_verified, avail.c.available_m2, avail.c.available_units, avail.c.vacant_now,
-                   avail.c.leasable_units, avail.c.available_from, geom, func.count().over().label("total"))
+                   avail.c.leasable_units, avail.c.available_from, *geom, func.count().over().label("total"))
             .join(avail, avail.c.id == Building.id).join(Park, Park.id == Building.park_id)
             .order_by(avail.c.available_m2.desc(), Building.id).limit(q.limit).offset(q.offset))
 
@@ -295,22 +325,27 @@ def _clusters(session: Session, q: VacancyQuery) -> dict:
     """Grid clusters: count, available area and mean position of the matching buildings per cell.
 
     Without filters on the space itself, buildings are counted from their own columns plus one
-    indexed existence check for leasable units, which keeps a province-wide view fast; the space
-    filters need the per-unit aggregate.
+    existence check for leasable units (a partial index of them), which keeps a province-wide view
+    fast; the space filters need the per-unit aggregate. Buildings sit at their bounding box's
+    centre.
     """
     cell = 360.0 / (2 ** q.zoom) / 4  # about a quarter of a 256-px tile
-    cx = func.ST_X(func.ST_Centroid(Building.footprint))
-    cy = func.ST_Y(func.ST_Centroid(Building.footprint))
-    gx = func.floor(cx / cell)
-    gy = func.floor(cy / cell)
+    cx, cy = box_centre(session, Building.footprint)
     if q.space_filters or q.only_available:
         avail = _per_building(session, q)
-        stmt = (select(func.count(Building.id), func.sum(avail.c.available_m2), func.avg(cx), func.avg(cy))
-                .join(avail, avail.c.id == Building.id))
+        placed = (select(cx.label("x"), cy.label("y"), avail.c.available_m2.label("area"))
+                  .join(avail, avail.c.id == Building.id))
     else:
-        lettable = select(Unit.id).where(Unit.building_id == Building.id, Unit.leasable).exists()
-        stmt = (select(func.count(Building.id), literal(None), func.avg(cx), func.avg(cy))
-                .where(*_building_filters(session, q), lettable))
+        # One probe of the leasable-units index per building (LATERAL … LIMIT 1 on PostgreSQL,
+        # whose planner otherwise hashes every unit in the province for a semi-join).
+        lettable = select(Unit.id).where(Unit.building_id == Building.id, Unit.leasable).limit(1).correlate(Building)
+        placed = with_lookup(session, select(cx.label("x"), cy.label("y"), cast(null(), Float).label("area")),
+                             lettable, "lettable")
+        placed = placed.where(*_building_filters(session, q)).where(placed.selected_columns.lettable.is_not(None))
+    p = computed_cte(session, placed, "placed")
+    gx = func.floor(p.c.x / cell)
+    gy = func.floor(p.c.y / cell)
+    stmt = select(func.count(), func.sum(p.c.area), func.avg(p.c.x), func.avg(p.c.y))
     rows = session.execute(stmt.group_by(gx, gy)).all()
     total = sum(int(r[0]) for r in rows)
     features = []

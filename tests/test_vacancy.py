@@ -7,7 +7,7 @@ from shapely.geometry import shape
 
 from geodata import chinacoords
 from registry.enums import BuildingStatus
-from registry.models import Building, Park
+from registry.models import Building, Park, Reservation
 
 from . import factories as f
 from .webhelpers import login_as
@@ -82,6 +82,36 @@ def test_every_building_with_leasable_units_is_listed_with_its_availability(clie
 def test_filters_select_the_right_buildings(client, estate, query, expected):
     soon = (dt.date.today() + dt.timedelta(days=90)).isoformat()
     assert codes(client, query.format(park=estate["park"].id, soon=soon)) == expected
+
+
+def test_available_area_and_dates_follow_leases_past_and_future_and_reservations(client, session, estate):
+    today = dt.date.today()
+    multi = estate["multi"]
+    free = [u for u in multi.units if not u.leases]
+    # An expired lease does not hold a unit; a lease starting next month holds it from then on;
+    # a reservation holds it on the days it covers.
+    f.lease(session, free[0], f.enterprise(session), today + dt.timedelta(days=30), today + dt.timedelta(days=300))
+    f.lease(session, free[1], f.enterprise(session), today - dt.timedelta(days=400), today - dt.timedelta(days=10))
+    session.add(Reservation(unit=free[2], prospect="意向客户", start_date=today, end_date=today + dt.timedelta(days=20)))
+    session.commit()
+
+    def props(query=""):
+        data = client.get("/api/buildings?zoom=16&park={}&{}".format(estate["park"].id, query)).get_json()
+        return {ft["properties"]["code"]: ft["properties"] for ft in data["features"]}
+
+    now = props()["MULTI"]
+    # Six units of 1,000 m²: one let, one reserved today; the future lease has not begun.
+    assert (now["available_units"], now["available_m2"], now["available_from"]) == (4, 4000.0, today.isoformat())
+    in_60_days = props(f"available_by={(today + dt.timedelta(days=60)).isoformat()}")["MULTI"]
+    # By then: the first lease has ended (free from its end date), the reservation has lapsed,
+    # and the future lease has begun.
+    assert in_60_days["available_units"] == 5
+    assert in_60_days["available_from"] == today.isoformat()
+    # On the ground floor only the unit let today is free by then, from its lease's end.
+    let_only = props(f"available_by={(today + dt.timedelta(days=60)).isoformat()}&ground_floor=1")
+    assert let_only["MULTI"]["available_units"] == 1 and let_only["MULTI"]["available_from"] == (
+        today + dt.timedelta(days=60)).isoformat()
+    assert props()["LET"]["availability"] == "fully_let" and props("only_available=1").get("LET") is None
 
 
 def test_the_bbox_uses_the_map_window(client, estate):
