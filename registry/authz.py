@@ -3,7 +3,10 @@
 - admin: everything;
 - park manager (园区管理): writes occupancy and assets only in the parks in their scope;
 - investment staff (招商人员): reads everything, uses the map and exports, writes nothing about occupancy;
-- viewer (只读): reads.
+- viewer (只读): reads;
+- industry bureau (经信部门): runs the 亩均 evaluation and reads everything.
+
+Evaluation results (scores before publication) are for the bureau, investment staff and admins.
 """
 from __future__ import annotations
 
@@ -39,3 +42,25 @@ def require_admin(user: User | None) -> None:
 def can_read_private(user: User | None) -> bool:
     """Tenant names, rents and contacts: any signed-in, active user."""
     return user is not None and user.active
+
+
+EVALUATION_READERS = (Role.ADMIN, Role.BUREAU, Role.INVESTMENT)
+EVALUATION_RUNNERS = (Role.ADMIN, Role.BUREAU)
+
+
+def can_read_evaluation(user: User | None) -> bool:
+    return user is not None and user.active and user.role in EVALUATION_READERS
+
+
+def require_read_evaluation(user: User | None) -> None:
+    if not can_read_evaluation(user):
+        raise Forbidden("only the industry bureau, investment staff and administrators see evaluation results")
+
+
+def can_run_evaluation(user: User | None) -> bool:
+    return user is not None and user.active and user.role in EVALUATION_RUNNERS
+
+
+def require_run_evaluation(user: User | None) -> None:
+    if not can_run_evaluation(user):
+        raise Forbidden("only the industry bureau and administrators run evaluations")

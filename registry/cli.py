@@ -11,6 +11,7 @@ import click
 from sqlalchemy import or_, select
 
 from . import config
+from .enums import Role
 
 
 def _date(ctx, param, value):
@@ -183,7 +184,7 @@ def user():
 
 @user.command("create", help="Create a user. The password is asked for (or read from stdin with --password-stdin).")
 @click.option("--username", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "park_manager", "investment", "viewer"]))
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--park", "parks", multiple=True, help="A park a park manager may write to (repeatable).")
 @click.option("--display-name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")

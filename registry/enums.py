@@ -99,6 +99,7 @@ class Role(LabelledEnum):  # 用户角色
     PARK_MANAGER = ("park_manager", "园区管理")
     INVESTMENT = ("investment", "招商人员")
     VIEWER = ("viewer", "只读")
+    BUREAU = ("bureau", "经信部门")  # the industry bureau: runs the 亩均 evaluation
 
 
 class LeaseKind(LabelledEnum):  # 占用类型

@@ -41,9 +41,9 @@ def to_xlsx(table: Table) -> bytes:
         cell.font, cell.fill, cell.alignment = head_font, head_fill, head_align
         header.append(cell)
     ws.append(header)
-    fills = {k: PatternFill("solid", fgColor=v) for k, v in URGENCY_FILLS.items()}
+    fills = {k: PatternFill("solid", fgColor=v) for k, v in (table.fills or URGENCY_FILLS).items()}
     for row in table.rows:
-        fill = fills.get(row.get("urgency") or "")
+        fill = fills.get(row.get(table.fill_key) or "")
         cells = []
         for c in table.columns:
             cell = WriteOnlyCell(ws, value=safe_text(row.get(c.key)))

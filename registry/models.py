@@ -484,6 +484,7 @@ class EvaluationRun(Base):  # 亩均评价批次: immutable once written
     year: Mapped[int] = mapped_column(Integer)
     scope: Mapped[str] = mapped_column(String(128))  # e.g. "park:3" or "all"
     fingerprint: Mapped[str] = mapped_column(String(64))  # of the rule set and the inputs
+    parks: Mapped[list[Any] | None] = mapped_column(JSON)  # park-level figures (registry.evaluation.parks)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(64))
 
@@ -501,10 +502,13 @@ class EvaluationResult(Base):  # one enterprise's explained result in a run
     park: Mapped[str | None] = mapped_column(String(128))
     pool: Mapped[str | None] = mapped_column(String(32))
     total: Mapped[float | None] = mapped_column(Float)
+    bonus: Mapped[float | None] = mapped_column(Float)  # 加分
+    penalty: Mapped[float | None] = mapped_column(Float)  # 减分
     rank: Mapped[int | None] = mapped_column(Integer)
     klass: Mapped[str | None] = mapped_column(String(4))
     land_mu: Mapped[float | None] = mapped_column(Float)
     items: Mapped[list[Any]] = mapped_column(JSON)  # each indicator: value, benchmark, score, explanation
     reasons: Mapped[list[Any]] = mapped_column(JSON)
+    inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the figures as evaluated (after tenant rules)
 
     run: Mapped[EvaluationRun] = relationship(back_populates="results")

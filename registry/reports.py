@@ -32,6 +32,10 @@ class Table:
     rows: list[dict]
     urgency_key: str | None = None  # rows carry "urgency": "red" / "amber" / "yellow" / None
     notes: list[str] = field(default_factory=list)
+    # Row colours in the workbook: the row's value under ``fill_key`` looked up in ``fills`` (hex
+    # colours); by default the rent-roll urgency colours.
+    fill_key: str = "urgency"
+    fills: dict[str, str] | None = None
 
 
 def urgency(days_left: int | None) -> str | None:

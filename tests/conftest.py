@@ -272,3 +272,29 @@ def app_page(chromium, live_app_server):
     context, pg = _guarded_page(chromium, live_app_server)
     yield pg
     context.close()
+
+
+@pytest.fixture(scope="session")
+def libreoffice(tmp_path_factory):
+    """Converts a workbook with LibreOffice headless (the office suite our exports must open in, a
+    stand-in for WPS): ``convert(path, "csv")`` returns the converted file's path, and fails the
+    test if LibreOffice reports an error or writes nothing."""
+    import shutil
+    import subprocess
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice is not installed; scripts/setup.sh installs libreoffice-calc")
+        pytest.skip("LibreOffice not installed")
+    profile = tmp_path_factory.mktemp("lo-profile")
+
+    def convert(path, fmt: str = "csv"):
+        out_dir = tmp_path_factory.mktemp("lo-out")
+        target = "csv:Text - txt - csv (StarCalc):44,34,76" if fmt == "csv" else fmt  # UTF-8
+        proc = subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
+                               "--convert-to", target, "--outdir", str(out_dir), str(path)],
+                              capture_output=True, text=True, timeout=120)
+        produced = list(out_dir.iterdir())
+        assert proc.returncode == 0 and produced and "Error" not in proc.stderr, (proc.stdout, proc.stderr)
+        return produced[0]
+    return convert

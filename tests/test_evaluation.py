@@ -162,7 +162,7 @@ def _filled_template(runner, tmp_path, rows):
     return path
 
 
-def test_file_mode_end_to_end(runner, tmp_path):
+def test_file_mode_end_to_end(runner, tmp_path, libreoffice):
     rows = [{"统一社会信用代码": code(1), "企业名称": "甲", "行业代码": "3311", "规模": "规上", "用地面积(亩)": 10,
              "实缴税金(万元)": 300, "工业增加值(万元)": 1500, "营业收入(万元)": 2000, "综合能耗(吨标准煤)": 500,
              "主要污染物排放量(吨)": 0.3, "研发经费(万元)": 60, "年平均职工人数": 80, "所在园区": "黄岩经济开发区"},
@@ -181,6 +181,8 @@ def test_file_mode_end_to_end(runner, tmp_path):
     assert first[:4] == [1, "A", code(1), "甲"] and first[-2] == pytest.approx(112.07, abs=0.01)
     assert wb["不参评及单列"]["A2"].value == "T"
     assert "24.097" in " ".join(str(c.value) for row in wb["评价方法"].iter_rows() for c in row)
+    # The office suite opens it: LibreOffice converts the summary sheet without an error.
+    assert "黄岩" in libreoffice(out, "csv").read_text(encoding="utf-8")
     as_json = json.loads(runner("evaluate", "--ruleset", "huangyan-2022", "--from", str(src), "--format", "json").output)
     assert as_json["fingerprint"] and len(as_json["results"]) == 3
 

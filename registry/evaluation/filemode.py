@@ -9,6 +9,7 @@ import io
 import unicodedata
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.chart import BarChart, Reference
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -44,6 +45,7 @@ COLUMNS = [
 ]
 BY_HEADER = {h: f for f, h, _, _ in COLUMNS} | {f: f for f, _, _, _ in COLUMNS}
 CLASS_FILLS = {"A": "C6EFCE", "B": "DDEBF7", "C": "FFF2CC", "D": "F8CBAD", "T": "EDEDED"}
+CHART_COLOURS = {"A": "2E8B57", "B": "4A7FC1", "C": "E0B03C", "D": "C8553D"}
 
 
 def template() -> bytes:
@@ -135,16 +137,24 @@ def read(data: bytes) -> tuple[list[EnterpriseInput], list[str]]:
     return out, errors
 
 
+def _bold(ws, value):
+    cell = WriteOnlyCell(ws, value=value)
+    cell.font = Font(bold=True)
+    return cell
+
+
 def _num(ws, value):
     cell = WriteOnlyCell(ws, value=value)
     cell.number_format = "0.00"
     return cell
 
 
-def write(run: Run, rs: RuleSet) -> bytes:
-    """Results: a summary, one sheet per pool, the not-evaluated list, and the method in words."""
+def write(run: Run, rs: RuleSet, parks: list[dict] | None = None) -> bytes:
+    """Results: a summary with a chart of the classes, one sheet per pool, the park ranking (when
+    given: rows of registry.evaluation.parks), the not-evaluated list, and the method in words."""
     wb = Workbook(write_only=True)  # streaming: linear in the number of enterprises
     summary = wb.create_sheet("汇总")
+    summary.freeze_panes = "A5"
     summary.append([rs.name, f"{rs.year} 年度"])
     summary.append(["输入指纹", run.fingerprint])
     summary.append([])
@@ -154,6 +164,17 @@ def write(run: Run, rs: RuleSet) -> bytes:
         members = [r for r in run.results if r.pool == pool.name]
         summary.append([pool.name, len(members)] + [sum(1 for r in members if r.klass == c) for c in classes])
     summary.append(["不参评 / 单列", sum(1 for r in run.results if r.pool is None)])
+    if classes and rs.pools:
+        chart = BarChart()
+        chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
+        chart.title, chart.y_axis.title = "各评价组等级分布", "企业数"
+        chart.add_data(Reference(summary, min_col=3, max_col=2 + len(classes), min_row=4, max_row=4 + len(rs.pools)),
+                       titles_from_data=True)
+        chart.set_categories(Reference(summary, min_col=1, min_row=5, max_row=4 + len(rs.pools)))
+        for series, name in zip(chart.series, classes):
+            if name in CHART_COLOURS:
+                series.graphicalProperties.solidFill = CHART_COLOURS[name]
+        summary.add_chart(chart, "H2")
     bold = Font(bold=True)
     fills = {k: PatternFill("solid", fgColor=v) for k, v in CLASS_FILLS.items()}
     for pool in rs.pools:
@@ -178,6 +199,19 @@ def write(run: Run, rs: RuleSet) -> bytes:
                 row += [_num(ws, item.value), _num(ws, item.score)]
             row += [r.bonus, r.penalty, _num(ws, r.total), "；".join(r.reasons + [f"{i.label}：{i.note}" for i in r.items])]
             ws.append(row)
+    if parks:
+        ws = wb.create_sheet("园区排名")
+        ws.freeze_panes = "C2"
+        head = ["排名", "园区", "用地(亩)", "用地口径", "参评企业", "亩均税收(万元/亩)", "亩均营业收入(万元/亩)",
+                "亩均增加值(万元/亩)", "人均营业收入(万元/人)"] + [f"{c}类" for c in classes] + ["亩均税收同比"]
+        ws.append([_bold(ws, h) for h in head])
+        for p in parks:
+            change = (p.get("change") or {}).get("tax_per_mu")
+            pct = WriteOnlyCell(ws, value=None if change is None else change / 100)
+            pct.number_format = "0.0%"
+            ws.append([p["rank"], p["park"], _num(ws, p["land_mu"]), p["land_basis_label"], p["enterprises"],
+                       _num(ws, p["tax_per_mu"]), _num(ws, p["revenue_per_mu"]), _num(ws, p["value_added_per_mu"]),
+                       _num(ws, p["revenue_per_employee"])] + [p["classes"].get(c, 0) for c in classes] + [pct])
     other = wb.create_sheet("不参评及单列")
     other.append(["等级", "统一社会信用代码", "企业名称", "原因"])
     for r in run.results:

@@ -27,6 +27,14 @@ INDICATORS = {
     "tax_per_electricity": ("单位电耗税收", "万元/万kWh", True),
     "energy_per_value_added": ("单位增加值能耗", "tce/万元", False),
 }
+# Park-level figures ([parks]): the land basis and the ranking metrics (registry.evaluation.parks).
+PARK_LAND = {"supplied": "已供工业用地", "built_up": "建成区面积", "enterprises": "参评企业用地合计"}
+PARK_METRICS = {
+    "tax_per_mu": ("亩均税收", "万元/亩"),
+    "revenue_per_mu": ("亩均营业收入", "万元/亩"),
+    "value_added_per_mu": ("亩均增加值", "万元/亩"),
+    "revenue_per_employee": ("人均营业收入", "万元/人"),
+}
 METHODS = ("ratio", "minmax")
 MISSING = ("pool_average", "zero")
 
@@ -94,6 +102,11 @@ def load(ref: str) -> RuleSet:
             raise ValidationError(Problem("ruleset", f"{ref!r} is neither a preset nor a file",
                                           "one of " + ", ".join(preset_ids()) + ", or a path to a .toml file"))
         text = path.read_text(encoding="utf-8")
+    return loads(text)
+
+
+def loads(text: str) -> RuleSet:
+    """A rule set from TOML text (an uploaded file); raises ValidationError naming every bad field."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -161,6 +174,22 @@ def parse(data: dict) -> RuleSet:
             problems.append(Problem("ruleset.classification.thresholds", "is missing", '[["A", 90], ["B", 70], ["C", 50], ["D", 0]]'))
     else:
         problems.append(Problem("ruleset.classification.method", f"{cls.get('method')!r} is unknown", "percentile or thresholds"))
+    class_list = [c for c, _ in (cls.get("splits") or cls.get("thresholds") or [])] + ["T"]
+    for i, pol in enumerate(data.get("policies", [])):
+        if pol.get("class") not in class_list:
+            problems.append(Problem(f"ruleset.policies[{i}].class", f"{pol.get('class')!r} is not a class",
+                                    " / ".join(class_list)))
+        tiers = pol.get("tiers", [])
+        if not isinstance(tiers, list) or not all(
+                isinstance(t, list) and len(t) == 2 and isinstance(t[0], int) and t[0] >= 1
+                and isinstance(t[1], (int, float)) for t in tiers):
+            problems.append(Problem(f"ruleset.policies[{i}].tiers", f"{tiers!r} is not a list of tiers",
+                                    "[[1, 0.05], [2, 0.10], [3, 0.15]]: [consecutive years at least, amount]"))
+    parks = data.get("parks") or {}
+    if parks.get("land", "supplied") not in PARK_LAND:
+        problems.append(Problem("ruleset.parks.land", f"{parks.get('land')!r} is unknown", " / ".join(PARK_LAND)))
+    if parks.get("rank_by", "tax_per_mu") not in PARK_METRICS:
+        problems.append(Problem("ruleset.parks.rank_by", f"{parks.get('rank_by')!r} is unknown", " / ".join(PARK_METRICS)))
     energy = data.get("energy") or {}
     for k in ("electricity_kgce_per_kwh", "natural_gas_kgce_per_m3", "coal_tce_per_t"):
         if not isinstance(energy.get(k), (int, float)) or energy[k] <= 0:

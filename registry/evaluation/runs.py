@@ -21,10 +21,12 @@ from dataclasses import asdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..enums import LandUse
 from ..models import (AnnualIndicator, Building, Enterprise, EnterpriseTagLink, EvaluationResult, EvaluationRun,
-                      Lease, Park, Plot, Unit)
+                      Jurisdiction, Lease, Park, Plot, Unit)
 from ..validation import Problem, ValidationError
 from . import engine
+from . import parks as parks_mod
 from .rulesets import RuleSet
 
 TENANT_STRATEGIES = ("separate", "apportion", "merge")
@@ -103,18 +105,170 @@ def records_from_registry(session: Session, rs: RuleSet, year: int, park_id: int
     return [engine.EnterpriseInput(**rec) for rec in base.values()]
 
 
+def park_land(session: Session, rs: RuleSet, year: int, park_id: int | None = None) -> dict[str, float | None]:
+    """Each park's land in 亩 on the rule set's basis (registry.evaluation.parks)."""
+    basis, _ = parks_mod.settings(rs.raw)
+    year_end = dt.date(year, 12, 31)
+    stmt = select(Park.id, Park.name, Park.built_area_mu)
+    if park_id is not None:
+        stmt = stmt.where(Park.id == park_id)
+    rows = session.execute(stmt).all()
+    if basis == "built_up":
+        return {name: built for _, name, built in rows}
+    if basis == "enterprises":
+        return {}
+    supplied = defaultdict(float)
+    for plot in session.scalars(select(Plot).where(Plot.land_use == LandUse.INDUSTRIAL, Plot.supply_date <= year_end)):
+        supplied[plot.park_id] += plot.area_mu
+    return {name: supplied.get(pid) or None for pid, name, _ in rows}
+
+
 def run_and_store(session: Session, rs: RuleSet, year: int, *, actor: str, park_id: int | None = None) -> EvaluationRun:
-    """Evaluates from the registry and stores the run with every result; the caller commits."""
+    """Evaluates from the registry and stores the run with every result and the park figures; the
+    caller commits."""
     records = records_from_registry(session, rs, year, park_id)
     result = engine.evaluate(rs, records)
     ids = dict(session.execute(select(Enterprise.uscc, Enterprise.id).where(
         Enterprise.uscc.in_([r.uscc for r in result.results]))).all())
-    land = {r.uscc: r.land_mu for r in records}
+    by_uscc = {r.uscc: r for r in records}
+    figures = parks_mod.park_figures(result.results, by_uscc, class_names(rs.raw), rs.raw,
+                                     park_land(session, rs, year, park_id))
     run = EvaluationRun(ruleset_id=rs.id, ruleset=rs.raw, year=year, scope=f"park:{park_id}" if park_id else "all",
-                        fingerprint=result.fingerprint, created_at=dt.datetime.now(dt.timezone.utc), created_by=actor)
+                        fingerprint=result.fingerprint, created_at=dt.datetime.now(dt.timezone.utc), created_by=actor,
+                        parks=figures)
     run.results = [EvaluationResult(enterprise_id=ids.get(r.uscc), uscc=r.uscc, name=r.name, park=r.park, pool=r.pool,
-                                    total=r.total, rank=r.rank, klass=r.klass, land_mu=land.get(r.uscc),
-                                    items=[asdict(i) for i in r.items], reasons=r.reasons) for r in result.results]
+                                    total=r.total, rank=r.rank, klass=r.klass, land_mu=by_uscc[r.uscc].land_mu,
+                                    bonus=r.bonus, penalty=r.penalty,
+                                    items=[asdict(i) for i in r.items], reasons=r.reasons,
+                                    inputs=_inputs_json(by_uscc[r.uscc])) for r in result.results]
     session.add(run)
     session.flush()
     return run
+
+
+def _inputs_json(rec: engine.EnterpriseInput) -> dict:
+    out = dict(vars(rec))
+    out["tags"] = list(rec.tags)
+    return out
+
+
+def class_names(ruleset_raw: dict) -> list[str]:
+    """The rule set's classes, best first (A, B, C, D)."""
+    cls = ruleset_raw.get("classification") or {}
+    return [c for c, _ in (cls.get("splits") or cls.get("thresholds") or [])]
+
+
+def create_run(session: Session, *, ruleset: str | None, ruleset_text: str | None = None, year: int | None = None,
+               park_id: int | None = None, actor: str) -> EvaluationRun:
+    """A run from a preset id or an uploaded rule set (TOML text) for a year (default: the rule
+    set's) over all parks or one; the caller commits. Every bad choice is named in one ValidationError."""
+    from . import rulesets
+    if ruleset_text:
+        rs = rulesets.loads(ruleset_text)
+    elif ruleset in rulesets.preset_ids():
+        rs = rulesets.load(ruleset)
+    else:
+        raise ValidationError(Problem("ruleset", f"{ruleset!r} is no preset", " / ".join(rulesets.preset_ids())
+                                      + ", or upload a rule-set file"))
+    year = year or rs.year
+    if park_id is not None and session.get(Park, park_id) is None:
+        raise ValidationError(Problem("park", f"no park #{park_id}", "a park of the registry, or all parks"))
+    if session.scalar(select(AnnualIndicator.id).where(AnnualIndicator.year == year).limit(1)) is None:
+        raise ValidationError(Problem("year", f"no enterprise has annual indicators for {year}",
+                                      "a year whose indicators have been entered"))
+    return run_and_store(session, rs, year, actor=actor, park_id=park_id)
+
+
+# Reading stored runs ----------------------------------------------------------------------------
+
+def runs_list(session: Session) -> list[EvaluationRun]:
+    """Every stored run, newest first."""
+    return list(session.scalars(select(EvaluationRun).order_by(EvaluationRun.year.desc(), EvaluationRun.id.desc())))
+
+
+def get_run(session: Session, run_id: int) -> EvaluationRun:
+    run = session.get(EvaluationRun, run_id)
+    if run is None:
+        raise LookupError(f"no evaluation run #{run_id}")
+    return run
+
+
+def as_engine_run(run: EvaluationRun) -> engine.Run:
+    """The stored run in the engine's form (what the exports are written from)."""
+    results = []
+    for r in run.results:
+        results.append(engine.Result(r.uscc, r.name, r.park, r.pool, [engine.Item(**i) for i in r.items],
+                                     bonus=r.bonus or 0.0, penalty=r.penalty or 0.0, total=r.total, rank=r.rank,
+                                     klass=r.klass, reasons=list(r.reasons)))
+    sizes = defaultdict(int)
+    for res in results:
+        if res.pool and res.rank:
+            sizes[res.pool] += 1
+    for res in results:
+        res.pool_size = sizes.get(res.pool) if res.pool else None
+    return engine.Run(run.ruleset, run.year, run.fingerprint, results)
+
+
+def class_summary(run: EvaluationRun) -> list[tuple[str | None, list[int], int, int]]:
+    """Per pool (then None: not evaluated or listed apart): the count in each class, best first,
+    the count without one of those classes (T or none), and the pool's total."""
+    classes = class_names(run.ruleset)
+    out = []
+    for pool in [p["name"] for p in run.ruleset.get("pools", [])] + [None]:
+        members = [r for r in run.results if r.pool == pool]
+        per_class = [sum(1 for r in members if r.klass == c) for c in classes]
+        out.append((pool, per_class, len(members) - sum(per_class), len(members)))
+    return out
+
+
+def prior_run(session: Session, run: EvaluationRun) -> EvaluationRun | None:
+    """The latest run of the previous year over the same scope (for year-over-year change)."""
+    return session.scalars(select(EvaluationRun).where(EvaluationRun.scope == run.scope,
+                                                       EvaluationRun.year == run.year - 1)
+                           .order_by(EvaluationRun.id.desc()).limit(1)).first()
+
+
+def park_ranking(session: Session, run: EvaluationRun) -> list[dict]:
+    """The run's park figures, ranked, with the change since the previous year's run."""
+    prior = prior_run(session, run)
+    return parks_mod.with_change(run.parks or [], prior.parks if prior else None)
+
+
+def ranking(session: Session, run: EvaluationRun, *, pool: str | None = None, park: str | None = None,
+            jurisdiction: str | None = None, industry: str | None = None, klass: str | None = None,
+            text: str | None = None) -> list[EvaluationResult]:
+    """The run's results matching the filters, by pool then rank (not evaluated last).
+
+    ``industry`` matches the start of the GB/T 4754 code (a 门类 letter is not stored; use 大类
+    digits such as 33); ``jurisdiction`` is a jurisdiction's name or code: the enterprises of the
+    parks under it; ``text`` finds a name or credit code."""
+    stmt = select(EvaluationResult).where(EvaluationResult.run_id == run.id)
+    if pool:
+        stmt = stmt.where(EvaluationResult.pool == pool)
+    if park:
+        stmt = stmt.where(EvaluationResult.park == park)
+    if klass:
+        stmt = stmt.where(EvaluationResult.klass == klass)
+    if text:
+        like = f"%{text.strip()}%"
+        stmt = stmt.where(EvaluationResult.name.like(like) | EvaluationResult.uscc.like(like.upper()))
+    if jurisdiction:
+        codes = [c for c, n in session.execute(select(Jurisdiction.code, Jurisdiction.name)).all()
+                 if jurisdiction in (c, n)]
+        names = session.scalars(select(Park.name).where(Park.jurisdiction_code.in_(codes))).all()
+        stmt = stmt.where(EvaluationResult.park.in_(names))
+    results = session.scalars(stmt).all()
+    if industry:
+        results = [r for r in results if str((r.inputs or {}).get("industry_code", "")).startswith(industry.strip())]
+    return sorted(results, key=lambda r: (r.pool is None, r.pool or "", r.rank or 10**9, r.uscc))
+
+
+def enterprise_history(session: Session, uscc: str) -> list[tuple[EvaluationRun, EvaluationResult]]:
+    """Every stored result of one enterprise, oldest year first (the latest run of each year and scope)."""
+    rows = session.execute(select(EvaluationRun, EvaluationResult).join(EvaluationResult.run)
+                           .where(EvaluationResult.uscc == uscc)
+                           .order_by(EvaluationRun.year, EvaluationRun.id)).all()
+    latest: dict[tuple, tuple] = {}
+    for run, res in rows:
+        latest[(run.year, run.scope)] = (run, res)
+    return sorted(latest.values(), key=lambda x: (x[0].year, x[0].scope))

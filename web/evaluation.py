@@ -1,0 +1,143 @@
+"""亩均评价 pages: runs (list, create), the ranking with filters, one enterprise's explanation and
+history, the park ranking, charts (SVG/PNG) and exports (.xlsx/CSV)."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from registry import authz
+from registry.evaluation import charts, publish, rulesets, runs
+from registry.exports import to_csv, to_xlsx
+from registry.models import Jurisdiction, Park
+from registry.validation import Problem, ValidationError
+
+from .auth import login_required
+from .db import get_session
+from .i18n import gettext as _
+
+bp = Blueprint("evaluation", __name__, url_prefix="/evaluation")
+PAGE = 100
+MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
+
+
+@bp.before_request
+@login_required
+def _readers_only():
+    authz.require_read_evaluation(g.user)
+
+
+@bp.app_context_processor
+def _roles():
+    return {"can_read_evaluation": lambda: authz.can_read_evaluation(g.get("user")),
+            "can_run_evaluation": lambda: authz.can_run_evaluation(g.get("user"))}
+
+
+def _run(run_id: int):
+    try:
+        return runs.get_run(get_session(), run_id)
+    except LookupError:
+        abort(404)
+
+
+def _download(data: bytes, fmt: str, name: str) -> Response:
+    return Response(data, mimetype=MIME.get(fmt, f"image/{fmt}"), headers={
+        "Content-Disposition": f"attachment; filename=evaluation.{fmt}; filename*=UTF-8''{quote(name)}"})
+
+
+@bp.get("")
+def index():
+    db = get_session()
+    return render_template("evaluation_runs.html", runs=runs.runs_list(db), presets=rulesets.preset_ids(),
+                           parks=db.scalars(select(Park).order_by(Park.name)).all())
+
+
+@bp.post("")
+def create():
+    authz.require_run_evaluation(g.user)
+    db = get_session()
+    upload = request.files.get("ruleset_file")
+    text = upload.read().decode("utf-8-sig", errors="replace") if upload and upload.filename else None
+    try:
+        year = int(request.form["year"]) if request.form.get("year") else None
+        park = int(request.form["park"]) if request.form.get("park") else None
+    except ValueError:
+        problem = Problem("year", f"{request.form.get('year')!r} is not a year", _("年度，如 2025"))
+        return render_template("form_error.html", problems=[problem], back=url_for(".index")), 400
+    try:
+        run = runs.create_run(db, ruleset=request.form.get("ruleset"), ruleset_text=text, year=year, park_id=park,
+                              actor=g.user.username)
+        db.commit()
+    except ValidationError as exc:
+        db.rollback()
+        return render_template("form_error.html", problems=exc.problems, back=url_for(".index")), 400
+    return redirect(url_for(".ranking", run_id=run.id))
+
+
+@bp.get("/<int:run_id>")
+def ranking(run_id):
+    db = get_session()
+    run = _run(run_id)
+    f = {k: request.args.get(k, "").strip() for k in ("pool", "park", "jurisdiction", "industry", "klass", "q")}
+    rows = runs.ranking(db, run, pool=f["pool"] or None, park=f["park"] or None,
+                        jurisdiction=f["jurisdiction"] or None, industry=f["industry"] or None,
+                        klass=f["klass"] or None, text=f["q"] or None)
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    pages = max(1, -(-len(rows) // PAGE))
+    classes = runs.class_names(run.ruleset)
+    pools = [p["name"] for p in run.ruleset.get("pools", [])]
+    return render_template(
+        "evaluation_run.html", run=run, rows=rows[(page - 1) * PAGE: page * PAGE], matched=len(rows), page=page,
+        pages=pages, filters=f, classes=classes, summary=runs.class_summary(run), pools=pools, parks=sorted({r.park for r in run.results if r.park}),
+        jurisdictions=db.execute(select(Jurisdiction.code, Jurisdiction.name).order_by(Jurisdiction.code)).all())
+
+
+@bp.get("/<int:run_id>/enterprise/<uscc>")
+def enterprise(run_id, uscc):
+    db = get_session()
+    run = _run(run_id)
+    result = next((r for r in run.results if r.uscc == uscc), None)
+    if result is None:
+        abort(404)
+    return render_template("evaluation_enterprise.html", run=run, r=result,
+                           history=runs.enterprise_history(db, uscc))
+
+
+@bp.get("/<int:run_id>/parks")
+def parks(run_id):
+    db = get_session()
+    run = _run(run_id)
+    return render_template("evaluation_parks.html", run=run, table=publish.park_table(db, run))
+
+
+@bp.get("/<int:run_id>/chart/<kind>.<fmt>")
+def chart(run_id, kind, fmt):
+    run = _run(run_id)
+    try:
+        data = charts.chart(get_session(), run, kind, fmt, uscc=request.args.get("uscc") or None,
+                            metric=request.args.get("metric", "tax_per_mu"))
+    except ValueError as exc:
+        return Response(str(exc), status=400, mimetype="text/plain")
+    resp = Response(data, mimetype=charts.FORMATS[fmt])
+    if request.args.get("download"):
+        resp.headers["Content-Disposition"] = f"attachment; filename={kind}.{fmt}"
+    return resp
+
+
+@bp.get("/<int:run_id>/export/<what>.<fmt>")
+def export(run_id, what, fmt):
+    db = get_session()
+    run = _run(run_id)
+    if what == "workbook" and fmt == "xlsx":
+        return _download(publish.workbook(db, run), fmt, f"{run.ruleset.get('name', run.ruleset_id)} {run.year} 评价结果.xlsx")
+    if fmt not in MIME:
+        abort(404)
+    try:
+        table = publish.table(db, run, what)
+    except LookupError:
+        abort(404)
+    return _download(to_xlsx(table) if fmt == "xlsx" else to_csv(table), fmt, f"{table.title}.{fmt}")
