@@ -202,5 +202,19 @@ def _executemany_sqlite(conn, table: str, cols: list[str], rows: list[dict], geo
                              zip(*_columns(rows, cols, geom_col, "sqlite")))
 
 
+def write_rows(session: Session, table, rows: list[dict]) -> None:
+    """Appends plain rows (no geometry) to ``table`` the fast way: COPY on PostgreSQL, one prepared
+    executemany on SQLite. No ORM events: the caller audits what it wrote (registry.evaluation.runs
+    stores 100,000 results of one audited run this way)."""
+    if not rows:
+        return
+    cols = [c for c in rows[0]]
+    conn = session.connection()
+    if dialect(session) == "postgresql":
+        _copy_pg(conn, table.name, cols, rows, None)
+    else:
+        _executemany_sqlite(conn, table.name, cols, rows, None)
+
+
 def is_empty(session: Session) -> bool:
     return session.scalar(select(func.count(Park.id))) == 0

@@ -145,10 +145,8 @@ def evaluate(obj, ruleset, year, source, out, fmt, want_template, from_registry,
                 if park_id is None:
                     raise click.ClickException(f"no park is named {park!r}")
             run = runs.run_and_store(session, rs, year or rs.year, actor="cli", park_id=park_id)
-            counts = {}
-            for r in run.results:
-                counts[r.klass or "—"] = counts.get(r.klass or "—", 0) + 1
-            click.echo(f"run #{run.id} ({rs.id}, {run.year}, {run.scope}): {len(run.results)} enterprises; "
+            counts = {k or "—": n for k, n in runs.class_counts(session, run).items()}
+            click.echo(f"run #{run.id} ({rs.id}, {run.year}, {run.scope}): {sum(counts.values())} enterprises; "
                        + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f"; fingerprint {run.fingerprint[:12]}")
         return
     if not (ruleset and source):

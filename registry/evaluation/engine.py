@@ -227,14 +227,15 @@ def evaluate(rs: RuleSet, records: list[EnterpriseInput]) -> Run:
         for ind in pool.indicators:
             col = [v for v, _ in values[ind.key].values() if v is not None]
             # Benchmarks once per pool (and per industry group), not once per enterprise.
-            by_group: dict[str, list[float]] = defaultdict(list)
-            for r in members:
-                v = values[ind.key][r.uscc][0]
-                if v is not None:
-                    by_group[r.industry_code[:2]].append(v)
             pool_bench = _benchmark(ind, rs, col, col)
-            group_bench = ({g: _benchmark(ind, rs, col, vals) for g, vals in by_group.items()}
-                           if ind.benchmark.get("of") == "group_mean" else {})
+            group_bench = {}
+            if ind.benchmark.get("of") == "group_mean":
+                by_group: dict[str, list[float]] = defaultdict(list)
+                for r in members:
+                    v = values[ind.key][r.uscc][0]
+                    if v is not None:
+                        by_group[r.industry_code[:2]].append(v)
+                group_bench = {g: _benchmark(ind, rs, col, vals) for g, vals in by_group.items()}
             lohi = (min(col), max(col)) if col else (0.0, 0.0)
             scored: dict[str, tuple[float, str, float | None]] = {}
             for r in members:
