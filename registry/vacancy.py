@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import shapely
 from geoalchemy2.shape import to_shape
 from sqlalchemy import Float, String, and_, case, cast, func, literal, null, or_, select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from geodata import chinacoords
 from . import validation as v
