@@ -205,3 +205,30 @@ def test_the_map_is_usable_on_a_phone(chromium, live_server):
     page.wait_for_selector("#details:not([hidden]) h2")
     assert page.locator("#details").bounding_box()["width"] <= 390
     context.close()
+
+
+def test_the_bureau_runs_an_evaluation_and_reads_it_offline(app_page, session):
+    from .test_evaluation_outputs import build_bureau
+    build_bureau(session)
+    page = sign_in(app_page, "bureau")
+    page.goto(f"{page.base_url}/evaluation")
+    page.select_option("select[name=ruleset]", "huaian-2024")
+    page.fill("input[name=year]", "2025")
+    page.click("form.evaluate button[type=submit]")
+    page.wait_for_url("**/evaluation/*")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("table.ranking tbody tr").count() == 3
+    # The four charts are drawn (SVG from the app itself) and the first row's class is coloured.
+    for img in page.locator(".charts img").all():
+        assert img.evaluate("i => i.complete && i.naturalWidth > 0")
+    first = page.locator("table.ranking tbody tr").first
+    assert first.locator(".klass").inner_text() == "A"
+    assert first.locator(".klass").evaluate("e => getComputedStyle(e).color") == "rgb(30, 107, 65)"
+    page.select_option("select[name=park]", "乙园区")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**park=**")
+    assert page.locator("table.ranking tbody tr").count() == 1
+    page.locator("table.ranking a").first.click()
+    page.wait_for_load_state()
+    assert "计算过程" in page.content() and page.locator("table.explain tbody tr").count() >= 3
+    assert page.external_requests == []

@@ -27,6 +27,10 @@ FIRMS = {
 
 @pytest.fixture
 def bureau(session):
+    return build_bureau(session)
+
+
+def build_bureau(session):
     """Two parks: 甲 with two firms on 30 亩 plus 10 亩 supplied but unused; 乙 with one firm on 10 亩.
     Indicators for 2024 and 2025, and one user per role."""
     parks = {name: f.park(session, name=name) for name in ("甲园区", "乙园区")}
