@@ -232,3 +232,27 @@ def test_the_bureau_runs_an_evaluation_and_reads_it_offline(app_page, session):
     page.wait_for_load_state()
     assert "计算过程" in page.content() and page.locator("table.explain tbody tr").count() >= 3
     assert page.external_requests == []
+
+
+def test_the_printable_land_supply_sheet_renders(app_page, session):
+    from registry.enums import Role
+
+    from .webhelpers import make_user
+    make_user(session, "ls_printer", Role.INVESTMENT)
+    session.commit()
+    page = sign_in(app_page, "ls_printer")
+    page.goto(f"{page.base_url}/landcalc")
+    for name, value in (("industry_code", "3811"), ("investment_wan", "30000"), ("footprint_m2", "20000"),
+                        ("storey_heights", "9,4.5"), ("green_m2", "5000"), ("land_mu", "70"), ("tax_wan", "2100")):
+        page.fill(f"input[name={name}]", value)
+    page.click("form.landcalc button[type=submit]")
+    page.wait_for_load_state()
+    assert "符合用地控制指标" in page.locator(".verdict").inner_text()
+    page.click("text=打印测算单")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("table.checks tbody tr").count() == 6
+    assert page.locator('tr[data-check="far"]').inner_text().count("✓") == 1
+    assert page.evaluate("document.fonts.check('12px \"Noto Sans CJK SC\"')")
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    assert page.external_requests == []

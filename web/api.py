@@ -7,6 +7,8 @@ import datetime as dt
 from flask import Blueprint, g, jsonify, request
 
 from registry import vacancy
+from registry.landsupply import service as landcalc_service
+from registry.landsupply import tables as landcalc_tables
 from registry.validation import ValidationError
 
 from .db import get_session
@@ -55,6 +57,25 @@ def parks():
     return resp
 
 
+@bp.get("/landcalc")
+def landcalc():
+    # For staff: the answer draws on evaluation results that are not public.
+    if g.get("user") is None:
+        return jsonify({"errors": [{"message": "sign in first: the calculator is for staff"}]}), 401
+    req = landcalc_service.parse(request.args)
+    return jsonify(landcalc_service.as_json(landcalc_service.calculate(get_session(), req, dt.date.today())))
+
+
+@bp.get("/landcalc/tables")
+def landcalc_tables_list():
+    out = []
+    for tid in landcalc_tables.table_ids():
+        t = landcalc_tables.load(tid)
+        out.append({"id": t.id, "name": t.name, "source": t.source, "edition": t.edition,
+                    "jurisdictions": list(t.jurisdictions), "extends": list(t.lineage[1:])})
+    return jsonify(out)
+
+
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(openapi_document())
@@ -74,9 +95,10 @@ def openapi_document() -> dict:
         "links": {"type": "array", "items": {"type": "object"}}}}
     return {
         "openapi": "3.0.3",
-        "info": {"title": "Park registry vacancy API", "version": "1",
-                 "description": "Vacant standard-factory space by bbox and filters. Coordinates CGCS2000 (EPSG:4490) "
-                                "lon/lat unless datum=gcj02. Without a signed-in session, public fields only."},
+        "info": {"title": "Park registry API", "version": "1",
+                 "description": "Vacant standard-factory space by bbox and filters, and the land-supply calculator. "
+                                "Coordinates CGCS2000 (EPSG:4490) lon/lat unless datum=gcj02. Without a signed-in "
+                                "session, public fields only (and no calculator)."},
         "paths": {
             "/api/buildings": {"get": {
                 "summary": "Buildings (or clusters at low zoom) matching the filters, paged",
@@ -96,6 +118,19 @@ def openapi_document() -> dict:
                                                                                             "enum": ["wgs84", "gcj02"]}}],
                 "responses": {"200": {"description": "GeoJSON FeatureCollection",
                                       "content": {"application/geo+json": {"schema": fc}}}}}},
+            "/api/landcalc": {"get": {
+                "summary": "Land-supply calculation (供地测算) for a project; needs a signed-in session",
+                "parameters": [{"name": p.name, "in": "query", "required": p.required, "description": p.description,
+                                "schema": ({"type": "string", "example": "9,4.5,4.5"} if p.type == "list" else schema(p))}
+                               for p in landcalc_service.PARAMS],
+                "responses": {"200": {"description": "verdict, land bounds, checks, yields, commitments, standard factories",
+                                      "content": {"application/json": {"schema": {"type": "object", "required": [
+                                          "verdict", "reasons", "bounds", "checks", "commitments", "standard_factory"]}}}},
+                              "400": errors, "401": {"description": "not signed in"}}}},
+            "/api/landcalc/tables": {"get": {
+                "summary": "The land-use control indicator tables installed",
+                "responses": {"200": {"description": "tables", "content": {"application/json": {"schema": {
+                    "type": "array", "items": {"type": "object", "required": ["id", "name", "source"]}}}}}}}},
             "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3"}}}},
         },
     }

@@ -1,0 +1,70 @@
+"""供地测算 pages: the calculator form with its results, the printable result sheet, and a park's
+land balance (page with map, .xlsx/CSV)."""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, render_template, request
+from sqlalchemy import select
+
+from registry.exports import to_csv, to_xlsx
+from registry.landsupply import balance, service, tables
+from registry.models import Park, Plot
+from registry.validation import ValidationError
+
+from . import forms
+from .auth import login_required
+from .db import get_session
+
+bp = Blueprint("landsupply", __name__)
+MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
+
+
+def _calculate(template: str):
+    db = get_session()
+    args = {k: v for k, v in request.args.items() if v != ""}
+    result, problems = None, []
+    if "industry_code" in args:
+        try:
+            result = service.calculate(db, service.parse(args), dt.date.today())
+        except ValidationError as exc:
+            problems = exc.problems
+    status = 400 if problems else 200
+    return render_template(template, params=service.PARAMS, args=args, result=result, problems=problems,
+                           parks=db.scalars(select(Park).order_by(Park.name)).all(), tables=tables.table_ids(),
+                           plots=db.execute(select(Plot.id, Plot.code, Park.name).join(Park)
+                                            .where(Plot.holder_id.is_(None)).order_by(Park.name, Plot.code)).all(),
+                           today=dt.date.today()), status
+
+
+@bp.get("/landcalc")
+@login_required
+def calculator():
+    return _calculate("landcalc.html")
+
+
+@bp.get("/landcalc/sheet")
+@login_required
+def sheet():
+    return _calculate("landcalc_sheet.html")
+
+
+@bp.get("/parks/<int:park_id>/land")
+@login_required
+def land(park_id):
+    db = get_session()
+    day = forms.as_of()
+    try:
+        data = balance.land_balance(db, park_id, day)
+    except LookupError:
+        abort(404)
+    fmt = request.args.get("format", "html")
+    if fmt == "html":
+        return render_template("land_balance.html", b=data, geojson=balance.balance_geojson(db, data), day=day)
+    if fmt not in MIME:
+        return Response(f"format={fmt!r}: expected html, xlsx or csv", status=400)
+    table = balance.balance_table(data)
+    body = to_xlsx(table) if fmt == "xlsx" else to_csv(table)
+    return Response(body, mimetype=MIME[fmt], headers={
+        "Content-Disposition": f"attachment; filename=land.{fmt}; filename*=UTF-8''{quote(table.title + '.' + fmt)}"})
