@@ -6,9 +6,11 @@ import json
 
 import pytest
 
-from registry.enums import BuildingType, Role, UnitStatus
+from sqlalchemy import select
+
+from registry.enums import BuildingType, PlotStatus, Role, UnitStatus
 from registry.landsupply import balance, calc, service, tables
-from registry.models import AnnualIndicator, Building, Plot
+from registry.models import AnnualIndicator, Park
 from registry.validation import ValidationError
 
 from . import factories as f
@@ -149,8 +151,7 @@ def test_the_standard_factory_alternative_lists_exactly_the_matching_demo_units(
                                           '[standard_factory]\nmax_mu = 15\nmax_floor_load_t_m2 = 2\n'
                                           'max_clear_height_m = 8\n', encoding="utf-8")
     monkeypatch.setenv("REGISTRY_LANDSUPPLY_TABLES", str(tmp_path))
-    park = demo_session.scalars(__import__("sqlalchemy").select(__import__("registry.models", fromlist=["Park"]).Park)
-                                .order_by("id")).first()
+    park = demo_session.scalars(select(Park).order_by(Park.id)).first()
     today = dt.date.today()
     req = service.parse({"industry_code": "3911", "investment_wan": "2000", "footprint_m2": "1500", "gfa_m2": "4000",
                          "park": str(park.id), "floor_load_t_m2": "1.0", "clear_height_m": "5", "power_kva": "300"})
@@ -190,8 +191,7 @@ def _balance_park(session):
     idle = f.plot(session, park, dx=0.02, certificate_area_m2=12 * MU, supply_date=dt.date(2020, 6, 1))
     used = f.plot(session, park, dx=0.03, certificate_area_m2=8 * MU, supply_date=dt.date(2020, 6, 1))
     f.building(session, park, plot_=used, dx=0.03)
-    f.plot(session, park, dx=0.04, status=__import__("registry.enums", fromlist=["PlotStatus"]).PlotStatus.UNSUPPLIED,
-           certificate_area_m2=30 * MU)
+    f.plot(session, park, dx=0.04, status=PlotStatus.UNSUPPLIED, certificate_area_m2=30 * MU)
     session.commit()
     return park, firms, idle
 
@@ -214,8 +214,9 @@ def test_land_balance_lists_idle_and_d_class_plots(session):
 
 
 def test_land_balance_page_map_and_export(client, session):
-    from openpyxl import load_workbook
     import io
+
+    from openpyxl import load_workbook
     park, _, _ = _balance_park(session)
     login_as(client, make_user(session, "ls_admin", Role.ADMIN))
     session.commit()
