@@ -248,6 +248,12 @@ def test_the_printable_land_supply_sheet_renders(app_page, session):
     page.click("form.landcalc button[type=submit]")
     page.wait_for_load_state()
     assert "符合用地控制指标" in page.locator(".verdict").inner_text()
+    # Instant results, no submit: on 110 亩 the 20,000 m² footprint is under 30% of the site.
+    page.fill("input[name=land_mu]", "110")
+    page.wait_for_function("document.querySelector('.verdict').innerText.includes('不符合')")
+    assert "land_mu=110" in page.url and page.locator('tr[data-check="building_coefficient"].fail').count() == 1
+    page.fill("input[name=land_mu]", "70")
+    page.wait_for_function("document.querySelector('.verdict').innerText.includes('符合用地控制指标，可按方案供地')")
     page.click("text=打印测算单")
     page.wait_for_load_state("networkidle")
     assert page.locator("table.checks tbody tr").count() == 6

@@ -247,3 +247,23 @@ def test_calculator_page_api_and_cli(client, session, runner):
     refused = runner("landcalc", "--industry-code", "3811", "--investment-wan", "0", "--footprint-m2", "10", "--gfa-m2", "10")
     assert refused.exit_code == 1 and "investment_wan" in refused.output
     assert "national-2008" in runner("landcalc", "--tables").output
+
+
+def test_yields_are_compared_with_the_park_and_the_latest_evaluation(session):
+    from registry.evaluation import runs
+
+    from .test_evaluation_outputs import build_bureau
+    world = build_bureau(session)
+    runs.create_run(session, ruleset="huaian-2024", year=2025, actor="t")
+    session.commit()
+    park = world["parks"]["甲园区"]
+    req = service.parse({"industry_code": "3811", "investment_wan": "5000", "footprint_m2": "3000", "gfa_m2": "6000",
+                         "land_mu": "10", "tax_wan": "600", "output_wan": "12000", "jobs": "80", "park": str(park.id)})
+    y = service.calculate(session, req, dt.date.today()).yields
+    # 甲园区 now: 500 万元 tax on 40 亩 = 12.5; the project: 600 ÷ 10 = 60 万元/亩, best of the pool.
+    assert y["park_tax_per_mu"] == pytest.approx(12.5) and y["tax_per_mu"] == pytest.approx(60)
+    assert y["vs_park_tax"] == pytest.approx(4.8)
+    assert y["would_rank"]["class"] == "A" and y["would_rank"]["rank"] == 1 and y["would_rank"]["pool_size"] == 4
+    weak = service.parse({"industry_code": "3811", "investment_wan": "5000", "footprint_m2": "3000", "gfa_m2": "6000",
+                          "land_mu": "10", "tax_wan": "1", "output_wan": "2100", "park": str(park.id)})
+    assert service.calculate(session, weak, dt.date.today()).yields["would_rank"]["rank"] == 4

@@ -27,16 +27,12 @@ from ..evaluation.runs import class_names
 from ..models import Building, Enterprise, EvaluationResult, Park, Plot
 from ..reports import Column, Table
 from . import tables
+from .calc import add_months
 from .service import latest_run
 
 
 def _mu(plot: Plot) -> float:
     return m2_to_mu(plot.certificate_area_m2 or plot.computed_area_m2)
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    from .calc import _add_months as add
-    return add(day, months)
 
 
 def land_balance(session: Session, park_id: int, day: dt.date) -> dict:
@@ -79,8 +75,8 @@ def land_balance(session: Session, park_id: int, day: dt.date) -> dict:
         by_year[p.supply_date.year][0] += 1
         by_year[p.supply_date.year][1] += area
         start = next((o.deadline for o in p.obligations if "开工" in o.indicator and o.deadline), None)
-        start = start or _add_months(p.supply_date, start_months)
-        idle_from = _add_months(start, 12)
+        start = start or add_months(p.supply_date, start_months)
+        idle_from = add_months(start, 12)
         if p.status == PlotStatus.IDLE or (p.id not in built and idle_from <= day):
             rows.append({**base, "category": "idle", "category_label": "闲置",
                          "reason": "已标记为闲置" if p.status == PlotStatus.IDLE else

@@ -292,7 +292,7 @@ def calculate(table: Table, p: Project, *, context: dict | None = None) -> Resul
             continue
         stage = "completion" if key == "investment_intensity_min" else "full_production"
         due = months.get(stage)
-        deadline = (_add_months(p.supply_date, due).isoformat() if (due and p.supply_date) else
+        deadline = (add_months(p.supply_date, due).isoformat() if (due and p.supply_date) else
                     f"供地后 {due} 个月（{'竣工' if stage == 'completion' else '达产'}）" if due else "按出让合同约定")
         value = stated.get(key)
         res.commitments.append({"key": key, "indicator": label, "comparator": comparator, "threshold": row[key],
@@ -301,7 +301,7 @@ def calculate(table: Table, p: Project, *, context: dict | None = None) -> Resul
     if far_min:
         due = months.get("completion")
         res.commitments.append({"key": "far_min", "indicator": "容积率", "comparator": ">=", "threshold": far_min, "unit": "",
-                                "deadline": (_add_months(p.supply_date, due).isoformat() if due and p.supply_date else
+                                "deadline": (add_months(p.supply_date, due).isoformat() if due and p.supply_date else
                                              f"供地后 {due} 个月（竣工）" if due else "竣工验收时"),
                                 "project_value": counted / land if land else None,
                                 "project_meets": None if not land else counted / land >= far_min - 1e-9})
@@ -312,7 +312,8 @@ def calculate(table: Table, p: Project, *, context: dict | None = None) -> Resul
     return res
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (the month's last day where it has fewer days)."""
     y, m = divmod(day.month - 1 + months, 12)
     year, month = day.year + y, m + 1
     for d in (day.day, 30, 29, 28):
