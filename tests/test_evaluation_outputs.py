@@ -126,6 +126,8 @@ def test_bureau_runs_an_evaluation_and_filters_the_ranking(client, bureau):
     login_as(client, bureau["users"][Role.BUREAU])
     bad = post(client, "/evaluation", {"ruleset": "huaian-2024", "year": "1999"})
     assert bad.status_code == 400 and "1999" in bad.get_data(as_text=True)
+    typo = post(client, "/evaluation", {"ruleset": "huaian-2024", "year": "二〇二五"}).get_data(as_text=True)
+    assert "<code>year</code>" in typo and "<code>park</code>" not in typo
     resp = post(client, "/evaluation", {"ruleset": "huaian-2024", "year": "2025"})
     assert resp.status_code == 302
     page = client.get(resp.headers["Location"]).get_data(as_text=True)

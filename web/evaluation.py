@@ -59,12 +59,16 @@ def create():
     db = get_session()
     upload = request.files.get("ruleset_file")
     text = upload.read().decode("utf-8-sig", errors="replace") if upload and upload.filename else None
-    try:
-        year = int(request.form["year"]) if request.form.get("year") else None
-        park = int(request.form["park"]) if request.form.get("park") else None
-    except ValueError:
-        problem = Problem("year", f"{request.form.get('year')!r} is not a year", _("年度，如 2025"))
-        return render_template("form_error.html", problems=[problem], back=url_for(".index")), 400
+    numbers, problems = {}, []
+    for name, expected in (("year", _("年度，如 2025")), ("park", _("园区编号，或留空表示全部园区"))):
+        raw = request.form.get(name, "").strip()
+        try:
+            numbers[name] = int(raw) if raw else None
+        except ValueError:
+            problems.append(Problem(name, f"{raw!r} is not a number", expected))
+    if problems:
+        return render_template("form_error.html", problems=problems, back=url_for(".index")), 400
+    year, park = numbers["year"], numbers["park"]
     try:
         run = runs.create_run(db, ruleset=request.form.get("ruleset"), ruleset_text=text, year=year, park_id=park,
                               actor=g.user.username)

@@ -267,6 +267,7 @@ MESSAGES_EN = {
     '名称或信用代码': 'name or credit code',
     '默认为规则年度': "the rule set's year",
     '年度，如 2025': 'a year, e.g. 2025',
+    '园区编号，或留空表示全部园区': 'a park id, or empty for all parks',
     '万元': '10k yuan',
     '万元/亩': '10k yuan/mu',
     '上/下限': 'Upper/lower',
