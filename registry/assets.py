@@ -19,9 +19,8 @@ from .authz import require_admin, require_write_park
 from .conflicts import check_version
 from .enums import (BuildingStatus, BuildingType, ConstructionMode, LandUse, ParkLevel, PlotStatus, RightsType,
                     Structure)
-from .models import Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
+from .models import KN_PER_T, Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
 
-T_M2_TO_KN_M2 = 9.80665
 
 ENUMS = {"level": ParkLevel, "land_use": LandUse, "rights_type": RightsType, "status": None, "type": BuildingType,
          "construction_mode": ConstructionMode, "structure": Structure}
@@ -182,7 +181,7 @@ def save_building(session: Session, user: User, park_id: int, building_id: int |
     _assign(b, "building", data, BUILDING_FIELDS)
     n = b.floors_above
     heights = _storeys(data.get("storey_heights"), "storey_heights", n)
-    loads = _storeys(data.get("floor_loads_t"), "floor_loads_t", n, T_M2_TO_KN_M2)
+    loads = _storeys(data.get("floor_loads_t"), "floor_loads_t", n, KN_PER_T)
     if building_id is None:
         session.add(b)
     existing = {f.level: f for f in b.floors}

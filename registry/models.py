@@ -14,6 +14,7 @@ from geoalchemy2 import Geometry, WKBElement, WKTElement
 from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import (JSON, CheckConstraint, Date, DateTime, Enum, Float, ForeignKey, Index,
                         ForeignKeyConstraint, Integer, String, Text, UniqueConstraint, false, func, text, true)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship, validates
 
 from geodata import area as geo_area
@@ -22,6 +23,7 @@ from .enums import (BuildingStatus, BuildingType, ConstructionMode, EnterpriseTa
                     ParkLevel, PlotStatus, RightsType, Role, Structure)
 
 SRID = 4490  # CGCS2000 geographic: the one storage CRS
+KN_PER_T = 9.80665  # floor loads are stored in kN/m²; 1 t/m² (as listings quote them) is 9.80665 kN/m²
 
 
 def _enum(cls):
@@ -149,10 +151,20 @@ class Plot(Versioned, Base):  # 地块
     def _price(self, key, value):
         return v.check_positive(value, "Plot.supply_price_wan", "万元", allow_zero=True)
 
+    @hybrid_property
+    def area_m2(self) -> float:
+        """The authoritative area: the certificate's where there is one, else the computed one."""
+        return self.certificate_area_m2 or self.computed_area_m2
+
+    @area_m2.inplace.expression
+    @classmethod
+    def _area_m2_expression(cls):
+        return func.coalesce(cls.certificate_area_m2, cls.computed_area_m2)
+
     @property
     def area_mu(self) -> float:
-        """The authoritative area in 亩: the certificate's where there is one, else the computed one."""
-        return geo_area.m2_to_mu(self.certificate_area_m2 or self.computed_area_m2)
+        """The authoritative area in 亩 (see ``area_m2``)."""
+        return geo_area.m2_to_mu(self.area_m2)
 
 
 class PlotObligation(Base):  # 标准地 obligation: indicator, comparator, threshold, unit
@@ -267,7 +279,7 @@ class Floor(Base):  # 楼层: per-storey specs
 
     @property
     def floor_load_t_m2(self) -> float | None:
-        return None if self.floor_load_kn_m2 is None else self.floor_load_kn_m2 / 9.80665
+        return None if self.floor_load_kn_m2 is None else self.floor_load_kn_m2 / KN_PER_T
 
 
 class Unit(Versioned, Base):  # 房源单元: the leasable space

@@ -28,10 +28,9 @@ from sqlalchemy.orm import Session
 from geodata import chinacoords
 from . import validation as v
 from .enums import BuildingStatus, BuildingType
-from .models import Building, Floor, Lease, Park, Reservation, Unit
+from .models import KN_PER_T, Building, Floor, Lease, Park, Reservation, Unit
 from .spatial import as_geojson, bbox_filter, box_centre, computed_cte, lookup_cte, with_lookup
 
-T_TO_KN = 9.80665
 POLYGON_ZOOM = 14  # from this zoom on, footprints; below, points
 CLUSTER_ZOOM = 11  # below this zoom, server-side clusters
 MAX_LIMIT = 2000
@@ -211,7 +210,7 @@ def _unit_states(session: Session, q: VacancyQuery):
     if q.ground_floor:
         fits = and_(fits, Unit.floor_level == 1)
     if q.min_load:
-        fits = and_(fits, Floor.floor_load_kn_m2 >= q.min_load * T_TO_KN)
+        fits = and_(fits, Floor.floor_load_kn_m2 >= q.min_load * KN_PER_T)
     if q.min_height:
         fits = and_(fits, Floor.storey_height_m >= q.min_height)
     # Not correlated: the (few) held units are collected once and looked up in a hash.

@@ -96,7 +96,8 @@ def ranking(run_id):
     pools = [p["name"] for p in run.ruleset.get("pools", [])]
     return render_template(
         "evaluation_run.html", run=run, rows=rows[(page - 1) * PAGE: page * PAGE], matched=len(rows), page=page,
-        pages=pages, filters=f, classes=classes, summary=runs.class_summary(run), pools=pools, parks=sorted({r.park for r in run.results if r.park}),
+        pages=pages, filters=f, classes=classes, summary=runs.class_summary(db, run), pools=pools,
+        parks=runs.result_parks(db, run),
         jurisdictions=db.execute(select(Jurisdiction.code, Jurisdiction.name).order_by(Jurisdiction.code)).all())
 
 
@@ -104,8 +105,9 @@ def ranking(run_id):
 def enterprise(run_id, uscc):
     db = get_session()
     run = _run(run_id)
-    result = next((r for r in run.results if r.uscc == uscc), None)
-    if result is None:
+    try:
+        result = runs.get_result(db, run, uscc)
+    except LookupError:
         abort(404)
     return render_template("evaluation_enterprise.html", run=run, r=result,
                            history=runs.enterprise_history(db, uscc))

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, render_template, request
 from sqlalchemy import select
 
+from geodata.area import m2_to_mu
 from registry.exports import to_csv, to_xlsx
 from registry.landsupply import balance, service, tables
 from registry.models import Park, Plot
@@ -19,6 +20,11 @@ from .db import get_session
 
 bp = Blueprint("landsupply", __name__)
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
+
+
+@bp.app_template_filter("mu")
+def _mu(m2: float) -> float:
+    return m2_to_mu(m2)
 
 
 def _calculate(template: str):

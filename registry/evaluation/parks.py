@@ -19,10 +19,6 @@ from collections.abc import Iterable, Mapping
 from .engine import EnterpriseInput, Result
 from .rulesets import PARK_LAND, PARK_METRICS
 
-LAND_BASES = PARK_LAND
-METRICS = PARK_METRICS
-
-
 def settings(ruleset_raw: Mapping) -> tuple[str, str]:
     """The rule set's land basis and ranking metric (checked when the rule set was loaded)."""
     parks = ruleset_raw.get("parks") or {}
@@ -58,7 +54,7 @@ def park_figures(results: Iterable[Result], inputs: Mapping[str, EnterpriseInput
         land = (park_land or {}).get(park) if basis != "enterprises" else None
         used = basis if land else "enterprises"
         land = land or s["enterprise_land_mu"]
-        row = {"park": park, "land_mu": round(land, 4), "land_basis": used, "land_basis_label": LAND_BASES[used],
+        row = {"park": park, "land_mu": round(land, 4), "land_basis": used, "land_basis_label": PARK_LAND[used],
                **{k: round(v, 4) if isinstance(v, float) else v for k, v in s.items()}}
         row["tax_per_mu"] = _div(s["tax_wan"], land)
         row["revenue_per_mu"] = _div(s["revenue_wan"], land)
@@ -80,9 +76,9 @@ def with_change(rows: list[dict], prior: list[dict] | None) -> list[dict]:
     for row in rows:
         p = before.get(row["park"])
         change = {}
-        for key in METRICS:
+        for key in PARK_METRICS:
             a, b = row.get(key), p.get(key) if p else None
             change[key] = None if a is None or not b else round((a - b) / abs(b) * 100, 2)
-        out.append({**row, "prior": ({k: p.get(k) for k in (*METRICS, "rank")} if p else None), "change": change,
+        out.append({**row, "prior": ({k: p.get(k) for k in (*PARK_METRICS, "rank")} if p else None), "change": change,
                     "rank_change": (p["rank"] - row["rank"]) if p else None})
     return out

@@ -88,9 +88,9 @@ def consecutive_years(session: Session, run: EvaluationRun) -> dict[str, int]:
                                                              EvaluationRun.year < run.year)
                                  .order_by(EvaluationRun.year, EvaluationRun.id)):
         earlier[prior.year] = prior.id  # the latest run of each year wins
-    classes_by_year = {}
-    for year, run_id in earlier.items():
-        classes_by_year[year] = dict(select_classes(session, run_id))
+    classes_by_year = {year: dict(session.execute(select(EvaluationResult.uscc, EvaluationResult.klass)
+                                                  .where(EvaluationResult.run_id == run_id)).all())
+                       for year, run_id in earlier.items()}
     out = {}
     for r in run.results:
         if r.klass is None:
@@ -100,11 +100,6 @@ def consecutive_years(session: Session, run: EvaluationRun) -> dict[str, int]:
             years, y = years + 1, y - 1
         out[r.uscc] = years
     return out
-
-
-def select_classes(session: Session, run_id: int):
-    return session.execute(select(EvaluationResult.uscc, EvaluationResult.klass)
-                           .where(EvaluationResult.run_id == run_id)).all()
 
 
 def _tier(policy: dict, years: int):

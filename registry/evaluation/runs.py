@@ -43,10 +43,6 @@ class _LandlordPlot:
     area_mu: float
 
 
-def _plot_mu(certificate_m2: float | None, computed_m2: float) -> float:
-    return m2_to_mu(certificate_m2 or computed_m2)
-
-
 def records_from_registry(session: Session, rs: RuleSet, year: int, park_id: int | None = None) -> list[engine.EnterpriseInput]:
     """The evaluation inputs of every enterprise with indicators for ``year`` (in one park, or all)."""
     strategy = rs.scope.get("tenants", "separate")
@@ -58,23 +54,23 @@ def records_from_registry(session: Session, rs: RuleSet, year: int, park_id: int
     parks = dict(session.execute(select(Park.id, Park.name)).all())
     own = defaultdict(float)
     own_park = {}
-    for holder, pid, cert_m2, computed_m2 in session.execute(
-            select(Plot.holder_id, Plot.park_id, Plot.certificate_area_m2, Plot.computed_area_m2)
+    for holder, pid, area_m2 in session.execute(
+            select(Plot.holder_id, Plot.park_id, Plot.area_m2)
             .where(Plot.holder_id.in_(evaluated), Plot.supply_date <= year_end)):
         if park_id is None or pid == park_id:
-            own[holder] += _plot_mu(cert_m2, computed_m2)  # as Plot.area_mu: the certificate's area first
+            own[holder] += m2_to_mu(area_m2)
             own_park[holder] = parks[pid]
     # Leases in force at the end of the year, with the plot and building they stand in.
     leases = session.execute(
         select(Lease.enterprise_id, Unit.leasable_area_m2, Building.gfa_m2, Building.park_id, Plot.holder_id,
-               Plot.certificate_area_m2, Plot.computed_area_m2)
+               Plot.area_m2)
         .join(Unit, Unit.id == Lease.unit_id).join(Building, Building.id == Unit.building_id)
         .outerjoin(Plot, Plot.id == Building.plot_id)
         .where(Lease.enterprise_id.in_(evaluated), Lease.start_date <= year_end, Lease.end_date > year_end)).all()
     tenancy = defaultdict(list)
-    for eid, area, gfa, pid, holder, cert_m2, computed_m2 in leases:
+    for eid, area, gfa, pid, holder, plot_m2 in leases:
         if park_id is None or pid == park_id:
-            plot = None if computed_m2 is None else _LandlordPlot(holder, _plot_mu(cert_m2, computed_m2))
+            plot = None if plot_m2 is None else _LandlordPlot(holder, m2_to_mu(plot_m2))
             tenancy[eid].append((area, gfa, plot, parks[pid]))
     tags = defaultdict(list)
     for eid, tag in session.execute(select(EnterpriseTagLink.enterprise_id, EnterpriseTagLink.tag)
@@ -143,10 +139,9 @@ def park_land(session: Session, rs: RuleSet, year: int, park_id: int | None = No
     if basis == "enterprises":
         return {}
     supplied = defaultdict(float)
-    for pid, cert_m2, computed_m2 in session.execute(
-            select(Plot.park_id, Plot.certificate_area_m2, Plot.computed_area_m2)
-            .where(Plot.land_use == LandUse.INDUSTRIAL, Plot.supply_date <= year_end)):
-        supplied[pid] += _plot_mu(cert_m2, computed_m2)
+    for pid, area_m2 in session.execute(select(Plot.park_id, Plot.area_m2)
+                                        .where(Plot.land_use == LandUse.INDUSTRIAL, Plot.supply_date <= year_end)):
+        supplied[pid] += m2_to_mu(area_m2)
     return {name: supplied.get(pid) or None for pid, name, _ in rows}
 
 
@@ -261,16 +256,36 @@ def class_counts(session: Session, run: EvaluationRun) -> dict[str | None, int]:
                                 .group_by(EvaluationResult.klass)).all())
 
 
-def class_summary(run: EvaluationRun) -> list[tuple[str | None, list[int], int, int]]:
+def class_summary(session: Session, run: EvaluationRun) -> list[tuple[str | None, list[int], int, int]]:
     """Per pool (then None: not evaluated or listed apart): the count in each class, best first,
-    the count without one of those classes (T or none), and the pool's total."""
+    the count without one of those classes (T or none), and the pool's total. Counted in SQL: a
+    province's run has 100,000 results."""
+    counts = dict(((pool, klass), n) for pool, klass, n in session.execute(
+        select(EvaluationResult.pool, EvaluationResult.klass, func.count()).where(EvaluationResult.run_id == run.id)
+        .group_by(EvaluationResult.pool, EvaluationResult.klass)))
     classes = class_names(run.ruleset)
     out = []
     for pool in [p["name"] for p in run.ruleset.get("pools", [])] + [None]:
-        members = [r for r in run.results if r.pool == pool]
-        per_class = [sum(1 for r in members if r.klass == c) for c in classes]
-        out.append((pool, per_class, len(members) - sum(per_class), len(members)))
+        per_class = [counts.get((pool, c), 0) for c in classes]
+        total = sum(n for (p, _), n in counts.items() if p == pool)
+        out.append((pool, per_class, total - sum(per_class), total))
     return out
+
+
+def result_parks(session: Session, run: EvaluationRun) -> list[str]:
+    """The parks named in the run's results (for the ranking's filter)."""
+    return list(session.scalars(select(EvaluationResult.park).where(EvaluationResult.run_id == run.id,
+                                                                    EvaluationResult.park.is_not(None))
+                                .distinct().order_by(EvaluationResult.park)))
+
+
+def get_result(session: Session, run: EvaluationRun, uscc: str) -> EvaluationResult:
+    """One enterprise's result in the run; LookupError if it has none."""
+    result = session.scalars(select(EvaluationResult).where(EvaluationResult.run_id == run.id,
+                                                            EvaluationResult.uscc == uscc)).first()
+    if result is None:
+        raise LookupError(f"no result for {uscc} in run #{run.id}")
+    return result
 
 
 def prior_run(session: Session, run: EvaluationRun) -> EvaluationRun | None:

@@ -18,9 +18,7 @@ from collections import defaultdict
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
 from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from geodata.area import m2_to_mu
+from sqlalchemy.orm import Session, selectinload
 
 from ..enums import BuildingStatus, PlotStatus
 from ..evaluation.runs import class_names
@@ -31,10 +29,6 @@ from .calc import add_months
 from .service import latest_run
 
 
-def _mu(plot: Plot) -> float:
-    return m2_to_mu(plot.certificate_area_m2 or plot.computed_area_m2)
-
-
 def land_balance(session: Session, park_id: int, day: dt.date) -> dict:
     """The park's balance on ``day``: totals, supply by year, and the plot rows by category."""
     park = session.get(Park, park_id)
@@ -42,7 +36,8 @@ def land_balance(session: Session, park_id: int, day: dt.date) -> dict:
         raise LookupError(f"no park #{park_id}")
     table = tables.for_jurisdiction(park.jurisdiction_code)
     start_months = table.deadlines.get("start", 12)
-    plots = session.scalars(select(Plot).where(Plot.park_id == park_id).order_by(Plot.code)).all()
+    plots = session.scalars(select(Plot).where(Plot.park_id == park_id).order_by(Plot.code)
+                            .options(selectinload(Plot.obligations))).all()
     built = {pid for pid, in session.execute(select(Building.plot_id).where(
         Building.park_id == park_id, Building.plot_id.is_not(None), Building.status != BuildingStatus.PLANNED))}
     holders = dict(session.execute(select(Enterprise.id, Enterprise.name).join(Plot, Plot.holder_id == Enterprise.id)
@@ -64,7 +59,7 @@ def land_balance(session: Session, park_id: int, day: dt.date) -> dict:
     rows, by_year = [], defaultdict(lambda: [0, 0.0])
     unsupplied = supplied = 0.0
     for p in plots:
-        area = _mu(p)
+        area = p.area_mu
         base = {"plot_id": p.id, "code": p.code, "area_mu": area, "holder": holders.get(p.holder_id),
                 "supply_date": p.supply_date.isoformat() if p.supply_date else None, "klass": None}
         if p.supply_date is None or p.status == PlotStatus.UNSUPPLIED:

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from geodata.area import M2_PER_MU
+from geodata.area import M2_PER_MU, m2_to_mu
 
 from ..validation import Problem, ValidationError, check_industry_code, industries
 from .tables import COMMITMENTS, CONTROL_KEYS, Table, crosswalk
@@ -73,10 +73,6 @@ class Result:
     standard_factory: dict = field(default_factory=dict)
     verdict: str = ""
     reasons: list[str] = field(default_factory=list)
-
-
-def mu(m2: float) -> float:
-    return m2 / M2_PER_MU
 
 
 def _industry(project: Project, table: Table) -> dict:
@@ -252,8 +248,8 @@ def calculate(table: Table, p: Project, *, context: dict | None = None) -> Resul
         minima.append(("绿地率", p.green_m2 / share, f"绿地 {p.green_m2:,.0f} m² ÷ {share:.0%} = {p.green_m2 / share:,.0f} m²"))
     lo = max(minima, key=lambda b: b[1])
     hi = min(maxima, key=lambda b: b[1]) if maxima else None
-    bounds = [{"kind": "max", "constraint": n, "m2": v, "mu": mu(v), "how": h} for n, v, h in maxima] + \
-             [{"kind": "min", "constraint": n, "m2": v, "mu": mu(v), "how": h} for n, v, h in minima]
+    bounds = [{"kind": "max", "constraint": n, "m2": v, "mu": m2_to_mu(v), "how": h} for n, v, h in maxima] + \
+             [{"kind": "min", "constraint": n, "m2": v, "mu": m2_to_mu(v), "how": h} for n, v, h in minima]
     res = Result(table={"id": table.id, "name": table.name, "source": table.source, "lineage": list(table.lineage)},
                  industry=ind, counted_gfa_m2=counted, land_min_m2=lo[1], land_max_m2=hi[1] if hi else None,
                  binding_min=lo[0], binding_max=hi[0] if hi else None, bounds=bounds)
@@ -263,7 +259,7 @@ def calculate(table: Table, p: Project, *, context: dict | None = None) -> Resul
     land = p.land_m2 or (hi[1] if hi else None)
     res.land_m2 = land
     if land:
-        lmu = mu(land)
+        lmu = m2_to_mu(land)
         admin_share = (p.admin_land_m2 / land, "按用地计") if p.admin_land_m2 else (p.admin_gfa_m2 / gfa, "无法单独计量，按建筑面积比例计")
         res.checks = [
             _check("investment_intensity", "固定资产投资强度", p.investment_wan / lmu, ">=", ii_min, "万元/亩", ii_note),
@@ -340,7 +336,7 @@ def _compare_with_park(res: Result, park: dict) -> None:
 
 def _standard_factory(res: Result, table: Table, p: Project, units: list[dict] | None) -> None:
     sf = table.standard_factory
-    need_mu = mu(p.land_m2) if p.land_m2 else (mu(res.land_max_m2) if res.land_max_m2 else None)
+    need_mu = m2_to_mu(p.land_m2) if p.land_m2 else (m2_to_mu(res.land_max_m2) if res.land_max_m2 else None)
     reasons = []
     if sf.get("max_mu") and need_mu is not None and need_mu < sf["max_mu"]:
         reasons.append(f"用地需求 {need_mu:.2f} 亩，低于本地单独供地起点 {sf['max_mu']:g} 亩")
@@ -363,8 +359,8 @@ def _standard_factory(res: Result, table: Table, p: Project, units: list[dict] |
 def _verdict(res: Result, table: Table, p: Project) -> None:
     failed = [ch for ch in res.checks if ch.ok is False]
     if res.land_max_m2 is not None and res.land_min_m2 > res.land_max_m2 + 1e-6:
-        res.reasons.append(f"可供用地区间为空：至少 {mu(res.land_min_m2):.2f} 亩（{res.binding_min}），"
-                           f"至多 {mu(res.land_max_m2):.2f} 亩（{res.binding_max}）")
+        res.reasons.append(f"可供用地区间为空：至少 {m2_to_mu(res.land_min_m2):.2f} 亩（{res.binding_min}），"
+                           f"至多 {m2_to_mu(res.land_max_m2):.2f} 亩（{res.binding_max}）")
     for ch in failed:
         shown = f"{ch.value:.2%}" if ch.unit == "%" else f"{ch.value:,.2f} {ch.unit}".strip()
         limit = f"{ch.limit:.0%}" if ch.unit == "%" else f"{ch.limit:g} {ch.unit}".strip()
@@ -379,9 +375,9 @@ def _verdict(res: Result, table: Table, p: Project) -> None:
     elif failed or (res.land_max_m2 is not None and res.land_min_m2 > res.land_max_m2 + 1e-6):
         res.verdict = "不符合用地控制指标，须调整方案"
     else:
-        hi = f"{mu(res.land_max_m2):.2f} 亩（{res.binding_max}）" if res.land_max_m2 else "不限"
+        hi = f"{m2_to_mu(res.land_max_m2):.2f} 亩（{res.binding_max}）" if res.land_max_m2 else "不限"
         res.verdict = "符合用地控制指标，可按方案供地"
-        res.reasons.insert(0, f"可供用地 {mu(res.land_min_m2):.2f} 亩 至 {hi}")
+        res.reasons.insert(0, f"可供用地 {m2_to_mu(res.land_min_m2):.2f} 亩 至 {hi}")
 
 
 def check_names() -> dict[str, str]:

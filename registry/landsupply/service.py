@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from geodata.area import m2_to_mu
+
 from ..enums import BuildingStatus, BuildingType, UnitStatus
 from ..evaluation import engine, rulesets
-from ..models import Building, EvaluationRun, Floor, Park, Plot, Unit
+from ..models import KN_PER_T, Building, EvaluationRun, Floor, Park, Plot, Unit
 from ..occupancy import unit_states
 from ..validation import Problem, ValidationError, normalize_code
 from . import calc, tables
 from .calc import Project
 
-T_TO_KN = 9.80665
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def calculate(session: Session, req: Request, today: dt.date) -> calc.Result:
             raise ValidationError(Problem("plot", f"no plot #{req.plot_id}", "a plot of the registry"))
         if project.land_m2 is not None:
             raise ValidationError(Problem("plot", "both a plot and a land area are given", "one of them"))
-        project = dataclasses.replace(project, land_m2=plot.certificate_area_m2 or plot.computed_area_m2)
+        project = dataclasses.replace(project, land_m2=plot.area_m2)
         park = park or plot.park
     table = tables.load(req.table_id) if req.table_id else tables.for_jurisdiction(park.jurisdiction_code if park else None)
     day = req.available_by or today
@@ -166,7 +167,7 @@ def would_rank(run: EvaluationRun, project: Project) -> dict:
     records = [engine.EnterpriseInput(**{k: (tuple(v) if k == "tags" else v) for k, v in r.inputs.items() if k in fields})
                for r in run.results]
     me = engine.EnterpriseInput(uscc="拟供地项目", name="拟供地项目", industry_code=project.industry_code,
-                                above_scale=(project.output_wan or 0) >= 2000, land_mu=calc.mu(project.land_m2),
+                                above_scale=(project.output_wan or 0) >= 2000, land_mu=m2_to_mu(project.land_m2),
                                 tax_wan=project.tax_wan, revenue_wan=project.output_wan, employees=project.jobs)
     result = next(r for r in engine.evaluate(rs, records + [me]).results if r.uscc == me.uscc)
     return {"run_id": run.id, "year": run.year, "ruleset": rs.id, "pool": result.pool, "class": result.klass,
@@ -185,7 +186,7 @@ def vacant_units(session: Session, project: Project, park_id: int | None, day: d
     if park_id is not None:
         stmt = stmt.where(Building.park_id == park_id)
     if project.floor_load_t_m2:
-        stmt = stmt.where(Floor.floor_load_kn_m2 >= project.floor_load_t_m2 * T_TO_KN - 1e-9)
+        stmt = stmt.where(Floor.floor_load_kn_m2 >= project.floor_load_t_m2 * KN_PER_T - 1e-9)
     if project.clear_height_m:
         stmt = stmt.where(Floor.storey_height_m >= project.clear_height_m)
     if project.crane_t:
