@@ -104,18 +104,22 @@ _CONVERTERS = {
 DATUMS = ("wgs84", "gcj02", "bd09")
 
 
-def convert_geometry(geom: BaseGeometry, src: str, dst: str) -> BaseGeometry:
-    """Every vertex of ``geom`` moved from datum ``src`` to ``dst`` (each one of DATUMS).
-
-    'cgcs2000' is accepted as a synonym of 'wgs84'.
-    """
+def convert(lon, lat, src: str, dst: str):
+    """Coordinates (scalars or arrays) moved from datum ``src`` to ``dst`` (each one of DATUMS;
+    'cgcs2000' is a synonym of 'wgs84')."""
     src, dst = _norm(src), _norm(dst)
     if src == dst:
+        return lon, lat
+    return _CONVERTERS[(src, dst)](lon, lat)
+
+
+def convert_geometry(geom: BaseGeometry, src: str, dst: str) -> BaseGeometry:
+    """Every vertex of ``geom`` (or of an array of geometries) moved from datum ``src`` to ``dst``."""
+    if _norm(src) == _norm(dst):
         return geom
-    fn = _CONVERTERS[(src, dst)]
 
     def move(coords: np.ndarray) -> np.ndarray:
-        x, y = fn(coords[:, 0], coords[:, 1])
+        x, y = convert(coords[:, 0], coords[:, 1], src, dst)
         return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
 
     return shapely.transform(geom, move)

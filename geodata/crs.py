@@ -6,9 +6,14 @@ arithmetic, so it is computed here rather than tabulated.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
+import shapely
 from pyproj import CRS, Transformer
+
+from . import chinacoords
 
 CGCS2000 = 4490  # 2000国家大地坐标系, geographic; the storage CRS
 WGS84 = 4326
@@ -62,3 +67,170 @@ def gk3_epsg_for_lon(lon: float, *, with_prefix: bool = False) -> int:
 def transformer(src: int | str, dst: int | str) -> Transformer:
     """A cached, always lon/lat (x, y) ordered transformer between two CRSs."""
     return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
+
+
+# --- Deciding the CRS of incoming coordinates -------------------------------------------------
+
+@dataclass
+class Resolution:
+    """The CRS incoming coordinates are in, how that was decided, and what stands in the way."""
+
+    crs: CRS | None
+    how: str  # option | file | coordinates | unknown
+    problems: list[str] = field(default_factory=list)  # blocking: nothing is imported
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        if self.crs is None:
+            return "unknown"
+        code = self.crs.to_epsg(min_confidence=70)
+        return f"EPSG:{code} {self.crs.name}" if code else self.crs.name
+
+
+@dataclass(frozen=True)
+class GaussKruger:
+    central_meridian: float
+    false_easting: float
+
+    @property
+    def zone_prefix(self) -> int | None:
+        """The zone number carried in the easting's millions, if the CRS puts it there."""
+        return int(self.false_easting // 1_000_000) if self.false_easting >= 1_000_000 else None
+
+
+def gauss_kruger(c: CRS) -> GaussKruger | None:
+    """The central meridian and false easting of a transverse Mercator CRS (None for others)."""
+    if not c.is_projected or c.coordinate_operation is None:
+        return None
+    if "transverse mercator" not in c.coordinate_operation.method_name.lower():
+        return None
+    params = {p.name.lower(): p.value for p in c.coordinate_operation.params}
+    return GaussKruger(params.get("longitude of natural origin", 0.0), params.get("false easting", 0.0))
+
+
+def implied_by_prefix(easting: float) -> tuple[int, int] | None:
+    """(zone, EPSG) of CGCS2000 Gauss-Krüger coordinates whose easting carries the zone number."""
+    zone = int(easting // 1_000_000)
+    if zone in GK3_ZONES:
+        return zone, gk3_epsg(zone, with_prefix=True)
+    if zone in GK6_ZONES:
+        return zone, gk6_epsg(zone, with_prefix=True)
+    return None
+
+
+def _describe(epsg: int) -> str:
+    return f"EPSG:{epsg} ({CRS.from_epsg(epsg).name})"
+
+
+def _kind(bounds) -> str:
+    minx, miny, maxx, maxy = bounds
+    if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+        return "lonlat"
+    if minx >= 1_000_000 and implied_by_prefix(minx) and implied_by_prefix(minx) == implied_by_prefix(maxx):
+        return "prefixed"
+    if 0 < minx <= maxx < 1_000_000 and 0 < miny <= maxy < 10_000_000:
+        return "metres"
+    return "other"
+
+
+def _unprefixed_hint() -> str:
+    return ("give the source CRS, e.g. EPSG:4547 for CGCS2000 3-degree Gauss-Krüger CM 114E "
+            "(EPSG:4534–4554 run from CM 75E to CM 135E in 3° steps)")
+
+
+def resolve(file_crs: CRS | None, bounds, option: str | int | None = None) -> Resolution:
+    """The CRS of coordinates spanning ``bounds`` (minx, miny, maxx, maxy), from an explicit option,
+    else the file, else the coordinates themselves; with every inconsistency between the claimed
+    CRS and the numbers named, and the zone the numbers imply."""
+    kind = _kind(bounds)
+    if option not in (None, ""):
+        try:
+            claimed, how = CRS.from_user_input(int(option) if str(option).isdigit() else option), "option"
+        except Exception:  # noqa: BLE001 - pyproj's CRSError and friends
+            return Resolution(None, "option", [f"{option!r} is not a coordinate reference system; expected e.g. "
+                                               "EPSG:4490 or EPSG:4526"])
+    elif file_crs is not None:
+        claimed, how = file_crs, "file"
+    else:
+        return _from_coordinates(kind, bounds)
+    res = Resolution(claimed, how)
+    source = "the --crs option" if how == "option" else "the file"
+    minx = bounds[0]
+    if claimed.is_geographic:
+        if kind != "lonlat":
+            implied = implied_by_prefix(minx) if kind == "prefixed" else None
+            res.problems.append(f"{source} says {res.label}, in degrees, but the coordinates ({minx:.0f}, "
+                                f"{bounds[1]:.0f}) are metres"
+                                + (f"; their easting's prefix {implied[0]} implies {_describe(implied[1])}"
+                                   if implied else "; " + _unprefixed_hint()))
+        elif claimed.datum is not None and not any(k in claimed.datum.name for k in ("China 2000", "CGCS2000", "WGS")):
+            res.notes.append(f"datum {claimed.datum.name} is converted to CGCS2000 without local parameters: "
+                             "expect errors of up to tens of metres")
+        return res
+    if kind == "lonlat":
+        res.problems.append(f"{source} says {res.label}, in metres, but the coordinates ({bounds[0]:.5f}, "
+                            f"{bounds[1]:.5f}) are longitude/latitude; use --crs EPSG:4490")
+        return res
+    gk = gauss_kruger(claimed)
+    if gk is not None:
+        want = gk.zone_prefix
+        if kind == "prefixed":
+            zone, epsg = implied_by_prefix(minx)
+            if want is None:
+                res.problems.append(f"{source} says {res.label} (false easting {gk.false_easting:.0f}, no zone "
+                                    f"number) but the eastings ({minx:.0f}…) carry the zone prefix {zone}: "
+                                    f"the coordinates imply {_describe(epsg)}")
+            elif want != zone:
+                res.problems.append(f"{source} says {res.label} (zone {want}) but the eastings ({minx:.0f}…) carry "
+                                    f"zone {zone}: the coordinates imply {_describe(epsg)}")
+        elif kind == "metres" and want is not None:
+            without = _without_prefix(gk.central_meridian)
+            res.problems.append(f"{source} says {res.label} (eastings prefixed with zone {want}) but the eastings "
+                                f"({minx:.0f}…) have no zone number"
+                                + (f": with central meridian {gk.central_meridian:g}°E that is {_describe(without)}"
+                                   if without else ""))
+        if claimed.datum is not None and "2000" not in claimed.datum.name:
+            res.notes.append(f"datum {claimed.datum.name} is converted to CGCS2000 without local parameters: "
+                             "expect errors of up to tens of metres")
+    return res
+
+
+def _without_prefix(central_meridian: float) -> int | None:
+    zone3 = central_meridian / 3
+    if zone3 == int(zone3) and int(zone3) in GK3_ZONES:
+        return gk3_epsg(int(zone3))
+    zone6 = (central_meridian + 3) / 6
+    if zone6 == int(zone6) and int(zone6) in GK6_ZONES:
+        return gk6_epsg(int(zone6))
+    return None
+
+
+def _from_coordinates(kind: str, bounds) -> Resolution:
+    if kind == "lonlat":
+        return Resolution(CRS.from_epsg(CGCS2000), "coordinates",
+                          notes=["no CRS in the file; the coordinates are longitude/latitude, taken as CGCS2000 "
+                                 "(EPSG:4490); use the GCJ-02/BD-09 option if they were traced on a web map"])
+    if kind == "prefixed":
+        zone, epsg = implied_by_prefix(bounds[0])
+        return Resolution(CRS.from_epsg(epsg), "coordinates",
+                          notes=[f"no CRS in the file; the eastings carry zone {zone}: taken as {_describe(epsg)}"])
+    if kind == "metres":
+        return Resolution(None, "unknown", [f"no CRS in the file and the eastings ({bounds[0]:.0f}…) carry no zone "
+                                            "number: " + _unprefixed_hint()])
+    return Resolution(None, "unknown", [f"no CRS in the file and the coordinates ({bounds[0]:.6g}, {bounds[1]:.6g}) "
+                                        "are neither longitude/latitude nor Gauss-Krüger metres; give --crs"])
+
+
+def to_storage(geoms, source: CRS, datum: str = "wgs84"):
+    """Geometries (array) from ``source`` into the storage CRS, EPSG:4490, 2-D. ``datum`` gcj02 or
+    bd09 says the lon/lat were traced on such a web map and moves them back to CGCS2000."""
+    geoms = np.asarray(geoms, dtype=object)
+    if CRS.from_user_input(source) != CRS.from_epsg(CGCS2000):
+        t = transformer(source.to_wkt() if isinstance(source, CRS) else source, CGCS2000)
+        out = shapely.transform(geoms, lambda x, y: t.transform(x, y), interleaved=False)
+    else:
+        out = shapely.force_2d(geoms)
+    if datum not in (None, "", "wgs84", "cgcs2000"):
+        out = chinacoords.convert_geometry(out, datum, "wgs84")
+    return out

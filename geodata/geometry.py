@@ -4,8 +4,10 @@ Problems are returned as plain strings so the registry can attach them to the fi
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+import numpy as np
 import shapely
 from shapely import wkb, wkt
 from shapely.geometry import MultiPolygon, Polygon
@@ -85,3 +87,87 @@ def to_multipolygon(geom: BaseGeometry) -> MultiPolygon:
     if isinstance(geom, MultiPolygon):
         return geom
     raise TypeError(f"{geom.geom_type} is not an area")
+
+
+def validity_reason(geom: BaseGeometry) -> str:
+    """GEOS's reason a geometry is invalid, in words with the place: 'self-intersection at 114.1 32.2'."""
+    text = explain_validity(geom)
+    m = re.match(r"(.*?)\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)\s*\]", text)
+    if not m:
+        return text
+    return f"{m.group(1).strip().lower()} at {float(m.group(2)):.7g}, {float(m.group(3)):.7g}"
+
+
+def close_polyline(geom: BaseGeometry | None, tolerance: float, *, unit: str = "m"):
+    """An area from a CAD-style outline: ``(polygon or None, problem or None, note or None)``.
+
+    Polygons pass unchanged. A line whose ends meet becomes a polygon; one whose ends are at most
+    ``tolerance`` apart is closed and the gap is noted; a wider gap is a problem, as is anything
+    with no area (points, text). Multi-part lines give multi-part polygons.
+    """
+    if geom is None or geom.is_empty:
+        return None, "no geometry", None
+    kind = geom.geom_type
+    if kind in ("Polygon", "MultiPolygon"):
+        return geom, None, None
+    if kind in ("LineString", "LinearRing"):
+        parts = [geom]
+    elif kind == "MultiLineString":
+        parts = list(geom.geoms)
+    elif kind == "GeometryCollection":
+        areas = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+        if areas:
+            return shapely.union_all(areas), None, f"{len(geom.geoms) - len(areas)} non-area parts dropped"
+        return None, "a collection without areas", None
+    else:
+        return None, f"a {kind} is not an area", None
+    polygons, gaps = [], []
+    for line in parts:
+        coords = list(line.coords)
+        if len(coords) < 3:
+            return None, f"a line of {len(coords)} points cannot enclose an area", None
+        gap = shapely.Point(coords[0]).distance(shapely.Point(coords[-1]))
+        if gap > tolerance:
+            return None, (f"an open polyline: its ends are {gap:.3g} {unit} apart, more than the "
+                          f"{tolerance:g} {unit} closing tolerance"), None
+        if gap > 0:
+            gaps.append(gap)
+            coords.append(coords[0])
+        if len(coords) < 4:
+            return None, "a closed line of fewer than three corners has no area", None
+        polygons.append(Polygon(coords))
+    geom_out = polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
+    note = f"closed a gap of {max(gaps):.3g} {unit} between the polyline's ends" if gaps else None
+    return geom_out, None, note
+
+
+def repair(geom: BaseGeometry):
+    """``make_valid`` reduced to its areas: ``(multipolygon or None, what was done)``."""
+    fixed = shapely.make_valid(geom)
+    parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
+    polys = [q for p in parts for q in (p.geoms if p.geom_type == "MultiPolygon" else [p])]
+    if not polys or sum(p.area for p in polys) == 0:
+        return None, "make_valid left no area"
+    dropped = len(shapely.get_parts(fixed)) - len(parts)
+    return MultiPolygon(polys), (f"repaired with make_valid into {len(polys)} part(s)"
+                                 + (f", {dropped} line or point part(s) dropped" if dropped else ""))
+
+
+def duplicates(geoms) -> dict[int, int]:
+    """Index → index of the first earlier geometry with exactly the same shape (vertices in any
+    order or starting point), for every repeated geometry."""
+    geoms = np.asarray(geoms, dtype=object)
+    present = np.array([g is not None for g in geoms], dtype=bool)
+    keys = np.full(len(geoms), None, dtype=object)
+    if present.any():
+        keys[present] = shapely.to_wkb(shapely.normalize(geoms[present].astype(object)))
+    first: dict[bytes, int] = {}
+    out = {}
+    for i, k in enumerate(keys):
+        if k is None:
+            continue
+        if k in first:
+            out[i] = first[k]
+        else:
+            first[k] = i
+    return out

@@ -206,14 +206,20 @@ def write_rows(session: Session, table, rows: list[dict]) -> None:
     """Appends plain rows (no geometry) to ``table`` the fast way: COPY on PostgreSQL, one prepared
     executemany on SQLite. No ORM events: the caller audits what it wrote (registry.evaluation.runs
     stores 100,000 results of one audited run this way)."""
+    if rows:
+        insert_rows(session, table, list(rows[0]), rows, None)
+
+
+def insert_rows(session: Session, table, columns: list[str], rows: list[dict], geom_col: str | None) -> None:
+    """Appends rows (``columns`` of each; shapely geometries in ``geom_col``) the fast way, without
+    ORM events: the caller validates and audits (the GIS importer writes 100,000 footprints so)."""
     if not rows:
         return
-    cols = [c for c in rows[0]]
     conn = session.connection()
     if dialect(session) == "postgresql":
-        _copy_pg(conn, table.name, cols, rows, None)
+        _copy_pg(conn, table.name, columns, rows, geom_col)
     else:
-        _executemany_sqlite(conn, table.name, cols, rows, None)
+        _executemany_sqlite(conn, table.name, columns, rows, geom_col)
 
 
 def is_empty(session: Session) -> bool:

@@ -487,6 +487,17 @@ class AuditRecord(Base):  # 操作日志: who, when, what, before, after
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class ImportProfile(Base):  # 导入方案: a saved field mapping and reading options for a kind of file
+    __tablename__ = "import_profile"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    target: Mapped[str] = mapped_column(String(16))  # parks / plots / buildings / units
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)  # registry.gis.importer.Options as data
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class EvaluationRun(Base):  # 亩均评价批次: immutable once written
     __tablename__ = "evaluation_run"
 

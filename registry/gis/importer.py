@@ -1,0 +1,715 @@
+"""Importing GIS files into parks, plots, buildings or units: a dry run that says what would
+happen, then an all-or-nothing commit.
+
+``plan`` reads the file, decides its encoding and CRS, maps its fields to the layer's fields
+(``registry.gis.fields``), checks every feature, resolves parents (park by name, plot by number or
+by location, building by number) and matches existing records by key: the certificate number or
+the park and code. It writes nothing and returns a ``Plan``: new, updated (with each changed field),
+unchanged and rejected features, each rejection with every reason. ``commit`` writes a plan in the
+caller's transaction: new records through each backend's bulk path, changed ones through the ORM
+(so each change is audited with its before and after), and refuses a plan with rejected features
+unless the user chose to skip them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+from geoalchemy2.shape import to_shape
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from geodata import area as geo_area
+from geodata import crs as geo_crs
+from geodata import geometry as geo
+from geodata import sources
+from .. import bulk
+from .. import validation as v
+from ..authz import require_admin
+from ..db import dialect
+from ..models import AuditRecord, Building, Enterprise, Jurisdiction, Park, Plot, Unit, User
+from .fields import IMPORT_TARGETS, GisField, importable, suggest_mapping
+
+SPATIAL = {"parks": "boundary", "plots": "geom", "buildings": "footprint"}
+MODELS = {"parks": Park, "plots": Plot, "buildings": Building, "units": Unit}
+DATUMS = ("wgs84", "gcj02", "bd09")
+CHUNK = 5000
+_TRUE = {"1", "true", "t", "yes", "y", "是", "可", "可租", "√"}
+_FALSE = {"0", "false", "f", "no", "n", "否", "不可", "不可租", "×"}
+_M_PER_DEGREE = 111_320.0
+
+
+class ImportRefused(ValueError):
+    """The plan cannot be committed as it stands; nothing was written."""
+
+
+@dataclass
+class Options:
+    """How to read a file and what to make of it; saved as a reusable profile."""
+
+    target: str  # parks | plots | buildings | units
+    mapping: dict[str, str] = field(default_factory=dict)  # field → source field, or "=constant"
+    park: str | None = None  # the park (name or id) of every record, unless a source field gives it
+    layer: str | None = None
+    encoding: str | None = None
+    crs: str | None = None
+    datum: str = "wgs84"  # gcj02 / bd09: lon/lat traced on a web map
+    cad_layers: list[str] | None = None
+    close_tolerance_m: float = 0.5
+    repair: bool = False
+    skip_rejected: bool = False
+
+    def __post_init__(self):
+        problems = []
+        if self.target not in IMPORT_TARGETS:
+            problems.append(v.Problem("target", f"{self.target!r} is not a layer to import into",
+                                      " / ".join(IMPORT_TARGETS)))
+        if self.datum not in DATUMS:
+            problems.append(v.Problem("datum", f"{self.datum!r} is unknown", " / ".join(DATUMS)))
+        if not (0 <= self.close_tolerance_m <= 100):
+            problems.append(v.Problem("close_tolerance_m", f"{self.close_tolerance_m} m", "0–100 m"))
+        if problems:
+            raise v.ValidationError(problems)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Options:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass
+class Feature:
+    number: int  # 1-based, as the user counts features in their GIS tool
+    key: str  # how the user recognises it, e.g. "A-03" or "园区一 / A-03"
+    values: dict  # attribute → value, as it will be stored
+    geom: object = None  # shapely, EPSG:4490
+    existing_id: int | None = None
+    changes: dict = field(default_factory=dict)  # attribute → (before, after)
+
+
+@dataclass
+class Rejection:
+    number: int
+    key: str
+    reasons: list[str]
+
+    def __str__(self) -> str:
+        return f"feature {self.number} ({self.key}): " + "; ".join(self.reasons)
+
+
+@dataclass
+class Plan:
+    options: Options
+    source: str
+    format: str
+    layer: str
+    layers: list[str]
+    source_fields: list[str]
+    encoding: sources.Encoding | None
+    samples: dict[str, list[str]]
+    crs: geo_crs.Resolution | None
+    mapping: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # about the whole file: nothing can be imported
+    new: list[Feature] = field(default_factory=list)
+    updated: list[Feature] = field(default_factory=list)
+    unchanged: list[Feature] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    repaired: list[tuple[int, str, str]] = field(default_factory=list)  # (number, key, what was done)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"new": len(self.new), "updated": len(self.updated), "unchanged": len(self.unchanged),
+                "rejected": len(self.rejected)}
+
+    @property
+    def can_commit(self) -> bool:
+        return not self.problems and (not self.rejected or self.options.skip_rejected)
+
+    def summary(self) -> str:
+        c = self.counts
+        return f"{c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged, {c['rejected']} rejected"
+
+    def as_json(self) -> dict:
+        """What a dry run reports, as plain data (the CLI's --format json and the upload page)."""
+        return {
+            "source": self.source, "format": self.format, "layer": self.layer, "layers": self.layers,
+            "fields": self.source_fields, "mapping": self.mapping,
+            "encoding": None if self.encoding is None else {"name": self.encoding.name, "how": self.encoding.how,
+                                                              "evidence": self.encoding.evidence},
+            "samples": self.samples,
+            "crs": None if self.crs is None else {"crs": self.crs.label, "how": self.crs.how, "notes": self.crs.notes},
+            "notes": self.notes, "problems": self.problems, "counts": self.counts,
+            "rejected": [{"feature": r.number, "key": r.key, "reasons": r.reasons} for r in self.rejected],
+            "repaired": [{"feature": n, "key": k, "note": t} for n, k, t in self.repaired],
+            "updated": [{"feature": f.number, "key": f.key, "id": f.existing_id,
+                         "changes": {k: [_plain(a), _plain(b)] for k, (a, b) in f.changes.items()}}
+                        for f in self.updated],
+        }
+
+
+def _plain(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    if isinstance(value, shapely.Geometry):
+        return "geometry"
+    return value
+
+
+# --- planning ----------------------------------------------------------------------------------
+
+def plan(session: Session, path: str | Path, options: Options, *, source_name: str | None = None) -> Plan:
+    """The dry run: what importing ``path`` with ``options`` would do. Writes nothing.
+
+    File-level failures (unreadable file, unknown CRS, a mapping naming a missing field) are in
+    ``Plan.problems``; feature-level ones in ``Plan.rejected``.
+    """
+    o = options
+    layer = sources.read(path, layer=o.layer, encoding=o.encoding, cad_layers=o.cad_layers,
+                         close_tolerance=o.close_tolerance_m)
+    # Explicit choices win; the rest is matched by name, alias and usual abbreviations.
+    mapping = {**{k: src for k, src in suggest_mapping(o.target, layer.fields).items()
+                  if src not in o.mapping.values()}, **o.mapping}
+    key_field = "name" if o.target == "parks" else "code"
+    if o.target in SPATIAL and any(n.startswith("points from") for n in layer.notes) and mapping.get(key_field):
+        # Corner points traced one per row: those sharing the record's key make its outline.
+        layer = sources.read(path, layer=o.layer, encoding=o.encoding, vertex_group=mapping[key_field])
+    p = Plan(o, source_name or Path(path).name, layer.format, layer.name, layer.layers, layer.fields,
+             layer.encoding, layer.text_samples(), None, mapping, notes=list(layer.notes))
+    _check_mapping(p, layer)
+    if o.target != "parks" and not o.park and "park" not in mapping:
+        p.problems.append("no park: choose the park these records belong to, or map a source field to "
+                          "所属园区 (park)")
+    if p.problems:
+        return p
+    n = len(layer)
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    values = _attributes(p, layer, reasons)
+    geoms = _geometries(p, layer, reasons) if o.target in SPATIAL else None
+    if p.problems:
+        return p
+    _resolve(session, p, values, geoms, reasons, layer.feature_notes)
+    keys = _keys(p, values)
+    required = [f for f in importable(o.target) if f.required and f.name != "park"]
+    for i in range(n):
+        if reasons[i]:
+            p.rejected.append(Rejection(i + 1, keys[i], reasons[i]))
+            continue
+        existing = values[i].pop("_existing_id", None)
+        feature = Feature(i + 1, keys[i], values[i], None if geoms is None else geoms[i], existing)
+        if existing is not None:
+            p.updated.append(feature)
+            continue
+        lacking = [f"{f.alias} ({f.name})" for f in required
+                   if values[i].get("building_id" if f.name == "building" else f.name) is None]
+        if lacking:
+            p.rejected.append(Rejection(i + 1, keys[i], ["a new record needs " + ", ".join(lacking)
+                                                         + ": map a source field or give a constant"]))
+        else:
+            p.new.append(feature)
+    _diff(session, p)
+    return p
+
+
+def _check_mapping(p: Plan, layer: sources.Layer) -> None:
+    names = {f.name: f for f in importable(p.options.target)}
+    for target, source in p.mapping.items():
+        if target not in names:
+            p.problems.append(f"the mapping names {target!r}, which is not a field of {p.options.target}; "
+                              "expected one of " + ", ".join(names))
+        elif not source.startswith("=") and source not in layer.fields:
+            p.problems.append(f"the mapping takes {names[target].alias} ({target}) from {source!r}, which the file "
+                              "does not have; it has " + (", ".join(layer.fields) or "no attribute fields"))
+    missing = [f for f in names.values() if f.required and f.name not in p.mapping]
+    if missing:
+        p.notes.append("not mapped: " + ", ".join(f"{f.alias} ({f.name})" for f in missing)
+                       + " — existing records keep theirs; new records are refused without them")
+
+
+def _coerce(f: GisField, raw):
+    """The stored form of one source value for field ``f``; raises ValueError saying what was expected."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if f.kind == "str":
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        return str(raw).strip()
+    if f.kind == "float":
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            return float(raw)
+        text = str(raw).strip().replace(",", "").replace("，", "")
+        text = re.sub(r"\s*(㎡|m²|m2|平方米|亩|万元|元|kVA|t|吨)$", "", text, flags=re.I)
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a number") from None
+    if f.kind == "int":
+        number = _coerce(GisField(f.name, f.alias, "float"), raw)
+        if not float(number).is_integer():
+            raise ValueError(f"{raw!r} is not a whole number")
+        return int(number)
+    if f.kind == "date":
+        return sources.parse_date(raw)
+    if f.kind == "bool":
+        text = str(raw).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError(f"{raw!r} is not yes/no (1/0, 是/否)")
+    if f.kind == "list":
+        items = [x.strip() for x in re.split(r"[,，、;；\s]+", str(raw)) if x.strip()]
+        return [v.check_industry_code(x, f.alias) for x in items]
+    if f.kind == "enum":
+        return f.enum.from_any(raw)
+    raise AssertionError(f.kind)
+
+
+_DOMAIN_CHECKS: dict[str, Callable] = {
+    "region": lambda x: v.check_region_code(x, "行政区划代码"),
+    "gfa_m2": lambda x: v.check_positive(x, "建筑面积", "m²"),
+    "cert_m2": lambda x: v.check_positive(x, "证载面积", "m²"),
+    "area_m2": lambda x: v.check_positive(x, "可租面积", "m²"),
+    "floors": lambda x: _at_least_one(x),
+    "uscc": lambda x: v.check_uscc(x, "统一社会信用代码"),
+}
+
+
+def _at_least_one(x: int) -> int:
+    if x < 1:
+        raise ValueError(f"{x} is not at least 1")
+    return x
+
+
+def _attributes(p: Plan, layer: sources.Layer, reasons: list[list[str]]) -> list[dict]:
+    """Each feature's mapped values in stored form, keyed by field name; bad ones become reasons."""
+    n = len(layer)
+    fields = {f.name: f for f in importable(p.options.target)}
+    out: list[dict] = [{} for _ in range(n)]
+    for name, source in p.mapping.items():
+        f = fields[name]
+        constant = source.startswith("=")
+        column = [source[1:]] * n if constant else layer.columns[source]
+        label = f"{f.alias} ({'constant' if constant else source})"
+        check = _DOMAIN_CHECKS.get(name)
+        cache: dict = {}
+        for i, raw in enumerate(column):
+            try:
+                hashable = raw if isinstance(raw, (str, int, float, type(None), dt.date)) else repr(raw)
+                if hashable in cache:
+                    value = cache[hashable]
+                else:
+                    value = _coerce(f, raw)
+                    if check is not None and value is not None:
+                        value = check(value)
+                    cache[hashable] = value
+            except (ValueError, v.ValidationError) as exc:
+                reasons[i].append(f"{label}: {_message(exc)}")
+                continue
+            if value is not None:
+                out[i][name] = value
+    return out
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, v.ValidationError):
+        return "; ".join(p.message + (f" (expected {p.expected})" if p.expected else "") for p in exc.problems)
+    return str(exc)
+
+
+def _geometries(p: Plan, layer: sources.Layer, reasons: list[list[str]]) -> np.ndarray:
+    """Each feature's geometry as a valid MultiPolygon in EPSG:4490, or a reason why not."""
+    o = p.options
+    raw = layer.geometries
+    for i, problem in layer.feature_problems.items():
+        reasons[i].append(problem)
+    present = np.array([g is not None and not g.is_empty for g in raw], dtype=bool)
+    for i in np.flatnonzero(~present):
+        if not reasons[i]:
+            reasons[i].append("no geometry")
+    if not present.any():
+        p.problems.append("no feature has a geometry")
+        return np.full(len(raw), None, dtype=object)
+    res = geo_crs.resolve(layer.crs, shapely.total_bounds(raw[present]), o.crs)
+    p.crs = res
+    p.notes.extend(res.notes)
+    if res.problems or res.crs is None:
+        p.problems.extend(res.problems)
+        return np.full(len(raw), None, dtype=object)
+    # Outlines drawn as lines (CAD, some survey exports) are closed within the tolerance, in the
+    # source's units.
+    tolerance = o.close_tolerance_m / (_M_PER_DEGREE if res.crs.is_geographic else 1.0)
+    unit = "°" if res.crs.is_geographic else "m"
+    geoms = raw.copy()
+    line_like = present & ~np.isin(shapely.get_type_id(np.where(present, raw, None)), [3, 6])
+    for i in np.flatnonzero(line_like):
+        g, problem, note = geo.close_polyline(raw[i], tolerance, unit=unit)
+        if problem:
+            reasons[i].append(problem)
+            geoms[i] = None
+        else:
+            geoms[i] = g
+            if note:
+                layer.feature_notes[i] = note
+    if shapely.has_z(geoms[present]).any():
+        p.notes.append("Z coordinates were dropped: footprints and plots are stored in 2-D")
+    geoms = geo_crs.to_storage(geoms, res.crs, o.datum)
+    ok = np.array([g is not None for g in geoms], dtype=bool) & present
+    valid = np.zeros(len(geoms), dtype=bool)
+    valid[ok] = shapely.is_valid(geoms[ok])
+    b = np.full((len(geoms), 4), np.nan)
+    b[ok] = shapely.bounds(geoms[ok])
+    inside = ((b[:, 0] >= geo.CHINA_LON[0]) & (b[:, 2] <= geo.CHINA_LON[1])
+              & (b[:, 1] >= geo.CHINA_LAT[0]) & (b[:, 3] <= geo.CHINA_LAT[1]))
+    for i in np.flatnonzero(ok & ~(valid & inside)):
+        g = geoms[i]
+        if not inside[i]:
+            reasons[i].extend(str(x) for x in geo.check_china_bounds(g))
+            geoms[i] = None
+            continue
+        if o.repair:
+            fixed, done = geo.repair(g)
+            if fixed is None:
+                reasons[i].append(f"invalid geometry: {geo.validity_reason(g)}; {done}")
+                geoms[i] = None
+            else:
+                geoms[i] = fixed
+                layer.feature_notes[i] = f"{geo.validity_reason(g)}: {done}"
+        else:
+            reasons[i].append(f"invalid geometry: {geo.validity_reason(g)} (choose repair to apply make_valid)")
+            geoms[i] = None
+    empty = np.array([g is not None and g.area == 0 for g in geoms], dtype=bool)
+    for i in np.flatnonzero(empty):
+        reasons[i].append("the polygon has no area")
+        geoms[i] = None
+    usable = np.array([g is not None for g in geoms], dtype=bool)
+    geoms[usable] = _multi(geoms[usable])
+    for i, first in geo.duplicates(geoms).items():
+        reasons[i].append(f"the same geometry as feature {first + 1} (a duplicate)")
+    return geoms
+
+
+def _multi(geoms: np.ndarray) -> np.ndarray:
+    """Polygons as one-part MultiPolygons (the storage form), in one vectorised call."""
+    out = geoms.copy()
+    single = np.flatnonzero(shapely.get_type_id(geoms) == 3)
+    if len(single):
+        out[single] = shapely.multipolygons(geoms[single], indices=np.arange(len(single)))
+    return out
+
+
+def _resolve(session: Session, p: Plan, values: list[dict], geoms, reasons: list[list[str]],
+             notes: dict[int, str]) -> None:
+    """Parents and existing records: park, holder, plot or building ids; the id to update."""
+    o = p.options
+    target = o.target
+    if target == "parks":
+        existing = _pairs(session, select(Park.name, Park.id))
+        regions = set(session.scalars(select(Jurisdiction.code)))
+        seen: dict[str, int] = {}
+        for i, val in enumerate(values):
+            name = val.get("name")
+            if name is None:
+                reasons[i].append("园区名称 (name) is empty: the key that says which park this is")
+                continue
+            _first(seen, name, i, "园区名称", reasons)
+            val["_existing_id"] = existing.get(name)
+            if val.get("region") and val["region"] not in regions:
+                reasons[i].append(f"行政区划代码 {val['region']} is not registered: add the county first")
+            if geoms is not None and geoms[i] is not None:
+                val["boundary"] = geoms[i]
+        _note_repairs(p, notes, values)
+        return
+    parks_by_name = _pairs(session, select(Park.name, Park.id))
+    park_ids = set(parks_by_name.values())
+    fixed_park = None
+    if o.park:
+        fixed_park = parks_by_name.get(o.park) or (int(o.park) if str(o.park).isdigit() and int(o.park) in park_ids
+                                                    else None)
+        if fixed_park is None:
+            p.problems.append(f"no park {o.park!r} in the registry; it has " + ", ".join(parks_by_name))
+            return
+    for i, val in enumerate(values):
+        name = val.pop("park", None)
+        pid = parks_by_name.get(name) if name is not None else fixed_park
+        if pid is None:
+            reasons[i].append(f"所属园区 {name!r} is not in the registry" if name else "所属园区 is empty")
+        val["park_id"] = pid
+    involved = {val["park_id"] for val in values if val.get("park_id")}
+    if target == "plots":
+        _resolve_plots(session, values, reasons, involved)
+    elif target == "buildings":
+        _resolve_buildings(session, values, geoms, reasons, involved)
+    else:
+        _resolve_units(session, values, reasons, involved)
+    if geoms is not None:
+        col = SPATIAL[target]
+        for i, val in enumerate(values):
+            if geoms[i] is not None:
+                val[col] = geoms[i]
+    _note_repairs(p, notes, values)
+
+
+def _note_repairs(p: Plan, notes: dict[int, str], values: list[dict]) -> None:
+    keys = _keys(p, values)
+    p.repaired = [(i + 1, keys[i], note) for i, note in sorted(notes.items())]
+
+
+def _pairs(session: Session, stmt) -> dict:
+    return {a: b for a, b in session.execute(stmt)}
+
+
+def _first(seen: dict, key, i: int, label: str, reasons: list[list[str]]) -> None:
+    if key in seen:
+        reasons[i].append(f"the same {label} as feature {seen[key] + 1} (a duplicate in the file)")
+    else:
+        seen[key] = i
+
+
+def _resolve_plots(session, values, reasons, parks) -> None:
+    by_code = {(pk, code): pid for pid, pk, code in
+               session.execute(select(Plot.id, Plot.park_id, Plot.code).where(Plot.park_id.in_(parks)))}
+    certs = [val["cert_no"] for val in values if val.get("cert_no")]
+    by_cert = _pairs(session, select(Plot.certificate_no, Plot.id).where(Plot.certificate_no.in_(certs))) \
+        if certs else {}
+    usccs = {val["uscc"] for val in values if val.get("uscc")}
+    holders = _pairs(session, select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(usccs))) \
+        if usccs else {}
+    seen_code: dict = {}
+    seen_cert: dict = {}
+    for i, val in enumerate(values):
+        if val.get("code") is None:
+            reasons[i].append("宗地编号 (code) is empty: the key that says which plot this is")
+            continue
+        _first(seen_code, (val.get("park_id"), val["code"]), i, "宗地编号", reasons)
+        if val.get("cert_no"):
+            _first(seen_cert, val["cert_no"], i, "不动产权证号", reasons)
+        uscc = val.pop("uscc", None)
+        if uscc is not None:
+            if uscc not in holders:
+                reasons[i].append(f"权利人信用代码 {uscc}: no enterprise with this code in the registry")
+            val["holder_id"] = holders.get(uscc)
+        # The certificate number identifies a plot wherever it lies; else the park and the plot number.
+        val["_existing_id"] = by_cert.get(val.get("cert_no")) or by_code.get((val.get("park_id"), val["code"]))
+
+
+def _resolve_buildings(session, values, geoms, reasons, parks) -> None:
+    by_code = {(pk, code): bid for bid, pk, code in
+               session.execute(select(Building.id, Building.park_id, Building.code).where(Building.park_id.in_(parks)))}
+    plots = session.execute(select(Plot.id, Plot.park_id, Plot.code, Plot.geom).where(Plot.park_id.in_(parks))).all()
+    plot_by_code = {(pk, code): pid for pid, pk, code, _ in plots}
+    tree = plot_geoms = None
+    if plots and geoms is not None and any(val.get("plot") is None for val in values):
+        plot_geoms = np.array([to_shape(g) for *_, g in plots], dtype=object)
+        tree = shapely.STRtree(plot_geoms)
+    seen: dict = {}
+    for i, val in enumerate(values):
+        if val.get("code") is None:
+            reasons[i].append("楼栋编号 (code) is empty: the key that says which building this is")
+            continue
+        _first(seen, (val.get("park_id"), val["code"]), i, "楼栋编号", reasons)
+        code = val.pop("plot", None)
+        if code is not None:
+            pid = plot_by_code.get((val.get("park_id"), code))
+            if pid is None:
+                reasons[i].append(f"宗地编号 {code!r}: no such plot in this park")
+            val["plot_id"] = pid
+        elif tree is not None and geoms[i] is not None:
+            # The plot a building stands on is where its footprint's inner point lies, in its park.
+            hits = tree.query(shapely.point_on_surface(geoms[i]), predicate="within")
+            same_park = [int(h) for h in hits if plots[int(h)][1] == val.get("park_id")]
+            val["plot_id"] = plots[same_park[0]][0] if same_park else None
+        val["_existing_id"] = by_code.get((val.get("park_id"), val["code"]))
+
+
+def _resolve_units(session, values, reasons, parks) -> None:
+    buildings = {(pk, code): bid for bid, pk, code in
+                 session.execute(select(Building.id, Building.park_id, Building.code).where(Building.park_id.in_(parks)))}
+    units = {(bid, code): uid for uid, bid, code in
+             session.execute(select(Unit.id, Unit.building_id, Unit.code).join(Building)
+                             .where(Building.park_id.in_(parks)))}
+    seen: dict = {}
+    for i, val in enumerate(values):
+        code = val.pop("building", None)
+        bid = buildings.get((val.get("park_id"), code))
+        if code is None:
+            reasons[i].append("楼栋编号 (building) is empty")
+        elif bid is None:
+            reasons[i].append(f"楼栋编号 {code!r}: no such building in this park")
+        val.pop("park_id", None)
+        val["building_id"] = bid
+        val["_building_code"] = code
+        if val.get("code") is None:
+            reasons[i].append("单元编号 (code) is empty: the key that says which unit this is")
+            continue
+        _first(seen, (bid, val["code"]), i, "单元编号", reasons)
+        val["_existing_id"] = units.get((bid, val["code"]))
+
+
+def _keys(p: Plan, values: list[dict]) -> list[str]:
+    if p.options.target == "parks":
+        return [str(val.get("name") or "?") for val in values]
+    if p.options.target == "units":
+        return [f"{val.get('_building_code') or '?'} / {val.get('code') or '?'}" for val in values]
+    return [str(val.get("code") or "?") for val in values]
+
+
+# Field name → model attribute for what an import writes (parents resolved to ids above).
+def _attribute_map(target: str) -> dict[str, str]:
+    out = {f.name: f.attr for f in importable(target) if f.attr and not f.attr.endswith(("_code", "_uscc"))}
+    out.update({"park_id": "park_id", "plot_id": "plot_id", "holder_id": "holder_id", "building_id": "building_id"})
+    if target in SPATIAL:
+        out[SPATIAL[target]] = SPATIAL[target]
+    return out
+
+
+def _diff(session: Session, p: Plan) -> None:
+    """Sorts matched features into updated (with each changed attribute) and unchanged."""
+    model = MODELS[p.options.target]
+    attrs = _attribute_map(p.options.target)
+    matched = p.updated
+    p.updated = []
+    by_id = {}
+    ids = [f.existing_id for f in matched]
+    for start in range(0, len(ids), 10000):
+        for obj in session.scalars(select(model).where(model.id.in_(ids[start:start + 10000]))):
+            by_id[obj.id] = obj
+    for f in matched:
+        obj = by_id[f.existing_id]
+        for name, value in f.values.items():
+            attr = attrs.get(name)
+            if attr is None:
+                continue
+            before = getattr(obj, attr)
+            if not _same(before, value):
+                f.changes[attr] = (_readable(before), value)
+        (p.updated if f.changes else p.unchanged).append(f)
+
+
+def _readable(value):
+    if value is not None and hasattr(value, "desc") and hasattr(value, "data"):  # a WKBElement
+        return to_shape(value)
+    return value
+
+
+def _same(before, after) -> bool:
+    before = _readable(before)
+    if isinstance(after, shapely.Geometry):
+        if before is None:
+            return False
+        # 1e-9° is about 0.1 mm: a re-export's rounding is not a change.
+        return bool(shapely.equals_exact(shapely.normalize(before), shapely.normalize(after), tolerance=1e-9))
+    if isinstance(after, float) and isinstance(before, (int, float)):
+        return abs(before - after) <= 1e-9 * max(1.0, abs(after))
+    if isinstance(after, list) and isinstance(before, list):
+        return sorted(map(str, before)) == sorted(map(str, after))
+    return before == after
+
+
+# --- committing ------------------------------------------------------------------------------
+
+def commit(session: Session, p: Plan, user: User | None = None, *,
+           progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Writes plan ``p`` in the session's transaction (the caller commits); returns the counts.
+
+    Refuses (ImportRefused, nothing written) a plan with file-level problems, or with rejected
+    features unless ``skip_rejected`` was chosen. ``user`` None is the command line (trusted);
+    a web user must be an administrator. ``progress`` is called with the number of records written.
+    """
+    if user is not None:
+        require_admin(user)
+    if p.problems:
+        raise ImportRefused("nothing imported: " + "; ".join(p.problems))
+    if p.rejected and not p.options.skip_rejected:
+        shown = "; ".join(str(r) for r in p.rejected[:5])
+        more = f" (and {len(p.rejected) - 5} more)" if len(p.rejected) > 5 else ""
+        raise ImportRefused(f"nothing imported: {len(p.rejected)} feature(s) rejected — {shown}{more}. "
+                            "Fix them, or choose to skip rejected features")
+    try:
+        written = _insert_new(session, p, progress)
+        for f in p.updated:
+            obj = session.get(MODELS[p.options.target], f.existing_id)
+            for attr, (_before, after) in f.changes.items():
+                setattr(obj, attr, after)
+            if progress:
+                progress(1)
+        session.flush()
+    except DBAPIError as exc:
+        raise ImportRefused(f"the database refused the import, nothing was written: {exc.orig}") from exc
+    return {"new": written, "updated": len(p.updated), "unchanged": len(p.unchanged),
+            "skipped": len(p.rejected)}
+
+
+def _insert_new(session: Session, p: Plan, progress) -> int:
+    if not p.new:
+        return 0
+    target = p.options.target
+    model = MODELS[target]
+    table = model.__table__
+    attrs = _attribute_map(target)
+    ids = _reserve_ids(session, table, len(p.new))
+    geom_col = SPATIAL.get(target)
+    areas = (geo_area.geodesic_areas_m2([f.geom for f in p.new]) if geom_col and target != "parks" else None)
+    rows = []
+    for k, f in enumerate(p.new):
+        row = {"id": ids[k], "version": 1}
+        for name, value in f.values.items():
+            attr = attrs.get(name)
+            if attr is not None:
+                row[attr] = value
+        if target == "parks":
+            row["jurisdiction_code"] = row.get("jurisdiction_code")
+            row.setdefault("hide_rents", False)
+        elif target == "plots":
+            row["computed_area_m2"] = float(areas[k])
+        elif target == "buildings":
+            row["footprint_area_m2"] = float(areas[k])
+        rows.append(row)
+    columns = sorted({c for r in rows for c in r}, key=lambda c: list(table.c.keys()).index(c))
+    defaults = {"plots": {"land_use": _enum_default(Plot, "land_use"), "status": _enum_default(Plot, "status")},
+                "buildings": {"floors_above": 1}, "units": {"leasable": True}}.get(target, {})
+    for r in rows:
+        for c in columns:
+            r.setdefault(c, None)
+        for c, d in defaults.items():
+            if r.get(c) is None:
+                r[c] = d
+    if defaults:
+        columns = sorted(set(columns) | set(defaults), key=lambda c: list(table.c.keys()).index(c))
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        bulk.insert_rows(session, table, columns, chunk, geom_col)
+        if progress:
+            progress(len(chunk))
+    session.add(AuditRecord(at=dt.datetime.now(dt.timezone.utc), actor=session.info.get("actor", "system"),
+                            action="bulk_insert", entity=table.name, entity_id=None, before=None, after=None,
+                            note=f"import of {p.source} (layer {p.layer}): {len(rows)} rows, ids {ids[0]}–{ids[-1]}; "
+                                 f"options {json.dumps(p.options.as_dict(), ensure_ascii=False)}"))
+    return len(rows)
+
+
+def _enum_default(model, attr):
+    return model.__table__.c[attr].default.arg if model.__table__.c[attr].default is not None else None
+
+
+def _reserve_ids(session: Session, table, n: int) -> list[int]:
+    """``n`` fresh ids for ``table``: from its sequence on PostgreSQL (safe beside concurrent
+    writers); after the largest on SQLite, whose single writer lock this transaction holds once it
+    writes (a concurrent writer makes the insert fail, never collide)."""
+    if dialect(session) == "postgresql":
+        return list(session.scalars(select(func.nextval(func.pg_get_serial_sequence(table.name, "id")))
+                                    .select_from(func.generate_series(1, n))))
+    start = (session.scalar(select(func.max(table.c.id))) or 0) + 1
+    return list(range(start, start + n))
