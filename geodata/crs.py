@@ -123,7 +123,9 @@ def _describe(epsg: int) -> str:
     return f"EPSG:{epsg} ({CRS.from_epsg(epsg).name})"
 
 
-def _kind(bounds) -> str:
+def coordinate_kind(bounds) -> str:
+    """What numbers spanning ``bounds`` look like: lonlat, prefixed (Gauss-Krüger metres with the
+    zone number), metres (without it), or other."""
     minx, miny, maxx, maxy = bounds
     if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
         return "lonlat"
@@ -143,7 +145,7 @@ def resolve(file_crs: CRS | None, bounds, option: str | int | None = None) -> Re
     """The CRS of coordinates spanning ``bounds`` (minx, miny, maxx, maxy), from an explicit option,
     else the file, else the coordinates themselves; with every inconsistency between the claimed
     CRS and the numbers named, and the zone the numbers imply."""
-    kind = _kind(bounds)
+    kind = coordinate_kind(bounds)
     if option not in (None, ""):
         try:
             claimed, how = CRS.from_user_input(int(option) if str(option).isdigit() else option), "option"
@@ -226,7 +228,10 @@ def to_storage(geoms, source: CRS, datum: str = "wgs84"):
     """Geometries (array) from ``source`` into the storage CRS, EPSG:4490, 2-D. ``datum`` gcj02 or
     bd09 says the lon/lat were traced on such a web map and moves them back to CGCS2000."""
     geoms = np.asarray(geoms, dtype=object)
-    if CRS.from_user_input(source) != CRS.from_epsg(CGCS2000):
+    source = CRS.from_user_input(source)
+    # WGS84 and CGCS2000 lon/lat agree within centimetres: no transformation (and none that would
+    # turn a swapped latitude of 114° into infinity before it can be reported as swapped).
+    if not (source.is_geographic and source.to_epsg() in (WGS84, CGCS2000)):
         t = transformer(source.to_wkt() if isinstance(source, CRS) else source, CGCS2000)
         out = shapely.transform(geoms, lambda x, y: t.transform(x, y), interleaved=False)
     else:

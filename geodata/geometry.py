@@ -95,7 +95,9 @@ def validity_reason(geom: BaseGeometry) -> str:
     m = re.match(r"(.*?)\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)\s*\]", text)
     if not m:
         return text
-    return f"{m.group(1).strip().lower()} at {float(m.group(2)):.7g}, {float(m.group(3)):.7g}"
+    x, y = float(m.group(2)), float(m.group(3))
+    digits = 6 if abs(x) <= 360 else 2  # degrees to ~0.1 m, metres to the centimetre
+    return f"{m.group(1).strip().lower()} at {x:.{digits}f}, {y:.{digits}f}"
 
 
 def close_polyline(geom: BaseGeometry | None, tolerance: float, *, unit: str = "m"):

@@ -205,6 +205,10 @@ def _read_shapefile(shp: Path, *, encoding: str | None, display: str | None = No
     elif cpg is not None:
         declared = cpg.read_text("ascii", errors="replace").strip()
         enc = Encoding(declared.upper(), "cpg", f"{cpg.name} says {declared}")
+        if not _decodes(_sidecar(shp, ".dbf"), declared):
+            found = detect_dbf_encoding(_sidecar(shp, ".dbf"))
+            enc = Encoding(found.name, "detected", f"{cpg.name} says {declared} but the attribute bytes are not "
+                                                   f"{declared}; read as {found.name}")
     else:
         enc = detect_dbf_encoding(_sidecar(shp, ".dbf"))
     out = _read_ogr(shp, "Shapefile", layer=None, encoding=enc, gdal_encoding=None if enc.how == "cpg" else enc.name,
@@ -221,15 +225,26 @@ def _sidecar(shp: Path, ext: str) -> Path | None:
     return None
 
 
-def detect_dbf_encoding(dbf: Path) -> Encoding:
-    """The text encoding of a .dbf without .cpg, from its bytes: UTF-8 if they decode as UTF-8,
-    else GBK (GB 18030 is tried, as a superset), else the DBF's language-driver byte."""
+def _dbf_text(dbf: Path) -> bytes:
     raw = dbf.read_bytes()
     if len(raw) < 32:
         raise SourceError(f"{dbf.name}: not a dBASE file (too short)")
-    header_len = int.from_bytes(raw[8:10], "little")
-    body = raw[header_len:]
-    ldid = raw[29]
+    return raw[int.from_bytes(raw[8:10], "little"):]
+
+
+def _decodes(dbf: Path, codec: str) -> bool:
+    try:
+        _dbf_text(dbf).decode({"CP936": "gbk", "936": "gbk"}.get(codec.upper(), codec))
+        return True
+    except (UnicodeDecodeError, LookupError):
+        return False
+
+
+def detect_dbf_encoding(dbf: Path) -> Encoding:
+    """The text encoding of a .dbf without .cpg, from its bytes: UTF-8 if they decode as UTF-8,
+    else GBK (GB 18030 is tried, as a superset), else the DBF's language-driver byte."""
+    body = _dbf_text(dbf)
+    ldid = dbf.read_bytes()[29]
     if body.isascii():
         return Encoding("UTF-8", "detected", "the attribute text is plain ASCII: any encoding reads it")
     try:

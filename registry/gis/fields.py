@@ -9,6 +9,7 @@ natural-resources and surveying abbreviations (ZDBH 宗地编号, JZMJ 建筑面
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..enums import BuildingStatus, BuildingType, ConstructionMode, LandUse, ParkLevel, PlotStatus, RightsType, Structure
@@ -27,7 +28,8 @@ class GisField:
 
     def names(self) -> tuple[str, ...]:
         """Every source field name this field is recognised by, compared case-insensitively."""
-        return (self.name, self.alias, *(self.attr and [self.attr] or []), *self.synonyms)
+        bare = re.sub(r"\(.*\)$", "", self.alias)  # 建筑面积(㎡) is also written 建筑面积
+        return (self.name, self.alias, bare, *(self.attr and [self.attr] or []), *self.synonyms)
 
 
 def _f(name, alias, kind, attr=None, **kw) -> GisField:
@@ -77,7 +79,7 @@ LAYERS: dict[str, list[GisField]] = {
            synonyms=("栋号", "楼号", "幢号", "建筑编号", "JZBH", "LDBH", "ZH", "Text")),
         _f("name", "名称", "str", "name", synonyms=("建筑名称", "楼栋名称", "JZMC", "MC")),
         _f("type", "建筑类型", "enum", "type", enum=BuildingType, required=True, synonyms=("类型", "用途", "LX")),
-        _f("status", "建设状态", "enum", "status", enum=BuildingStatus, required=True, synonyms=("状态", "JSZT")),
+        _f("status", "建设状态", "enum", "status", enum=BuildingStatus, required=True, synonyms=("状态", "JSZT", "ZT")),
         _f("mode", "建设模式", "enum", "construction_mode", enum=ConstructionMode, synonyms=("建设方式",)),
         _f("floors", "地上层数", "int", "floors_above", synonyms=("层数", "CS", "DSCS")),
         _f("gfa_m2", "建筑面积(㎡)", "float", "gfa_m2", required=True, synonyms=("建筑面积", "JZMJ", "ZJZMJ")),

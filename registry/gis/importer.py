@@ -34,7 +34,7 @@ from .. import bulk
 from .. import validation as v
 from ..authz import require_admin
 from ..db import dialect
-from ..models import AuditRecord, Building, Enterprise, Jurisdiction, Park, Plot, Unit, User
+from ..models import AuditRecord, Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
 from .fields import IMPORT_TARGETS, GisField, importable, suggest_mapping
 
 SPATIAL = {"parks": "boundary", "plots": "geom", "buildings": "footprint"}
@@ -342,7 +342,14 @@ def _geometries(p: Plan, layer: sources.Layer, reasons: list[list[str]]) -> np.n
     if not present.any():
         p.problems.append("no feature has a geometry")
         return np.full(len(raw), None, dtype=object)
-    res = geo_crs.resolve(layer.crs, shapely.total_bounds(raw[present]), o.crs)
+    # The CRS is decided on the kind of coordinates most features have; the odd ones out (swapped,
+    # foreign) are then reported one by one instead of condemning the file.
+    bounds = shapely.bounds(raw[present])
+    kinds = np.array([geo_crs.coordinate_kind(b) for b in bounds])
+    values, counts = np.unique(kinds, return_counts=True)
+    usual = kinds == values[np.argmax(counts)]
+    envelope = (bounds[usual, 0].min(), bounds[usual, 1].min(), bounds[usual, 2].max(), bounds[usual, 3].max())
+    res = geo_crs.resolve(layer.crs, envelope, o.crs)
     p.crs = res
     p.notes.extend(res.notes)
     if res.problems or res.crs is None:
@@ -540,6 +547,10 @@ def _resolve_units(session, values, reasons, parks) -> None:
     units = {(bid, code): uid for uid, bid, code in
              session.execute(select(Unit.id, Unit.building_id, Unit.code).join(Building)
                              .where(Building.park_id.in_(parks)))}
+    floors: dict[int, set[int]] = {}
+    for bid, level in session.execute(select(Floor.building_id, Floor.level).join(Building)
+                                      .where(Building.park_id.in_(parks))):
+        floors.setdefault(bid, set()).add(level)
     seen: dict = {}
     for i, val in enumerate(values):
         code = val.pop("building", None)
@@ -550,6 +561,10 @@ def _resolve_units(session, values, reasons, parks) -> None:
             reasons[i].append(f"楼栋编号 {code!r}: no such building in this park")
         val.pop("park_id", None)
         val["building_id"] = bid
+        level = val.get("floor")
+        if bid is not None and level is not None and level not in floors.get(bid, ()):
+            have = ", ".join(map(str, sorted(floors.get(bid, ())))) or "none"
+            reasons[i].append(f"楼层 {level}: building {code} has storeys {have}; add the storey to the building first")
         val["_building_code"] = code
         if val.get("code") is None:
             reasons[i].append("单元编号 (code) is empty: the key that says which unit this is")
@@ -646,8 +661,12 @@ def commit(session: Session, p: Plan, user: User | None = None, *,
             if progress:
                 progress(1)
         session.flush()
-    except DBAPIError as exc:
-        raise ImportRefused(f"the database refused the import, nothing was written: {exc.orig}") from exc
+        if p.options.target == "buildings":
+            _add_storeys(session, [(f.existing_id, f.changes["floors_above"][1]) for f in p.updated
+                                   if "floors_above" in f.changes])
+    except (DBAPIError, session.get_bind().dialect.dbapi.Error) as exc:
+        raise ImportRefused(f"the database refused the import, nothing was written: "
+                            f"{getattr(exc, 'orig', None) or exc}") from exc
     return {"new": written, "updated": len(p.updated), "unchanged": len(p.unchanged),
             "skipped": len(p.rejected)}
 
@@ -693,11 +712,32 @@ def _insert_new(session: Session, p: Plan, progress) -> int:
         bulk.insert_rows(session, table, columns, chunk, geom_col)
         if progress:
             progress(len(chunk))
+    if target == "buildings":
+        _add_storeys(session, [(r["id"], r["floors_above"]) for r in rows])
     session.add(AuditRecord(at=dt.datetime.now(dt.timezone.utc), actor=session.info.get("actor", "system"),
                             action="bulk_insert", entity=table.name, entity_id=None, before=None, after=None,
                             note=f"import of {p.source} (layer {p.layer}): {len(rows)} rows, ids {ids[0]}–{ids[-1]}; "
                                  f"options {json.dumps(p.options.as_dict(), ensure_ascii=False)}"))
     return len(rows)
+
+
+def _add_storeys(session: Session, buildings: list[tuple[int, int]]) -> None:
+    """Storeys 1..floors_above (specs unknown yet) for buildings that lack them, so units can be
+    placed on them; a building's storey rows are what its units hang on."""
+    have = set()
+    ids = [bid for bid, _ in buildings]
+    for start in range(0, len(ids), 10000):
+        have.update(session.execute(select(Floor.building_id, Floor.level)
+                                    .where(Floor.building_id.in_(ids[start:start + 10000]))).all())
+    rows = [{"building_id": bid, "level": level} for bid, n in buildings for level in range(1, (n or 1) + 1)
+            if (bid, level) not in have]
+    if rows:
+        ids_ = _reserve_ids(session, Floor.__table__, len(rows))
+        for row, fid in zip(rows, ids_):
+            row["id"] = fid
+        for start in range(0, len(rows), CHUNK * 4):
+            bulk.insert_rows(session, Floor.__table__, ["id", "building_id", "level"], rows[start:start + CHUNK * 4],
+                             None)
 
 
 def _enum_default(model, attr):
@@ -713,3 +753,29 @@ def _reserve_ids(session: Session, table, n: int) -> list[int]:
                                     .select_from(func.generate_series(1, n))))
     start = (session.scalar(select(func.max(table.c.id))) or 0) + 1
     return list(range(start, start + n))
+
+
+def options_from_form(form, target_default: str | None = None) -> Options:
+    """Options from an upload form's fields (target, park, layer, encoding, crs, datum, cad_layers
+    comma-separated, close_tolerance_m, repair, skip_rejected, and map.<field> = source or =value).
+    Every bad field is named in one ValidationError."""
+    def text(name):
+        value = (form.get(name) or "").strip()
+        return value or None
+
+    mapping = {}
+    for key in form:
+        if key.startswith("map.") and (form.get(key) or "").strip():
+            mapping[key[4:]] = form.get(key).strip()
+        if key.startswith("const.") and (form.get(key) or "").strip():
+            mapping[key[6:]] = "=" + form.get(key).strip()
+    tolerance = text("close_tolerance_m")
+    try:
+        tolerance_m = float(tolerance) if tolerance else 0.5
+    except ValueError:
+        raise v.ValidationError(v.Problem("close_tolerance_m", f"{tolerance!r} is not a number", "metres, e.g. 0.5"))
+    cad = [c.strip() for c in (text("cad_layers") or "").split(",") if c.strip()] or None
+    return Options(target=text("target") or target_default or "", mapping=mapping, park=text("park"),
+                   layer=text("layer"), encoding=text("encoding"), crs=text("crs"), datum=text("datum") or "wgs84",
+                   cad_layers=cad, close_tolerance_m=tolerance_m, repair=bool(form.get("repair")),
+                   skip_rejected=bool(form.get("skip_rejected")))

@@ -1,0 +1,178 @@
+"""GIS import (administrators: upload, dry run with mapping, commit) and export downloads.
+
+An upload is kept under the instance folder by a random token with the options chosen for it;
+every preview re-runs the dry run (registry.gis.importer.plan) on the stored file, and the commit
+runs the same plan inside the request's transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from werkzeug.utils import secure_filename
+
+from geodata.sources import SUFFIXES, SourceError
+from registry.gis import exporter, fields, importer, profiles
+from registry.models import Park
+from registry.validation import ValidationError
+
+from . import forms
+from .auth import admin_required, login_required
+from .db import get_session
+
+bp = Blueprint("gis", __name__)
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def _upload_root() -> Path:
+    path = Path(current_app.instance_path) / "uploads" / "gis"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _stored(token: str) -> tuple[Path, importer.Options]:
+    if not _TOKEN.fullmatch(token):
+        raise LookupError("上传凭据无效，请重新上传文件")
+    folder = _upload_root() / token
+    meta = folder / "options.json"
+    if not meta.exists():
+        raise LookupError("上传的文件已失效，请重新上传")
+    data = json.loads(meta.read_text("utf-8"))
+    return folder / data["file"], importer.Options.from_dict(data["options"])
+
+
+def _store_options(token: str, path: Path, options: importer.Options) -> None:
+    (_upload_root() / token / "options.json").write_text(
+        json.dumps({"file": path.name, "options": options.as_dict()}, ensure_ascii=False), "utf-8")
+
+
+def _form_context(**extra) -> dict:
+    db = get_session()
+    return dict(parks=db.query(Park.id, Park.name).order_by(Park.name).all(), targets=fields.IMPORT_TARGETS,
+                titles=fields.LAYER_TITLES, profiles=profiles.names(db), suffixes=sorted(SUFFIXES), **extra)
+
+
+@bp.get("/import")
+@admin_required
+def import_form():
+    return render_template("gis_import.html", **_form_context())
+
+
+@bp.post("/import")
+@admin_required
+def import_upload():
+    upload = request.files.get("file")
+    wants_json = request.accept_mimetypes.best == "application/json"
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationError(importer.v.Problem("file", "no file chosen", "a GIS file or zipped shapefile"))
+        name = secure_filename(upload.filename) or "upload"
+        if Path(upload.filename).suffix.lower() not in SUFFIXES:
+            raise ValidationError(importer.v.Problem("file", f"{upload.filename}: unknown format",
+                                                     ", ".join(sorted(SUFFIXES))))
+        if not Path(name).suffix:  # secure_filename drops non-ASCII names entirely
+            name = "upload" + Path(upload.filename).suffix.lower()
+        profile = (request.form.get("profile") or "").strip()
+        options = (profiles.load(get_session(), profile) if profile
+                   else importer.options_from_form(request.form))
+    except (ValidationError, LookupError) as exc:
+        if wants_json:
+            return jsonify({"error": str(exc)}), 400
+        return render_template("gis_import.html", error=str(exc), **_form_context()), 400
+    token = secrets.token_hex(16)
+    folder = _upload_root() / token
+    folder.mkdir()
+    path = folder / name
+    upload.save(path)
+    _store_options(token, path, options)
+    target = url_for("gis.import_preview", token=token)
+    return jsonify({"preview": target}) if wants_json else redirect(target, code=303)
+
+
+def _plan(token: str):
+    path, options = _stored(token)
+    return importer.plan(get_session(), path, options, source_name=path.name), path
+
+
+@bp.get("/import/<token>")
+@admin_required
+def import_preview(token):
+    try:
+        plan, _path = _plan(token)
+    except SourceError as exc:
+        return render_template("gis_import.html", error=str(exc), **_form_context()), 400
+    finally:
+        get_session().rollback()
+    return render_template("gis_import_preview.html", plan=plan, token=token,
+                           importable=fields.importable(plan.options.target), **_form_context())
+
+
+@bp.post("/import/<token>/options")
+@admin_required
+def import_options(token):
+    path, old = _stored(token)
+    try:
+        options = importer.options_from_form(request.form, old.target)
+    except ValidationError as exc:
+        flash(str(exc))
+        return redirect(url_for("gis.import_preview", token=token), code=303)
+    _store_options(token, path, options)
+    return redirect(url_for("gis.import_preview", token=token), code=303)
+
+
+@bp.post("/import/<token>/commit")
+@admin_required
+def import_commit(token):
+    path, options = _stored(token)
+    options.skip_rejected = bool(request.form.get("skip_rejected"))
+    db = get_session()
+    plan = importer.plan(db, path, options, source_name=path.name)
+    try:
+        counts = importer.commit(db, plan, g.user)
+        name = (request.form.get("save_profile") or "").strip()
+        if name:
+            profiles.save(db, g.user, name, options)
+        db.commit()
+    except (importer.ImportRefused, ValidationError) as exc:
+        db.rollback()
+        flash(str(exc))
+        return render_template("gis_import_preview.html", plan=plan, token=token, error=str(exc),
+                               importable=fields.importable(plan.options.target), **_form_context()), 409
+    shutil.rmtree(_upload_root() / token, ignore_errors=True)
+    flash("导入完成：新增 {new}，更新 {updated}，未变 {unchanged}，跳过 {skipped}".format(**counts))
+    return redirect(url_for("gis.import_form"), code=303)
+
+
+@bp.get("/export")
+@login_required
+def export_page():
+    return render_template("gis_export.html", layers=fields.LAYER_TITLES, formats=exporter.FORMATS,
+                           today=dt.date.today(), **_form_context())
+
+
+@bp.get("/export/<layer>.<fmt>")
+@login_required
+def export_file(layer, fmt):
+    if layer not in fields.LAYERS or fmt not in exporter.FORMATS:
+        raise LookupError(f"no export {layer}.{fmt}")
+    day = forms.date("as_of", default=dt.date.today())
+    park = request.args.get("park", type=int)
+    encoding = "GBK" if request.args.get("encoding", "").upper() == "GBK" else "UTF-8"
+    tmp = Path(tempfile.mkdtemp(prefix="registry-export-"))
+    try:
+        out = tmp / f"{layer}{exporter.SUFFIX[fmt]}"
+        exporter.export(get_session(), layer, fmt, out, day=day, park=park, encoding=encoding)
+        data = out.read_bytes()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    name = f"{fields.LAYER_TITLES[layer]}-{day}{exporter.SUFFIX[fmt]}"
+    return Response(data, mimetype=exporter.MEDIA_TYPES[fmt], headers={
+        "Content-Disposition": f"attachment; filename={layer}{exporter.SUFFIX[fmt]}; filename*=UTF-8''{quote(name)}"})
+
