@@ -10,17 +10,16 @@ import subprocess
 import zipfile
 
 import geopandas as gpd
-import numpy as np
 import pytest
 import shapely
 from geoalchemy2.shape import to_shape
 from pyproj import Transformer
 from sqlalchemy import func, select
 
-from geodata import chinacoords, crs as geo_crs
+from geodata import chinacoords
 from registry import bulk
 from registry.gis import importer, profiles
-from registry.models import AuditRecord, Building, Plot, Unit
+from registry.models import AuditRecord, Building, Unit
 
 from . import factories as f
 
