@@ -121,7 +121,23 @@ def read(path: str | Path, *, layer: str | None = None, encoding: str | None = N
     if suffix in (".csv", ".xlsx"):
         return _read_table(path, layer=layer, encoding=encoding, vertex_group=vertex_group)
     fixed = Encoding("UTF-8", "format", f"{SUFFIXES[suffix]} text is UTF-8 by definition")
-    return _read_ogr(path, SUFFIXES[suffix], layer=layer, encoding=fixed)
+    out = _read_ogr(path, SUFFIXES[suffix], layer=layer, encoding=fixed)
+    if out.format == "KML":
+        _restore_kml_names(out)
+    return out
+
+
+def _restore_kml_names(layer: Layer) -> None:
+    """GDAL's KML reader renames placemark data named like KML's own elements (name → Name2,
+    id → id2); give them their names back, so a file's own fields keep the names it gave them."""
+    for kml_name, own in (("Name2", "name"), ("id2", "id"), ("description2", "description")):
+        if kml_name not in layer.columns:
+            continue
+        if own in layer.columns:  # KML's own element of that name stays, as kml_<name>
+            layer.columns[f"kml_{own}"] = layer.columns.pop(own)
+            layer.fields[layer.fields.index(own)] = f"kml_{own}"
+        layer.columns[own] = layer.columns.pop(kml_name)
+        layer.fields[layer.fields.index(kml_name)] = own
 
 
 def list_layers(path: str | Path) -> list[str]:

@@ -204,8 +204,17 @@ def export(session: Session, layer: str, fmt: str, path: str | Path, *, day: dt.
             tmp.write_bytes(data)
         return len(pg)
     cols = [writers.Column(f.name, f.alias, "str" if f.kind in ("enum", "list") else f.kind) for f in pg.fields]
-    title = "code" if "code" in pg.columns else "name"
-    writers.write(path, fmt, layer, cols, pg.columns, pg.wkb, encoding=encoding, title_field=title)
+    data = pg.columns
+    title = None
+    if fmt == "kml":
+        # A placemark's <name> is what Google Earth and 奥维 list; it is a copy so that every field
+        # still travels in the placemark's data (and imports back).
+        title = "title"
+        cols.append(writers.Column(title, "标注", "str"))
+        keys = ["name"] if layer == "parks" else [k for k in ("building", "code", "name") if k in pg.columns]
+        data = {**pg.columns, title: [" ".join(str(pg.columns[k][i]) for k in keys if pg.columns[k][i] is not None)
+                                      for i in range(len(pg))]}
+    writers.write(path, fmt, layer, cols, data, pg.wkb, encoding=encoding, title_field=title)
     return len(pg)
 
 

@@ -129,11 +129,13 @@ def importable(layer: str) -> list[GisField]:
 def suggest_mapping(layer: str, source_fields: list[str]) -> dict[str, str]:
     """Field name → source field, for every importable field whose name, alias or a usual
     synonym matches a source field (case and surrounding blanks ignored)."""
+    exact = {s.strip(): s for s in source_fields}
     by_lower = {s.strip().lower(): s for s in source_fields}
     out = {}
     for f in importable(layer):
         for candidate in f.names():
-            hit = by_lower.get(candidate.lower())
+            # An exact spelling wins over a case-insensitive one (KML has both Name and name).
+            hit = exact.get(candidate) or by_lower.get(candidate.lower())
             if hit is not None and hit not in out.values():
                 out[f.name] = hit
                 break

@@ -624,8 +624,9 @@ def _same(before, after) -> bool:
     if isinstance(after, shapely.Geometry):
         if before is None:
             return False
-        # 1e-9° is about 0.1 mm: a re-export's rounding is not a change.
-        return bool(shapely.equals_exact(shapely.normalize(before), shapely.normalize(after), tolerance=1e-9))
+        # 5e-8° is about 5 mm: a re-export's rounding (GeoJSON keeps 8 decimals) is not a change;
+        # a footprint moved by a centimetre is.
+        return bool(shapely.equals_exact(shapely.normalize(before), shapely.normalize(after), tolerance=5e-8))
     if isinstance(after, float) and isinstance(before, (int, float)):
         return abs(before - after) <= 1e-9 * max(1.0, abs(after))
     if isinstance(after, list) and isinstance(before, list):
