@@ -5,12 +5,13 @@ Everything else in the registry is written once for both backends; only these di
   table on SpatiaLite, whose ST_Intersects alone never touches the R*Tree);
 - GeoJSON output, identical on both (no ``crs`` member, 9 decimals);
 - the centre of a geometry's bounding box, read from the box stored with it;
+- the extent of a column (ST_Extent on PostGIS; min/max of ST_MinX… on SpatiaLite);
 - a per-row lookup (LATERAL on PostgreSQL; a correlated subquery in a materialized CTE on SQLite,
   which has no LATERAL).
 """
 from __future__ import annotations
 
-from sqlalchemy import CTE, ColumnElement, Float, Integer, Select, String, bindparam, func, text, true
+from sqlalchemy import CTE, ColumnElement, Float, Integer, Select, String, bindparam, func, select, text, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .db import dialect
@@ -77,3 +78,15 @@ def computed_cte(session: Session, stmt: Select, name: str) -> CTE:
     group it; inlined on SQLite, whose sorter carries only the values and which materializes slower."""
     cte = stmt.cte(name)
     return cte.prefix_with("MATERIALIZED") if dialect(session) == "postgresql" else cte
+
+
+def extent(session: Session, column) -> tuple[float, float, float, float] | None:
+    """The bounding box (minx, miny, maxx, maxy) of every geometry in ``column``; None if there are none."""
+    if dialect(session) == "postgresql":
+        box = func.ST_Extent(column)
+        cols = (func.ST_XMin(box), func.ST_YMin(box), func.ST_XMax(box), func.ST_YMax(box))
+    else:
+        cols = (func.min(func.ST_MinX(column)), func.min(func.ST_MinY(column)),
+                func.max(func.ST_MaxX(column)), func.max(func.ST_MaxY(column)))
+    row = session.execute(select(*cols)).one()
+    return None if row[0] is None else tuple(float(x) for x in row)

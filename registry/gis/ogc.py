@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Building, Park, Plot
+from ..spatial import extent
 from .exporter import Page, page, queryables
 from .fields import fields
 
@@ -91,11 +91,9 @@ def _check(collection: str) -> None:
         raise NotFound(f"no collection {collection!r}; the collections are " + ", ".join(COLLECTIONS))
 
 
-def _extent(session: Session, collection: str) -> list[float] | None:
-    model, geom = _MODELS.get(collection, (Building, Building.footprint))
-    row = session.execute(select(func.min(func.ST_MinX(geom)), func.min(func.ST_MinY(geom)),
-                                 func.max(func.ST_MaxX(geom)), func.max(func.ST_MaxY(geom)))).one()
-    return None if row[0] is None else [float(x) for x in row]
+def _extent(session: Session, collection: str) -> tuple[float, float, float, float] | None:
+    _model, geom = _MODELS.get(collection, (Building, Building.footprint))
+    return extent(session, geom)
 
 
 def collection(session: Session, base: str, collection_id: str) -> dict:
@@ -106,7 +104,7 @@ def collection(session: Session, base: str, collection_id: str) -> dict:
     return {
         "id": collection_id, "title": title, "description": description, "itemType": "feature",
         "crs": list(CRS_LIST), "storageCrs": EPSG4490,
-        "extent": {"spatial": {"bbox": [bbox] if bbox else [[73.0, 3.0, 135.5, 54.0]], "crs": CRS84}},
+        "extent": {"spatial": {"bbox": [list(bbox)] if bbox else [[73.0, 3.0, 135.5, 54.0]], "crs": CRS84}},
         "links": [
             _link(url, "self", "application/json", title),
             _link(f"{url}?f=html", "alternate", "text/html", title),
