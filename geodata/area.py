@@ -40,13 +40,41 @@ def zone_area_m2(geom: BaseGeometry) -> float:
     return shapely.transform(geom, t.transform, interleaved=False).area
 
 
+# GRS80, as _GEOD: semi-major axis and first eccentricity squared.
+_A = 6378137.0
+_E2 = 0.0066943800229
+SMALL_DEG = 0.002  # about 200 m: building footprints; plots and parks take the exact path
+
+
 def geodesic_areas_m2(geoms) -> np.ndarray:
     """Geodesic areas (m²) of many lon/lat polygons or multipolygons at once; holes are subtracted.
 
-    Equal to ``geodesic_area_m2`` of each, but one pass over all rings instead of one call per
-    geometry, which matters when generating or importing a hundred thousand buildings.
+    Geometries smaller than SMALL_DEG integrate the ellipsoid's area element M(φ)·N(φ)·cos φ at
+    their centroid's latitude over their lon/lat area, in one vectorised step. That treats edges
+    as straight in lon/lat rather than geodesic, a difference that grows with size: measured on
+    random footprints of 50 m, median 2e-7 and at most 3e-6 of the area (0.03 m² of 10,000 m²),
+    at most 2e-5 at 200 m. Larger geometries are measured ring by ring, as ``geodesic_area_m2``.
+    This matters when generating or importing a hundred thousand buildings.
     """
     geoms = np.asarray(geoms, dtype=object)
+    out = np.zeros(len(geoms))
+    if not len(geoms):
+        return out
+    b = shapely.bounds(geoms)
+    small = ((b[:, 2] - b[:, 0]) < SMALL_DEG) & ((b[:, 3] - b[:, 1]) < SMALL_DEG)
+    if small.any():
+        g = geoms[small]
+        phi = np.radians(shapely.get_y(shapely.centroid(g)))
+        w = 1.0 - _E2 * np.sin(phi) ** 2
+        m = _A * (1.0 - _E2) / w ** 1.5
+        n = _A / np.sqrt(w)
+        out[small] = shapely.area(g) * (np.pi / 180.0) ** 2 * m * n * np.cos(phi)
+    if (~small).any():
+        out[~small] = _exact_areas_m2(geoms[~small])
+    return out
+
+
+def _exact_areas_m2(geoms: np.ndarray) -> np.ndarray:
     parts, part_of = shapely.get_parts(geoms, return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)  # each polygon: exterior, then holes
     coords, coord_of = shapely.get_coordinates(rings, return_index=True)

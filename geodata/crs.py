@@ -136,6 +136,17 @@ def coordinate_kind(bounds) -> str:
     return "other"
 
 
+def coordinate_kinds(bounds: np.ndarray) -> np.ndarray:
+    """``coordinate_kind`` of many (n × 4) bounds at once."""
+    minx, miny, maxx, maxy = bounds.T
+    lonlat = (minx >= -180) & (maxx <= 180) & (miny >= -90) & (maxy <= 90)
+    zone_min, zone_max = minx // 1_000_000, maxx // 1_000_000
+    known = np.isin(zone_min, list(GK3_ZONES) + list(GK6_ZONES))
+    prefixed = (minx >= 1_000_000) & known & (zone_min == zone_max)
+    metres = (minx > 0) & (maxx < 1_000_000) & (miny > 0) & (maxy < 10_000_000)
+    return np.select([lonlat, prefixed, metres], ["lonlat", "prefixed", "metres"], "other")
+
+
 def _unprefixed_hint() -> str:
     return ("give the source CRS, e.g. EPSG:4547 for CGCS2000 3-degree Gauss-Krüger CM 114E "
             "(EPSG:4534–4554 run from CM 75E to CM 135E in 3° steps)")

@@ -84,7 +84,7 @@ class Layer:
         out = {}
         for f in self.fields:
             seen: list[str] = []
-            for value in self.columns[f]:
+            for value in self.columns[f][:20000]:  # enough to find the names to show
                 if isinstance(value, str) and not value.isascii() and value not in seen:
                     seen.append(value)
                     if len(seen) == n:

@@ -96,3 +96,16 @@ def test_vectorised_areas_equal_one_by_one_areas_holes_and_parts_included():
     geoms = [outer, holed, multi]
     assert area.geodesic_areas_m2(geoms) == pytest.approx([area.geodesic_area_m2(g) for g in geoms], rel=1e-12)
     assert area.geodesic_area_m2(holed) < area.geodesic_area_m2(outer)
+
+
+def test_vectorised_areas_agree_with_the_geodesic_ones():
+    rng = np.random.default_rng(1)
+    geoms = []
+    for size in (0.0005, 0.0019, 0.03):  # a footprint, the fast path's limit, a plot (exact path)
+        for _ in range(100):
+            lon, lat = rng.uniform(75, 134), rng.uniform(4, 53)
+            geoms.append(shapely.MultiPoint(rng.uniform(0, size, (8, 2)) + [lon, lat]).convex_hull)
+    fast = area.geodesic_areas_m2(geoms)
+    exact = np.array([area.geodesic_area_m2(g) for g in geoms])
+    rel = np.abs(fast - exact) / exact
+    assert rel[:100].max() < 5e-6 and rel[100:200].max() < 3e-5 and rel[200:].max() < 1e-9
