@@ -175,3 +175,12 @@ def test_download_buttons_need_a_sign_in_and_deliver_readable_files(client, worl
     units = pyogrio.read_dataframe(io.BytesIO(shp.data))
     assert set(units["tenant"].dropna()) == {"甲租户有限公司", "乙租户有限公司"}
     assert client.get("/export/nothing.gpkg").status_code == 404
+
+
+def test_the_field_table_in_the_docs_matches_the_code():
+    from pathlib import Path
+    doc = (Path(__file__).parent.parent / "docs" / "gis.md").read_text("utf-8")
+    for layer, layer_fields in fields.LAYERS.items():
+        section = doc.split(f"### {layer} (", 1)[1].split("###", 1)[0]
+        for f in layer_fields:
+            assert f"| `{f.name}` | {f.alias} | {f.kind} | {'yes' if f.public else 'staff'} |" in section, (layer, f.name)
