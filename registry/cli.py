@@ -94,16 +94,9 @@ def demo(obj, today, if_empty):
 def summary(obj, park, as_of, fmt):
     from . import summary as summary_mod
     from .db import session_scope
-    from .models import Park
     with session_scope(obj["url"]) as session:
         if park:
-            cond = Park.name == park
-            if park.isdigit():
-                cond = or_(cond, Park.id == int(park))
-            park_id = session.scalar(select(Park.id).where(cond))
-            if park_id is None:
-                raise click.ClickException(f"no park is named {park!r}")
-            results = [summary_mod.summarize(session, as_of, park_id)]
+            results = [summary_mod.summarize(session, as_of, _park_id(session, park))]
         else:
             results = summary_mod.summarize_parks(session, as_of) + [summary_mod.summarize(session, as_of)]
     if fmt == "json":

@@ -450,10 +450,8 @@ def _resolve(session: Session, p: Plan, values: list[dict], geoms, reasons: list
         seen: dict[str, int] = {}
         for i, val in enumerate(values):
             name = val.get("name")
-            if name is None:
-                reasons[i].append("园区名称 (name) is empty: the key that says which park this is")
+            if not _keyed(seen, None, name, i, "园区名称 (name)", "park", reasons):
                 continue
-            _first(seen, name, i, "园区名称", reasons)
             val["_existing_id"] = existing.get(name)
             if val.get("region") and val["region"] not in regions:
                 reasons[i].append(f"行政区划代码 {val['region']} is not registered: add the county first")
@@ -507,6 +505,15 @@ def _first(seen: dict, key, i: int, label: str, reasons: list[list[str]]) -> Non
         seen[key] = i
 
 
+def _keyed(seen: dict, scope, key, i: int, label: str, what: str, reasons: list[list[str]]) -> bool:
+    """False (with the reason) when feature ``i`` has no key; notes a key repeated within ``scope``."""
+    if key is None:
+        reasons[i].append(f"{label} is empty: the key that says which {what} this is")
+        return False
+    _first(seen, (scope, key), i, label.split(" ")[0], reasons)
+    return True
+
+
 def _resolve_plots(session, values, reasons, parks) -> None:
     by_code = {(pk, code): pid for pid, pk, code in
                session.execute(select(Plot.id, Plot.park_id, Plot.code).where(Plot.park_id.in_(parks)))}
@@ -519,10 +526,8 @@ def _resolve_plots(session, values, reasons, parks) -> None:
     seen_code: dict = {}
     seen_cert: dict = {}
     for i, val in enumerate(values):
-        if val.get("code") is None:
-            reasons[i].append("宗地编号 (code) is empty: the key that says which plot this is")
+        if not _keyed(seen_code, val.get("park_id"), val.get("code"), i, "宗地编号 (code)", "plot", reasons):
             continue
-        _first(seen_code, (val.get("park_id"), val["code"]), i, "宗地编号", reasons)
         if val.get("cert_no"):
             _first(seen_cert, val["cert_no"], i, "不动产权证号", reasons)
         uscc = val.pop("uscc", None)
@@ -545,10 +550,8 @@ def _resolve_buildings(session, values, geoms, reasons, parks) -> None:
         tree = shapely.STRtree(plot_geoms)
     seen: dict = {}
     for i, val in enumerate(values):
-        if val.get("code") is None:
-            reasons[i].append("楼栋编号 (code) is empty: the key that says which building this is")
+        if not _keyed(seen, val.get("park_id"), val.get("code"), i, "楼栋编号 (code)", "building", reasons):
             continue
-        _first(seen, (val.get("park_id"), val["code"]), i, "楼栋编号", reasons)
         code = val.pop("plot", None)
         if code is not None:
             pid = plot_by_code.get((val.get("park_id"), code))
@@ -591,10 +594,8 @@ def _resolve_units(session, values, reasons, parks) -> None:
             have = ", ".join(map(str, sorted(floors.get(bid, ())))) or "none"
             reasons[i].append(f"楼层 {level}: building {code} has storeys {have}; add the storey to the building first")
         val["_building_code"] = code
-        if val.get("code") is None:
-            reasons[i].append("单元编号 (code) is empty: the key that says which unit this is")
+        if not _keyed(seen, bid, val.get("code"), i, "单元编号 (code)", "unit", reasons):
             continue
-        _first(seen, (bid, val["code"]), i, "单元编号", reasons)
         val["_existing_id"] = units.get((bid, val["code"]))
 
 
