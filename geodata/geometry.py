@@ -157,17 +157,24 @@ def repair(geom: BaseGeometry):
 
 def duplicates(geoms) -> dict[int, int]:
     """Index → index of the first earlier geometry with exactly the same shape (vertices in any
-    order or starting point), for every repeated geometry."""
+    order or starting point), for every repeated geometry.
+
+    Only geometries sharing their bounding box can be the same; the rest (nearly all, in a real
+    file) are never normalised or compared.
+    """
     geoms = np.asarray(geoms, dtype=object)
-    present = np.array([g is not None for g in geoms], dtype=bool)
-    keys = np.full(len(geoms), None, dtype=object)
-    if present.any():
-        keys[present] = shapely.to_wkb(shapely.normalize(geoms[present].astype(object)))
+    present = np.flatnonzero(np.array([g is not None for g in geoms], dtype=bool))
+    if len(present) < 2:
+        return {}
+    bounds = shapely.bounds(geoms[present])
+    _, inverse, counts = np.unique(bounds, axis=0, return_inverse=True, return_counts=True)
+    candidates = present[counts[inverse.ravel()] > 1]
+    if not len(candidates):
+        return {}
+    keys = shapely.to_wkb(shapely.normalize(geoms[candidates].astype(object)))
     first: dict[bytes, int] = {}
     out = {}
-    for i, k in enumerate(keys):
-        if k is None:
-            continue
+    for i, k in zip(candidates.tolist(), keys):
         if k in first:
             out[i] = first[k]
         else:
