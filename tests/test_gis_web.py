@@ -111,3 +111,19 @@ def test_the_upload_shows_progress_and_opens_the_preview(app_page, session, tmp_
     assert posts == ["application/json"]  # sent by the page's script, which shows the progress bar
     assert page.locator("#counts").inner_text().startswith("新增 4")
     assert NAMES[0] in page.locator("#samples").inner_text()
+
+
+def test_previews_never_committed_are_forgotten_after_a_day(client, world, app, tmp_path):
+    import os
+    import time
+    from pathlib import Path
+    login_as(client, world.admin)
+    root = Path(app.instance_path) / "uploads" / "gis"
+    before = set(root.iterdir()) if root.exists() else set()
+    first = upload(client, gbk_zip(tmp_path), park=world.park_a.name).headers["Location"].rsplit("/", 1)[1]
+    assert {p.name for p in set(root.iterdir()) - before} == {first}
+    day_ago = time.time() - 25 * 3600
+    os.utime(root / first, (day_ago, day_ago))
+    second = upload(client, gbk_zip(tmp_path), park=world.park_a.name).headers["Location"].rsplit("/", 1)[1]
+    names = {p.name for p in root.iterdir()}
+    assert first not in names and second in names

@@ -12,6 +12,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -86,6 +87,7 @@ def import_upload():
         if wants_json:
             return jsonify({"error": str(exc)}), 400
         return render_template("gis_import.html", error=str(exc), **_form_context()), 400
+    _forget_stale_uploads()
     token = secrets.token_hex(16)
     folder = _upload_root() / token
     folder.mkdir()
@@ -94,6 +96,14 @@ def import_upload():
     _store_options(token, path, options)
     target = url_for("gis.import_preview", token=token)
     return jsonify({"preview": target}) if wants_json else redirect(target, code=303)
+
+
+def _forget_stale_uploads(max_age_s: float = 24 * 3600) -> None:
+    """Uploads previewed but never committed are removed after a day."""
+    now = time.time()
+    for folder in _upload_root().iterdir():
+        if folder.is_dir() and now - folder.stat().st_mtime > max_age_s:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _plan(token: str):
