@@ -160,7 +160,7 @@ def test_the_cli_exports_a_layer(demo_url, tmp_path):
     assert n == len(json.loads(out.read_text("utf-8"))["features"]) > 0
 
 
-def test_download_buttons_need_a_sign_in_and_deliver_readable_files(client, world, session):
+def test_download_buttons_need_a_sign_in_and_deliver_readable_files(client, world, session, tmp_path):
     assert client.get("/export").status_code == 302
     session.commit()
     login_as(client, world.viewer)
@@ -168,7 +168,8 @@ def test_download_buttons_need_a_sign_in_and_deliver_readable_files(client, worl
     assert page.status_code == 200 and "GIS 数据导出" in page.get_data(as_text=True)
     resp = client.get(f"/export/buildings.gpkg?park={world.park_a.id}&as_of=2026-11-23")
     assert resp.status_code == 200 and resp.mimetype == "application/geopackage+sqlite3"
-    gdf = pyogrio.read_dataframe(io.BytesIO(resp.data))
+    (tmp_path / "d.gpkg").write_bytes(resp.data)  # as the browser saves it
+    gdf = pyogrio.read_dataframe(tmp_path / "d.gpkg")
     assert list(gdf["code"]) == [world.building_a.code] and "filename*=UTF-8''" in resp.headers["Content-Disposition"]
     shp = client.get("/export/units.shp?encoding=GBK")
     assert shp.status_code == 200
