@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 from geoalchemy2.shape import to_shape
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,6 @@ from geodata import sources
 from .. import bulk
 from .. import validation as v
 from ..authz import require_admin
-from ..db import dialect
 from ..models import AuditRecord, Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
 from .fields import IMPORT_TARGETS, GisField, importable, suggest_mapping
 
@@ -702,7 +701,7 @@ def _insert_new(session: Session, p: Plan, progress) -> int:
     model = MODELS[target]
     table = model.__table__
     attrs = _attribute_map(target)
-    ids = _reserve_ids(session, table, len(p.new))
+    ids = bulk.reserve_ids(session, table, len(p.new))
     geom_col = SPATIAL.get(target)
     areas = (geo_area.geodesic_areas_m2([f.geom for f in p.new]) if geom_col and target != "parks" else None)
     rows = []
@@ -756,7 +755,7 @@ def _add_storeys(session: Session, needed: set[tuple[int, int]]) -> None:
             select(Floor.building_id, Floor.level).where(Floor.building_id.in_(ids[start:start + 10000]))))
     rows = [{"building_id": bid, "level": level} for bid, level in sorted(needed - have)]
     if rows:
-        for row, fid in zip(rows, _reserve_ids(session, Floor.__table__, len(rows))):
+        for row, fid in zip(rows, bulk.reserve_ids(session, Floor.__table__, len(rows))):
             row["id"] = fid
         for start in range(0, len(rows), CHUNK):
             bulk.insert_rows(session, Floor.__table__, ["id", "building_id", "level"], rows[start:start + CHUNK], None)
@@ -766,16 +765,7 @@ def _enum_default(model, attr):
     return model.__table__.c[attr].default.arg if model.__table__.c[attr].default is not None else None
 
 
-def _reserve_ids(session: Session, table, n: int) -> list[int]:
-    """``n`` fresh ids for ``table``: from its sequence on PostgreSQL (safe beside concurrent
-    writers); after the largest on SQLite, whose single writer lock this transaction holds once it
-    writes (a concurrent writer makes the insert fail, never collide)."""
-    if dialect(session) == "postgresql":
-        # One array rather than n rows: fetching 100,000 one-number rows costs seconds.
-        return session.scalar(text("SELECT array_agg(nextval(pg_get_serial_sequence(:t, 'id'))) "
-                                   "FROM generate_series(1, :n)"), {"t": table.name, "n": n})
-    start = (session.scalar(select(func.max(table.c.id))) or 0) + 1
-    return list(range(start, start + n))
+
 
 
 def options_from_form(form, target_default: str | None = None) -> Options:
