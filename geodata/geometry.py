@@ -89,6 +89,15 @@ def to_multipolygon(geom: BaseGeometry) -> MultiPolygon:
     raise TypeError(f"{geom.geom_type} is not an area")
 
 
+def to_multipolygons(geoms: np.ndarray) -> np.ndarray:
+    """``to_multipolygon`` of an array of 2-D Polygons and MultiPolygons, in one vectorised call."""
+    out = geoms.copy()
+    single = np.flatnonzero(shapely.get_type_id(geoms) == 3)
+    if len(single):
+        out[single] = shapely.multipolygons(geoms[single], indices=np.arange(len(single)))
+    return out
+
+
 def validity_reason(geom: BaseGeometry) -> str:
     """GEOS's reason a geometry is invalid, in words with the place: 'self-intersection at 114.1 32.2'."""
     text = explain_validity(geom)

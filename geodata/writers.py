@@ -50,7 +50,7 @@ def write(path: str | Path, fmt: str, layer: str, columns: list[Column], data: d
     field_data, masks = zip(*(_array(c, data[c.name]) for c in columns)) if columns else ((), ())
     geometry = np.array(wkb, dtype=object)
     names = [c.name for c in columns]
-    with _staging(path) as tmp:
+    with staged(path) as tmp:
         common = dict(geometry=geometry, field_data=list(field_data), fields=names, field_mask=list(masks),
                       layer=layer, geometry_type="Unknown" if fmt == "kml" else "MultiPolygon")
         if fmt == "geojson":
@@ -69,8 +69,9 @@ def write(path: str | Path, fmt: str, layer: str, columns: list[Column], data: d
 
 
 @contextlib.contextmanager
-def _staging(path: Path):
-    """A temporary path in the destination's folder, renamed onto ``path`` only on success."""
+def staged(path: Path):
+    """A temporary path in the destination's folder, renamed onto ``path`` only on success: what
+    every export writes through, so that no half-written file ever stands under the final name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)

@@ -53,7 +53,7 @@ def _select(layer: str, day: dt.date):
         exprs = {"id": Park.id, "name": Park.name, "level": Park.level, "region": Park.jurisdiction_code,
                  "operator": Park.operator, "plan_mu": Park.planned_area_mu, "built_mu": Park.built_area_mu,
                  "contact": Park.contact_name, "phone": Park.contact_phone}
-        return select(Park.id).select_from(Park), Park.boundary, exprs, Park
+        return select(Park.id).select_from(Park), Park.boundary, exprs
     if layer == "plots":
         holder = aliased(Enterprise)
         exprs = {"id": Plot.id, "park": Park.name, "code": Plot.code, "cert_no": Plot.certificate_no,
@@ -63,7 +63,7 @@ def _select(layer: str, day: dt.date):
                  "supply_dt": Plot.supply_date, "price_wan": Plot.supply_price_wan, "status": Plot.status}
         stmt = (select(Plot.id).select_from(Plot).join(Park, Park.id == Plot.park_id)
                 .outerjoin(holder, holder.id == Plot.holder_id))
-        return stmt, Plot.geom, exprs, Plot
+        return stmt, Plot.geom, exprs
     if layer == "buildings":
         exprs = {"id": Building.id, "park": Park.name, "plot": Plot.code, "code": Building.code,
                  "name": Building.name, "type": Building.type, "status": Building.status,
@@ -75,7 +75,7 @@ def _select(layer: str, day: dt.date):
                  "ind_excl": Building.industries_excluded, "_hide": Park.hide_rents}
         stmt = (select(Building.id).select_from(Building).join(Park, Park.id == Building.park_id)
                 .outerjoin(Plot, Plot.id == Building.plot_id))
-        return stmt, Building.footprint, exprs, Building
+        return stmt, Building.footprint, exprs
     if layer in ("units", "vacancies"):
         exprs = {"id": Unit.id, "park": Park.name, "building": Building.code, "floor": Unit.floor_level,
                  "code": Unit.code, "area_m2": Unit.leasable_area_m2, "leasable": Unit.leasable,
@@ -87,7 +87,7 @@ def _select(layer: str, day: dt.date):
             held = exists().where(Reservation.unit_id == Unit.id, Reservation.start_date <= day,
                                   Reservation.end_date > day)
             stmt = stmt.where(Unit.leasable, building_completed_on(day), ~let, ~held)
-        return stmt, Building.footprint, exprs, Unit
+        return stmt, Building.footprint, exprs
     raise LookupError(f"no layer {layer!r}")
 
 
@@ -128,7 +128,7 @@ def page(session: Session, layer: str, *, day: dt.date, public: bool, park: int 
     ``filters`` are equality conditions on queryable fields (enums by value or Chinese label);
     an unknown field or a bad value raises ValueError naming it.
     """
-    stmt, geom_col, exprs, model = _select(layer, day)
+    stmt, geom_col, exprs = _select(layer, day)
     conds = []
     if park is not None:
         conds.append(exprs["id"] == park if layer == "parks" else Park.id == park)
@@ -205,7 +205,7 @@ def export(session: Session, layer: str, fmt: str, path: str | Path, *, day: dt.
     if fmt in ("csv", "xlsx"):
         data = exports.to_xlsx(table(pg, day)) if fmt == "xlsx" else exports.to_csv(table(pg, day))
         path = Path(path)
-        with writers._staging(path) as tmp:  # noqa: SLF001 - the same atomic placement as the GIS formats
+        with writers.staged(path) as tmp:
             tmp.write_bytes(data)
         return len(pg)
     cols = [writers.Column(f.name, f.alias, "str" if f.kind in ("enum", "list") else f.kind) for f in pg.fields]

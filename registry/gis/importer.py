@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
@@ -200,8 +201,11 @@ def plan(session: Session, path: str | Path, options: Options, *, source_name: s
     geoms = _geometries(p, layer, reasons) if o.target in SPATIAL else None
     if p.problems:
         return p
-    _resolve(session, p, values, geoms, reasons, layer.feature_notes)
+    _resolve(session, p, values, geoms, reasons)
+    if p.problems:
+        return p
     keys = _keys(p, values)
+    p.repaired = [(i + 1, keys[i], note) for i, note in sorted(layer.feature_notes.items())]
     required = [f for f in importable(o.target) if f.required and f.name != "park"]
     for i in range(n):
         if reasons[i]:
@@ -423,74 +427,66 @@ def _geometries(p: Plan, layer: sources.Layer, reasons: list[list[str]]) -> np.n
         reasons[i].append("the polygon has no area")
         geoms[i] = None
     usable = np.array([g is not None for g in geoms], dtype=bool)
-    geoms[usable] = _multi(geoms[usable])
+    geoms[usable] = geo.to_multipolygons(geoms[usable])
     for i, first in geo.duplicates(geoms).items():
         reasons[i].append(f"the same geometry as feature {first + 1} (a duplicate)")
     return geoms
 
 
-def _multi(geoms: np.ndarray) -> np.ndarray:
-    """Polygons as one-part MultiPolygons (the storage form), in one vectorised call."""
-    out = geoms.copy()
-    single = np.flatnonzero(shapely.get_type_id(geoms) == 3)
-    if len(single):
-        out[single] = shapely.multipolygons(geoms[single], indices=np.arange(len(single)))
-    return out
-
-
-def _resolve(session: Session, p: Plan, values: list[dict], geoms, reasons: list[list[str]],
-             notes: dict[int, str]) -> None:
-    """Parents and existing records: park, holder, plot or building ids; the id to update."""
-    o = p.options
-    target = o.target
+def _resolve(session: Session, p: Plan, values: list[dict], geoms, reasons: list[list[str]]) -> None:
+    """Parents and existing records: park, holder, plot or building ids; the id to update; the
+    geometry in its column."""
+    target = p.options.target
     if target == "parks":
-        existing = _pairs(session, select(Park.name, Park.id))
-        regions = set(session.scalars(select(Jurisdiction.code)))
-        seen: dict[str, int] = {}
-        for i, val in enumerate(values):
-            name = val.get("name")
-            if not _keyed(seen, None, name, i, "园区名称 (name)", "park", reasons):
-                continue
-            val["_existing_id"] = existing.get(name)
-            if val.get("region") and val["region"] not in regions:
-                reasons[i].append(f"行政区划代码 {val['region']} is not registered: add the county first")
-            if geoms is not None and geoms[i] is not None:
-                val["boundary"] = geoms[i]
-        _note_repairs(p, notes, values)
-        return
-    parks_by_name = _pairs(session, select(Park.name, Park.id))
-    park_ids = set(parks_by_name.values())
-    fixed_park = None
-    if o.park:
-        fixed_park = parks_by_name.get(o.park) or (int(o.park) if str(o.park).isdigit() and int(o.park) in park_ids
-                                                    else None)
-        if fixed_park is None:
-            p.problems.append(f"no park {o.park!r} in the registry; it has " + ", ".join(parks_by_name))
+        _resolve_parks(session, values, reasons)
+    else:
+        involved = _resolve_park_ids(session, p, values, reasons)
+        if p.problems:
             return
+        if target == "plots":
+            _resolve_plots(session, values, reasons, involved)
+        elif target == "buildings":
+            _resolve_buildings(session, values, geoms, reasons, involved)
+        else:
+            _resolve_units(session, values, reasons, involved)
+    if geoms is not None:
+        col = SPATIAL[target]
+        for i, val in enumerate(values):
+            if geoms[i] is not None:
+                val[col] = geoms[i]
+
+
+def _resolve_parks(session, values, reasons) -> None:
+    existing = _pairs(session, select(Park.name, Park.id))
+    regions = set(session.scalars(select(Jurisdiction.code)))
+    seen: dict = {}
+    for i, val in enumerate(values):
+        name = val.get("name")
+        if not _keyed(seen, None, name, i, "园区名称 (name)", "park", reasons):
+            continue
+        val["_existing_id"] = existing.get(name)
+        if val.get("region") and val["region"] not in regions:
+            reasons[i].append(f"行政区划代码 {val['region']} is not registered: add the county first")
+
+
+def _resolve_park_ids(session, p: Plan, values, reasons) -> set[int]:
+    """Each record's park id, from its park field or the chosen park; the parks involved."""
+    parks_by_name = _pairs(session, select(Park.name, Park.id))
+    fixed_park = None
+    chosen = p.options.park
+    if chosen:
+        fixed_park = parks_by_name.get(chosen) or (
+            int(chosen) if str(chosen).isdigit() and int(chosen) in parks_by_name.values() else None)
+        if fixed_park is None:
+            p.problems.append(f"no park {chosen!r} in the registry; it has " + ", ".join(parks_by_name))
+            return set()
     for i, val in enumerate(values):
         name = val.pop("park", None)
         pid = parks_by_name.get(name) if name is not None else fixed_park
         if pid is None:
             reasons[i].append(f"所属园区 {name!r} is not in the registry" if name else "所属园区 is empty")
         val["park_id"] = pid
-    involved = {val["park_id"] for val in values if val.get("park_id")}
-    if target == "plots":
-        _resolve_plots(session, values, reasons, involved)
-    elif target == "buildings":
-        _resolve_buildings(session, values, geoms, reasons, involved)
-    else:
-        _resolve_units(session, values, reasons, involved)
-    if geoms is not None:
-        col = SPATIAL[target]
-        for i, val in enumerate(values):
-            if geoms[i] is not None:
-                val[col] = geoms[i]
-    _note_repairs(p, notes, values)
-
-
-def _note_repairs(p: Plan, notes: dict[int, str], values: list[dict]) -> None:
-    keys = _keys(p, values)
-    p.repaired = [(i + 1, keys[i], note) for i, note in sorted(notes.items())]
+    return {val["park_id"] for val in values if val.get("park_id")}
 
 
 def _pairs(session: Session, stmt) -> dict:
@@ -639,7 +635,7 @@ def _diff(session: Session, p: Plan) -> None:
 
 
 def _readable(value):
-    if value is not None and hasattr(value, "desc") and hasattr(value, "data"):  # a WKBElement
+    if isinstance(value, WKBElement):
         return to_shape(value)
     return value
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import numpy as np
 import shapely
@@ -42,7 +43,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
 RESERVED = {"f", "bbox", "bbox-crs", "limit", "offset", "crs"}
-_MODELS = {"parks": (Park, Park.boundary), "plots": (Plot, Plot.geom), "buildings": (Building, Building.footprint)}
+_GEOMETRY = {"parks": Park.boundary, "plots": Plot.geom, "buildings": Building.footprint}  # vacancies: footprints
 
 
 class BadRequest(ValueError):
@@ -92,8 +93,7 @@ def _check(collection: str) -> None:
 
 
 def _extent(session: Session, collection: str) -> tuple[float, float, float, float] | None:
-    _model, geom = _MODELS.get(collection, (Building, Building.footprint))
-    return extent(session, geom)
+    return extent(session, _GEOMETRY.get(collection, Building.footprint))
 
 
 def collection(session: Session, base: str, collection_id: str) -> dict:
@@ -260,7 +260,6 @@ def item(session: Session, base: str, collection_id: str, feature_id: str, args:
 
 
 def _quote(value: str) -> str:
-    from urllib.parse import quote
     return quote(str(value), safe=",:/")
 
 
