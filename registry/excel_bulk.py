@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -24,6 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geodata.sources import parse_date
 from . import validation as v
 from .authz import require_write_park
 from .enums import LeaseKind
@@ -176,25 +176,13 @@ def _norm(value):
 # Headers as read back: NFKC turns ㎡ into m2, so compare normalised forms.
 HEADERS = {_norm(h): k for k, h, _, _ in COLUMNS}
 
-_DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
-
-
 def _date(value, column: str, errors: list, row: int):
     value = _norm(value)
-    if value is None:
+    try:
+        return parse_date(value)
+    except ValueError:
+        errors.append(RowError(SHEET, row, column, f"{value!r} 不是有效日期，应为 2025-01-31"))
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    m = _DATE_RE.match(str(value))
-    if m:
-        try:
-            return dt.date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            pass
-    errors.append(RowError(SHEET, row, column, f"{value!r} 不是有效日期，应为 2025-01-31"))
-    return None
 
 
 def _number(value, column: str, errors: list, row: int, *, integer: bool = False):
