@@ -41,7 +41,7 @@ def p50(fn, repeat):
     return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
 
 
-def run(backend, buildings, parks, repeat):
+def run(backend, buildings, parks, repeat, keep=False):
     from sqlalchemy import func, select, text
 
     from registry import bulk, demo, migrate, vacancy
@@ -52,9 +52,11 @@ def run(backend, buildings, parks, repeat):
     url, drop = database(backend)
     migrate.upgrade(url)
     s = sessionmaker_for(url)()
+    t_load = time.perf_counter()
     for chunk in demo.scaled_chunks(buildings, parks, TODAY):
         bulk.load(s, chunk)
     s.commit()
+    load_s = time.perf_counter() - t_load
     if backend == "postgis":
         s.commit()
         with s.get_bind().connect() as c:  # VACUUM: the visibility map makes lease probes index-only
@@ -88,8 +90,11 @@ def run(backend, buildings, parks, repeat):
     floor = p50(raw, repeat)
     html = client.get("/map").data
     s.close()
-    drop()
-    return {"backend": backend, "buildings": n_buildings,
+    if keep:
+        print("kept:", url, file=sys.stderr)
+    else:
+        drop()
+    return {"backend": backend, "buildings": n_buildings, "load_s": round(load_s, 1),
             "county_view": {**county_stats, "features": sample["numberReturned"], "matched": sample["numberMatched"]},
             "raw_sql_floor": floor, "ratio_to_floor": round(county_stats["p50_ms"] / max(floor["p50_ms"], 0.01), 2),
             "province_clustered": {**province, "clusters": clusters["numberReturned"], "matched": clusters["numberMatched"]},
@@ -137,8 +142,10 @@ def main():
     ap.add_argument("--parks", type=int, default=50)
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--paint", action="store_true", help="measure first paint in Chromium instead")
+    ap.add_argument("--keep", action="store_true", help="keep the database (its URL goes to stderr)")
     a = ap.parse_args()
-    print(json.dumps(first_paint() if a.paint else run(a.backend, a.buildings, a.parks, a.repeat), ensure_ascii=False))
+    print(json.dumps(first_paint() if a.paint else run(a.backend, a.buildings, a.parks, a.repeat, a.keep),
+                     ensure_ascii=False))
 
 
 if __name__ == "__main__":

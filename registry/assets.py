@@ -247,8 +247,10 @@ class FormContext:
     plots: list[Plot]
 
 
-def form_context(session: Session, kind: str, ident: int | None, park_id: int | None = None) -> FormContext:
-    """The record of ``kind`` (park/plot/building/unit) #``ident`` or a blank one in ``park_id``."""
+def form_context(session: Session, user: User | None, kind: str, ident: int | None,
+                 park_id: int | None = None) -> FormContext:
+    """The record of ``kind`` (park/plot/building/unit) #``ident`` or a blank one in ``park_id``,
+    for a form ``user`` may save (``Forbidden`` otherwise: a form that cannot be saved is not shown)."""
     model = {"park": Park, "plot": Plot, "building": Building, "unit": Unit}[kind]
     obj = _get(session, model, ident) if ident is not None else None
     if kind == "park":
@@ -257,6 +259,10 @@ def form_context(session: Session, kind: str, ident: int | None, park_id: int | 
         park = obj.building.park if obj else _get(session, Building, park_id).park
     else:
         park = obj.park if obj else _get(session, Park, park_id)
+    if park is None:
+        require_admin(user)
+    else:
+        require_write_park(user, park.id)
     geom_attr = {"park": "boundary", "plot": "geom", "building": "footprint"}.get(kind)
     geometry = None
     if obj is not None and geom_attr and getattr(obj, geom_attr) is not None:

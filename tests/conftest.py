@@ -255,6 +255,10 @@ def _guarded_page(chromium, base_url):
 
     pg.route("**/*", guard)
     pg.base_url = base_url
+    # Anything the Content-Security-Policy blocks (inline script or style without the nonce, a
+    # javascript: link, a remote asset) is reported on the console; every browser test checks it.
+    pg.csp_violations = []
+    pg.on("console", lambda m: pg.csp_violations.append(m.text) if "Content Security Policy" in m.text else None)
     return context, pg
 
 
@@ -264,6 +268,7 @@ def page(chromium, live_server):
     context, pg = _guarded_page(chromium, live_server)
     yield pg
     context.close()
+    assert pg.csp_violations == [], "the page broke its Content-Security-Policy"
 
 
 @pytest.fixture
@@ -272,6 +277,7 @@ def app_page(chromium, live_app_server):
     context, pg = _guarded_page(chromium, live_app_server)
     yield pg
     context.close()
+    assert pg.csp_violations == [], "the page broke its Content-Security-Policy"
 
 
 @pytest.fixture(scope="session")

@@ -106,7 +106,7 @@ def test_drawing_a_building_footprint_on_the_offline_map(app_page, session):
 
 
 def _map_ready(page, loads=1):
-    page.wait_for_function(f"window.vacancyMap && window.vacancyMap.state.loaded >= {loads}")
+    page.wait_for_function(f"() => window.vacancyMap && window.vacancyMap.state.loaded >= {loads}")
 
 
 def test_the_demo_map_draws_its_polygons_offline(page):
@@ -154,7 +154,7 @@ def test_a_shared_link_restores_the_same_view(page, chromium):
     title = page.inner_text("#details h2")
     other = chromium.new_page()
     other.goto(shared, wait_until="networkidle")
-    other.wait_for_function("window.vacancyMap && window.vacancyMap.state.loaded >= 1")
+    other.wait_for_function("() => window.vacancyMap && window.vacancyMap.state.loaded >= 1")
     other.wait_for_selector("#details:not([hidden]) h2")
     assert other.input_value("input[name=max_rent]") == "9.5"
     assert sorted(other.evaluate("window.vacancyMap.state.features.map(f => f.properties.id)")) == ids
@@ -184,7 +184,7 @@ def test_a_hostile_name_shows_as_text_on_the_map(app_page, session):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(f"{page.base_url}/map?lat={32.662 + 0.005}&lng={108.955 + 0.005}&z=16", wait_until="networkidle")
-    page.wait_for_function("window.vacancyMap && window.vacancyMap.state.loaded >= 1")
+    page.wait_for_function("() => window.vacancyMap && window.vacancyMap.state.loaded >= 1")
     page.locator("#results li", has_text=XSS).first.click()
     page.wait_for_selector("#details:not([hidden]) h2")
     assert page.inner_text("#details h2") == XSS
@@ -195,7 +195,7 @@ def test_the_map_is_usable_on_a_phone(chromium, live_server):
     context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
     page = context.new_page()
     page.goto(f"{live_server}/map?lat=32.888&lng=108.515&z=16", wait_until="networkidle")
-    page.wait_for_function("window.vacancyMap && window.vacancyMap.state.loaded >= 1")
+    page.wait_for_function("() => window.vacancyMap && window.vacancyMap.state.loaded >= 1")
     map_box = page.locator(".map-area").bounding_box()
     assert map_box["width"] >= 380 and map_box["height"] > 300  # the map spans the screen
     item = page.locator("#results li").first
@@ -250,10 +250,10 @@ def test_the_printable_land_supply_sheet_renders(app_page, session):
     assert "符合用地控制指标" in page.locator(".verdict").inner_text()
     # Instant results, no submit: on 110 亩 the 20,000 m² footprint is under 30% of the site.
     page.fill("input[name=land_mu]", "110")
-    page.wait_for_function("document.querySelector('.verdict').innerText.includes('不符合')")
+    page.wait_for_function("() => document.querySelector('.verdict').innerText.includes('不符合')")
     assert "land_mu=110" in page.url and page.locator('tr[data-check="building_coefficient"].fail').count() == 1
     page.fill("input[name=land_mu]", "70")
-    page.wait_for_function("document.querySelector('.verdict').innerText.includes('符合用地控制指标，可按方案供地')")
+    page.wait_for_function("() => document.querySelector('.verdict').innerText.includes('符合用地控制指标，可按方案供地')")
     page.click("text=打印测算单")
     page.wait_for_load_state("networkidle")
     assert page.locator("table.checks tbody tr").count() == 6

@@ -63,3 +63,57 @@ def build_world(session) -> World:
               make_user(session, "invest", Role.INVESTMENT), make_user(session, "viewer", Role.VIEWER))
     session.commit()
     return w
+
+
+# Who may use each route (endpoint, method), aimed at park A's records. A new route fails
+# tests/test_security.py until it is listed here.
+PUBLIC, SIGNED_IN, PARK_WRITER, ADMIN, EVALUATION_READER, EVALUATION_RUNNER = (
+    "public", "signed in", "writes park A", "admin", "reads evaluations", "runs evaluations")
+ACCESS = {
+    ("main.index", "GET"): PUBLIC, ("static", "GET"): PUBLIC, ("auth.login", "GET"): PUBLIC,
+    ("auth.login", "POST"): PUBLIC, ("auth.logout", "POST"): PUBLIC,
+    ("api.buildings", "GET"): PUBLIC, ("api.building", "GET"): PUBLIC, ("api.parks", "GET"): PUBLIC,
+    ("api.openapi", "GET"): PUBLIC, ("api.landcalc_tables_list", "GET"): PUBLIC,
+    ("api.landcalc", "GET"): SIGNED_IN,
+    ("vacancy_map.map_page", "GET"): PUBLIC, ("vacancy_map.brochure", "GET"): PUBLIC,
+    ("vacancy_map.photo", "GET"): PUBLIC, ("vacancy_map.upload_photo", "POST"): PARK_WRITER,
+    **{(f"ogc.{e}", "GET"): PUBLIC for e in ("landing", "api", "conformance", "collections", "collection", "items",
+                                              "item", "queryables", "schema")},
+    **{(f"manage.{e}", "GET"): SIGNED_IN for e in ("park", "building", "unit")},
+    **{(f"manage.{e}", "POST"): PARK_WRITER for e in ("sign", "renew", "terminate", "relief", "reserve", "verify")},
+    **{(f"reports.{e}", "GET"): SIGNED_IN for e in ("rent_roll", "expiry", "vacancy")},
+    ("history.record", "GET"): SIGNED_IN, ("quality.park_quality", "GET"): SIGNED_IN,
+    ("landsupply.calculator", "GET"): SIGNED_IN, ("landsupply.sheet", "GET"): SIGNED_IN,
+    ("landsupply.land", "GET"): SIGNED_IN,
+    ("bulk_excel.page", "GET"): SIGNED_IN, ("bulk_excel.template", "GET"): SIGNED_IN,
+    ("bulk_excel.preview", "POST"): PARK_WRITER, ("bulk_excel.commit", "POST"): PARK_WRITER,
+    ("assets.new_park", "GET"): ADMIN, ("assets.new_park", "POST"): ADMIN,
+    **{(f"assets.{e}", m): PARK_WRITER for e in ("edit_park", "new_plot", "edit_plot", "new_building",
+                                                  "edit_building", "new_unit", "edit_unit") for m in ("GET", "POST")},
+    ("gis.export_page", "GET"): SIGNED_IN, ("gis.export_file", "GET"): SIGNED_IN,
+    **{(f"gis.{e}", m): ADMIN for e, m in (("import_form", "GET"), ("import_upload", "POST"),
+                                          ("import_preview", "GET"), ("import_options", "POST"),
+                                          ("import_commit", "POST"))},
+    ("users_admin.list_users", "GET"): ADMIN, ("users_admin.list_users", "POST"): ADMIN,
+    ("users_admin.set_active", "POST"): ADMIN,
+    **{(f"evaluation.{e}", "GET"): EVALUATION_READER for e in ("index", "ranking", "parks", "enterprise", "chart",
+                                                               "export")},
+    ("evaluation.create", "POST"): EVALUATION_RUNNER,
+}
+ALLOWED = {PUBLIC: {"anonymous", "viewer", "investment", "bureau", "manager_a", "admin"},
+           SIGNED_IN: {"viewer", "investment", "bureau", "manager_a", "admin"},
+           PARK_WRITER: {"manager_a", "admin"}, ADMIN: {"admin"},
+           EVALUATION_READER: {"investment", "bureau", "admin"}, EVALUATION_RUNNER: {"bureau", "admin"}}
+
+
+def route_urls(app, values: dict) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) for every registered route, its arguments filled from ``values``
+    (keyed by argument name, or by "endpoint:argument" where one endpoint needs its own value)."""
+    import re
+    out = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        url = re.sub(r"<(?:[a-z]+:)?(\w+)>",
+                     lambda m: str(values.get(f"{rule.endpoint}:{m.group(1)}", values.get(m.group(1)))), rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            out.append((rule.endpoint, method, url))
+    return out

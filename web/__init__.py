@@ -43,7 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
     from . import (api, assets, auth, bulk_excel, db, evaluation, i18n, landsupply, manage, offline_folium, records,
-                   gis, ogc, reports, users_admin, vacancy_map, views)
+                   gis, ogc, reports, security, users_admin, vacancy_map, views)
     offline_folium.use_local_assets()  # once per process: folium's CDN links → vendored files
     db.init_app(app)
     i18n.init_app(app)
@@ -52,12 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                users_admin.bp, api.bp, vacancy_map.bp, evaluation.bp, landsupply.bp, ogc.bp, gis.bp):
         app.register_blueprint(bp)
     app.jinja_env.globals["timedelta"] = dt.timedelta
-
-    @app.after_request
-    def _headers(resp):
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return resp
-
+    security.init_app(app)
     return app
 
 

@@ -103,7 +103,7 @@ def _submitted(kind: str) -> tuple[dict, list[Problem]]:
 
 def _form(kind: str, ident: int | None, parent: int | None):
     db = get_session()
-    ctx = assets.form_context(db, kind, ident, parent)
+    ctx = assets.form_context(db, g.user, kind, ident, parent)
     values, problems, status = _current_values(ctx), [], 200
     if request.method == "POST":
         data, problems = _submitted(kind)

@@ -64,6 +64,7 @@ def preview(park_id):
 @bp.post("/commit")
 @login_required
 def commit(park_id):
+    authz.require_write_park(g.user, park_id)
     token = request.form.get("token", "")
     if not re.fullmatch(r"[0-9a-f]{64}", token):
         return render_template("error.html", code=400, message="上传凭据无效，请重新上传文件"), 400

@@ -34,6 +34,7 @@ CDN_TO_LOCAL = {
 # Bootstrap (and Bootstrap 3 glyphicons) restyle the whole page and the map needs neither.
 DROP = {"glyphicons_css", "bootstrap", "bootstrap_css"}
 _EXTERNAL = re.compile(r'''<(?:script[^>]*\ssrc|link[^>]*\shref)=["']((?:https?:)?//[^"']+)''')
+_INLINE = re.compile(r"<(script|style)>")
 _patched = False
 
 
@@ -56,12 +57,17 @@ def use_local_assets(prefix: str = PREFIX) -> None:
     _patched = True
 
 
-def render_parts(m: folium.Map) -> dict[str, str]:
-    """The map's <head> links, its <div> and its script, for embedding in our own page."""
+def render_parts(m: folium.Map, nonce: str) -> dict[str, str]:
+    """The map's <head> links, its <div> and its script, for embedding in our own page.
+
+    Folium's inline <script> and <style> blocks in the header get ``nonce`` (the page's CSP nonce);
+    the caller puts the returned script in a <script> tag carrying the same nonce.
+    """
     root = m.get_root()
     root.render()
     parts = {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
     left = _EXTERNAL.findall(parts["header"] + parts["html"])
     if left:
         raise RuntimeError(f"remote assets left in the map page: {left}")
+    parts["header"] = _INLINE.sub(lambda t: f'<{t.group(1)} nonce="{nonce}">', parts["header"])
     return parts

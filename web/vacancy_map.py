@@ -15,6 +15,7 @@ from registry.models import Building, Park
 from registry.validation import industries
 
 from . import offline_folium
+from .security import csp_nonce
 from .auth import login_required
 from .db import get_session
 
@@ -53,7 +54,7 @@ def map_page():
                    maxZoom=19, zoom_control=True)
     datum = _basemap(m)
     folium.plugins.MarkerCluster(control=False).add_to(m)  # brings the clustering assets
-    parts = offline_folium.render_parts(m)
+    parts = offline_folium.render_parts(m, csp_nonce())
     db = get_session()
     parks = db.query(Park.id, Park.name).order_by(Park.name).all()
     manufacturing = [(c, i.name) for c, i in industries().items() if i.level == "大类" and 13 <= int(c) <= 43]
