@@ -41,7 +41,7 @@ def p50(fn, repeat):
     return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
 
 
-def run(backend, buildings, parks, repeat, keep=False):
+def run(backend, buildings, parks, repeat, keep=False, url=None):
     from sqlalchemy import func, select, text
 
     from registry import bulk, demo, migrate, vacancy
@@ -49,14 +49,19 @@ def run(backend, buildings, parks, repeat, keep=False):
     from registry.models import Building, Park
     from web import create_app
 
-    url, drop = database(backend)
-    migrate.upgrade(url)
-    s = sessionmaker_for(url)()
-    t_load = time.perf_counter()
-    for chunk in demo.scaled_chunks(buildings, parks, TODAY):
-        bulk.load(s, chunk)
-    s.commit()
-    load_s = time.perf_counter() - t_load
+    load_s = None
+    if url:  # a database a previous --keep run loaded: measure again without loading
+        drop = lambda: None  # noqa: E731
+        s = sessionmaker_for(url)()
+    else:
+        url, drop = database(backend)
+        migrate.upgrade(url)
+        s = sessionmaker_for(url)()
+        t_load = time.perf_counter()
+        for chunk in demo.scaled_chunks(buildings, parks, TODAY):
+            bulk.load(s, chunk)
+        s.commit()
+        load_s = round(time.perf_counter() - t_load, 1)
     if backend == "postgis":
         s.commit()
         with s.get_bind().connect() as c:  # VACUUM: the visibility map makes lease probes index-only
@@ -94,7 +99,7 @@ def run(backend, buildings, parks, repeat, keep=False):
         print("kept:", url, file=sys.stderr)
     else:
         drop()
-    return {"backend": backend, "buildings": n_buildings, "load_s": round(load_s, 1),
+    return {"backend": backend, "buildings": n_buildings, "load_s": load_s,
             "county_view": {**county_stats, "features": sample["numberReturned"], "matched": sample["numberMatched"]},
             "raw_sql_floor": floor, "ratio_to_floor": round(county_stats["p50_ms"] / max(floor["p50_ms"], 0.01), 2),
             "province_clustered": {**province, "clusters": clusters["numberReturned"], "matched": clusters["numberMatched"]},
@@ -143,8 +148,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--paint", action="store_true", help="measure first paint in Chromium instead")
     ap.add_argument("--keep", action="store_true", help="keep the database (its URL goes to stderr)")
+    ap.add_argument("--url", help="measure a database kept by an earlier --keep run instead of loading one")
     a = ap.parse_args()
-    print(json.dumps(first_paint() if a.paint else run(a.backend, a.buildings, a.parks, a.repeat, a.keep),
+    print(json.dumps(first_paint() if a.paint else run(a.backend, a.buildings, a.parks, a.repeat, a.keep, a.url),
                      ensure_ascii=False))
 
 

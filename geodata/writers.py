@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
+import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -22,6 +24,13 @@ from pyogrio.raw import write as ogr_write
 from .crs import CGCS2000
 
 FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip", "kml": ".kml"}
+# A write that fails with less free space than this left on the device failed for want of space:
+# GDAL reports a full disk only as "Failed to commit transaction" or "Cannot write feature".
+FULL_DISK_BYTES = 1024 * 1024
+
+
+class DiskFull(OSError):
+    """The destination's device filled up; nothing was left under the destination's name."""
 SHAPEFILE_ENCODINGS = ("UTF-8", "GBK")
 
 
@@ -79,9 +88,13 @@ def staged(path: Path):
     try:
         yield Path(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
+        free = shutil.disk_usage(path.parent).free  # measured before the partial file is removed
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, Exception) and (getattr(exc, "errno", None) == errno.ENOSPC or free < FULL_DISK_BYTES):
+            raise DiskFull(errno.ENOSPC, f"No space left on device: {path.parent} has {free:,} bytes free; "
+                                         f"{path.name} was not written") from exc
         raise
 
 

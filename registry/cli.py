@@ -344,10 +344,14 @@ def _print_plan(plan) -> None:
 def export_(obj, layer, fmt, out, park, as_of, encoding, public):
     from .db import session_scope
     from .gis import exporter
+    from geodata.writers import DiskFull
     out = out or f"{layer}{exporter.SUFFIX[fmt]}"
     with session_scope(obj["url"]) as session:
-        n = exporter.export(session, layer, fmt, out, day=as_of or dt.date.today(), public=public,
-                            park=_park_id(session, park), encoding=encoding)
+        try:
+            n = exporter.export(session, layer, fmt, out, day=as_of or dt.date.today(), public=public,
+                                park=_park_id(session, park), encoding=encoding)
+        except DiskFull as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {n} {layer} to {out}")
 
 
@@ -391,5 +395,24 @@ def _add_contributed_commands() -> None:
 
 
 def main(argv=None):
+    """The console script. A database that is down or locked ends the command with a one-line reason
+    and exit status 75 (EX_TEMPFAIL: try again later) instead of a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    from .db import DatabaseUnavailable, unavailable
     _add_contributed_commands()
-    cli.main(args=argv, prog_name="registry")
+    try:
+        status = cli.main(args=argv, prog_name="registry", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (DBAPIError, DatabaseUnavailable) as exc:
+        problem = unavailable(exc)
+        if problem is None:
+            raise
+        click.echo(f"Error: {problem}", err=True)
+        sys.exit(75)
+    sys.exit(status if isinstance(status, int) else 0)

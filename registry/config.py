@@ -10,6 +10,7 @@ from pathlib import Path
 
 DATABASE_URL_ENV = "REGISTRY_DATABASE_URL"
 INSTANCE_ENV = "REGISTRY_INSTANCE_PATH"
+BUSY_TIMEOUT_ENV = "REGISTRY_SQLITE_BUSY_MS"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,3 +28,9 @@ def database_url() -> str:
     folder = instance_path()
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / 'registry.sqlite'}"
+
+
+def sqlite_busy_timeout_ms() -> int:
+    """How long a SpatiaLite write waits for another writer's lock (``REGISTRY_SQLITE_BUSY_MS``,
+    default 10 s) before giving up with a retryable "busy" answer."""
+    return int(os.environ.get(BUSY_TIMEOUT_ENV) or 10_000)

@@ -31,6 +31,42 @@ class SpatiaLiteUnavailable(RuntimeError):
     """SQLite cannot load mod_spatialite here; the message says how to fix it."""
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot take the request now: unreachable (``kind`` "unreachable") or busy with
+    another writer ("busy"). Nothing was written; the same request may be retried after
+    ``retry_after`` seconds."""
+
+    def __init__(self, kind: str, detail: str):
+        self.kind, self.detail = kind, detail
+        self.retry_after = 5 if kind == "busy" else 30
+        what = ("the database is busy with another writer" if kind == "busy"
+                else "the database cannot be reached")
+        super().__init__(f"{what}; nothing was written, try again in {self.retry_after} s ({detail})")
+
+
+# Driver messages that mean "not now" rather than "not this": SQLite's lock, PostgreSQL going away.
+_BUSY = ("database is locked", "database table is locked", "database is busy")
+_UNREACHABLE = ("connection refused", "terminating connection", "server closed the connection", "connection is closed",
+                "the database system is shutting down", "the database system is starting up",
+                "could not connect", "connection to server", "consuming input failed", "no connection to the server",
+                "connection timeout expired", "the connection is lost")
+
+
+def unavailable(exc: BaseException) -> DatabaseUnavailable | None:
+    """``exc`` (a SQLAlchemy or driver error) as a DatabaseUnavailable, or None if it is about the
+    request itself (a constraint, bad SQL) rather than the database's availability."""
+    if isinstance(exc, DatabaseUnavailable):
+        return exc
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    low = str(orig).lower()
+    if any(m in low for m in _BUSY):
+        return DatabaseUnavailable("busy", text)
+    if getattr(exc, "connection_invalidated", False) or any(m in low for m in _UNREACHABLE):
+        return DatabaseUnavailable("unreachable", text)
+    return None
+
+
 def _load_spatialite(dbapi_conn, _record):
     try:
         # transaction=True: InitSpatialMetaData in one transaction, 0.07 s instead of 20 s per new file.
@@ -40,7 +76,8 @@ def _load_spatialite(dbapi_conn, _record):
             f"SQLite could not load mod_spatialite ({exc}). Install it with: {INSTALL_HINT}") from exc
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys = ON")
-    cur.execute("PRAGMA busy_timeout = 10000")
+    # How long a write waits for another writer before the request is answered "busy, retry".
+    cur.execute(f"PRAGMA busy_timeout = {config.sqlite_busy_timeout_ms()}")
     cur.close()
 
 

@@ -1,6 +1,8 @@
 """Schema migrations (Alembic) run from Python: ``registry db upgrade`` and the tests use this."""
 from __future__ import annotations
 
+import functools
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -36,5 +38,7 @@ def current(url: str | None = None) -> str | None:
         engine.dispose()
 
 
+@functools.lru_cache(maxsize=1)
 def head() -> str:
+    """The newest revision in migrations/ (read once per process)."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -70,7 +70,7 @@ def build_world(session) -> World:
 PUBLIC, SIGNED_IN, PARK_WRITER, ADMIN, EVALUATION_READER, EVALUATION_RUNNER = (
     "public", "signed in", "writes park A", "admin", "reads evaluations", "runs evaluations")
 ACCESS = {
-    ("main.index", "GET"): PUBLIC, ("static", "GET"): PUBLIC, ("auth.login", "GET"): PUBLIC,
+    ("main.index", "GET"): PUBLIC, ("static", "GET"): PUBLIC, ("operations.healthz", "GET"): PUBLIC, ("auth.login", "GET"): PUBLIC,
     ("auth.login", "POST"): PUBLIC, ("auth.logout", "POST"): PUBLIC,
     ("api.buildings", "GET"): PUBLIC, ("api.building", "GET"): PUBLIC, ("api.parks", "GET"): PUBLIC,
     ("api.openapi", "GET"): PUBLIC, ("api.landcalc_tables_list", "GET"): PUBLIC,

@@ -43,8 +43,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
     from . import (api, assets, auth, bulk_excel, db, evaluation, i18n, landsupply, manage, offline_folium, records,
-                   gis, ogc, reports, security, users_admin, vacancy_map, views)
+                   gis, ogc, operations, reports, security, users_admin, vacancy_map, views)
     offline_folium.use_local_assets()  # once per process: folium's CDN links → vendored files
+    operations.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)

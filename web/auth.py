@@ -40,7 +40,11 @@ def _load_user() -> None:
     uid = session.get("user_id")
     user = db.get(User, uid) if uid else None
     g.user = user if user is not None and user.active else None
-    db.info["actor"] = g.user.username if g.user else "anonymous"  # who the audit trail names
+    # Plain strings for the access log and the page header: an error page (the database gone
+    # mid-request) must render without loading anything.
+    g.username = g.user.username if g.user else None
+    g.user_label = f"{g.user.display_name or g.user.username}（{g.user.role.label}）" if g.user else None
+    db.info["actor"] = g.username or "anonymous"  # who the audit trail names
 
 
 def login_required(view):

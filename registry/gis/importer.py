@@ -32,7 +32,7 @@ from geodata import area as geo_area
 from geodata import crs as geo_crs
 from geodata import geometry as geo
 from geodata import sources
-from .. import bulk
+from .. import bulk, db
 from .. import validation as v
 from ..authz import require_admin
 from ..models import AuditRecord, Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
@@ -684,6 +684,8 @@ def commit(session: Session, p: Plan, user: User | None = None, *,
                 progress(1)
         session.flush()
     except (DBAPIError, session.get_bind().dialect.dbapi.Error) as exc:
+        if db.unavailable(exc):
+            raise  # the database went away or is busy: retry later, not "refused"
         raise ImportRefused(f"the database refused the import, nothing was written: "
                             f"{getattr(exc, 'orig', None) or exc}") from exc
     return {"new": written, "updated": len(p.updated), "unchanged": len(p.unchanged),
