@@ -355,6 +355,38 @@ def export_(obj, layer, fmt, out, park, as_of, encoding, public):
     click.echo(f"wrote {n} {layer} to {out}")
 
 
+@cli.command("backup", help="Write a consistent copy of the whole database (SpatiaLite: online backup; "
+                            "PostGIS: pg_dump) and its manifest of row counts.")
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Backup file (default: backups/registry-<date>-<time>.sqlite|.dump in the instance folder).")
+@click.pass_obj
+def backup_(obj, out):
+    from . import backup
+    path = out or backup.default_path(obj["url"], config.instance_path() / "backups")
+    try:
+        manifest = backup.backup(obj["url"], path)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backed up {sum(manifest['tables'].values()):,} rows in {len(manifest['tables'])} tables "
+               f"(schema {manifest['schema']}) to {path} ({manifest['bytes']:,} bytes)")
+
+
+@cli.command("restore", help="Replace the database with a backup made by `registry backup` (all or nothing; "
+                             "row counts checked against the backup's manifest).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def restore_(obj, file, yes):
+    from . import backup
+    if not yes:
+        click.confirm(f"Replace everything in {_safe_url(obj['url'])} with {file}?", abort=True)
+    try:
+        manifest = backup.restore(obj["url"], file)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored {sum(manifest['tables'].values()):,} rows in {len(manifest['tables'])} tables from {file}")
+
+
 @cli.group(help="Users.")
 def user():
     pass
