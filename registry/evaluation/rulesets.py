@@ -114,8 +114,71 @@ def loads(text: str) -> RuleSet:
     return parse(data)
 
 
-def parse(data: dict) -> RuleSet:
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _shape_problems(data) -> list[Problem]:
+    """Values of the wrong kind (a number where a table belongs, …), named by field. The checks of
+    content in ``parse`` rely on these shapes."""
     problems: list[Problem] = []
+
+    def expect(value, where, ok, expected):
+        if value is not None and not ok(value):
+            problems.append(Problem(f"ruleset.{where}", f"{value!r} is not {expected}", expected))
+            return False
+        return value is not None
+
+    is_table = lambda v: isinstance(v, dict)  # noqa: E731
+    is_tables = lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v)  # noqa: E731
+    is_texts = lambda v: isinstance(v, list) and all(isinstance(x, (str, int)) for x in v)  # noqa: E731
+    is_pairs = lambda v: isinstance(v, list) and all(  # noqa: E731
+        isinstance(x, list) and len(x) == 2 and isinstance(x[0], str) and _is_number(x[1]) for x in v)
+    if not isinstance(data, dict):
+        return [Problem("ruleset", f"{type(data).__name__} is not a rule set", "a TOML document")]
+    expect(data.get("year"), "year", lambda v: isinstance(v, int) and not isinstance(v, bool), "a year, e.g. 2024")
+    expect(data.get("version"), "version", lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number")
+    expect(data.get("notes"), "notes", is_texts, "a list of texts")
+    if expect(data.get("scope"), "scope", is_table, "a table [scope]"):
+        scope = data["scope"]
+        for key in ("exclude_industries", "exempt"):
+            expect(scope.get(key), f"scope.{key}", is_texts, "a list of codes")
+        for key in ("min_years_in_production", "below_scale_min_mu"):
+            expect(scope.get(key), f"scope.{key}", lambda v: _is_number(v) and v >= 0, "a number ≥ 0")
+        expect(scope.get("tenants"), "scope.tenants", lambda v: isinstance(v, str), "separate / apportion / merge")
+    if expect(data.get("pools"), "pools", is_tables, "a list of [[pools]] tables"):
+        for i, p in enumerate(data["pools"]):
+            if expect(p.get("indicators"), f"pools[{i}].indicators", is_tables, "a list of indicator tables"):
+                for j, ind in enumerate(p["indicators"]):
+                    expect(ind.get("benchmark"), f"pools[{i}].indicators[{j}].benchmark", is_table,
+                           "a table, e.g. { fixed = 24.1 }")
+                    for key in ("cap", "floor"):
+                        expect(ind.get(key), f"pools[{i}].indicators[{j}].{key}", _is_number, "a number")
+                    expect(ind.get("higher_is_better"), f"pools[{i}].indicators[{j}].higher_is_better",
+                           lambda v: isinstance(v, bool), "true or false")
+            expect(p.get("industries"), f"pools[{i}].industries", is_texts, "a list of industry codes")
+    if expect(data.get("classification"), "classification", is_table, "a table [classification]"):
+        for key in ("splits", "thresholds"):
+            expect(data["classification"].get(key), f"classification.{key}", is_pairs, '[["A", 20], …]')
+    expect(data.get("policies"), "policies", is_tables, "a list of [[policies]] tables")
+    for key in ("bonuses", "penalties"):
+        if expect(data.get(key), key, is_tables, f"a list of [[{key}]] tables"):
+            for i, b in enumerate(data[key]):
+                expect(b.get("points"), f"{key}[{i}].points", _is_number, "a number of points")
+                if b.get("points") is None:
+                    problems.append(Problem(f"ruleset.{key}[{i}].points", "is missing", "a number of points"))
+    expect(data.get("prior_means"), "prior_means", lambda v: is_table(v) and all(_is_number(x) for x in v.values()),
+           "a table of indicator = mean")
+    for key in ("parks", "energy"):
+        expect(data.get(key), key, is_table, f"a table [{key}]")
+    return problems
+
+
+def parse(data: dict) -> RuleSet:
+    """A validated rule set from its parsed TOML; raises ValidationError naming every bad field."""
+    problems = _shape_problems(data)
+    if problems:
+        raise ValidationError(problems)
 
     def need(key, kind, where=data, prefix=""):
         if key not in where:
@@ -131,20 +194,20 @@ def parse(data: dict) -> RuleSet:
     for i, p in enumerate(data.get("pools") or []):
         where = f"pools[{i}]."
         method = p.get("method", "ratio")
-        if method not in METHODS:
+        if not isinstance(method, str) or method not in METHODS:
             problems.append(Problem(f"ruleset.{where}method", f"{method!r} is unknown", " or ".join(METHODS)))
         missing = p.get("missing", "pool_average")
-        if missing not in MISSING:
+        if not isinstance(missing, str) or missing not in MISSING:
             problems.append(Problem(f"ruleset.{where}missing", f"{missing!r} is unknown", ", ".join(MISSING)))
         inds = []
         for j, ind in enumerate(p.get("indicators") or []):
             w = f"{where}indicators[{j}]."
             key = ind.get("key")
-            if key not in INDICATORS:
+            if not isinstance(key, str) or key not in INDICATORS:
                 problems.append(Problem(f"ruleset.{w}key", f"{key!r} is not an indicator", ", ".join(INDICATORS)))
                 continue
             weight = ind.get("weight")
-            if not isinstance(weight, (int, float)) or weight <= 0:
+            if not _is_number(weight) or weight <= 0:
                 problems.append(Problem(f"ruleset.{w}weight", f"{weight!r} is not a positive number", "e.g. 30"))
                 continue
             bench = ind.get("benchmark") or {}
@@ -176,7 +239,7 @@ def parse(data: dict) -> RuleSet:
         problems.append(Problem("ruleset.classification.method", f"{cls.get('method')!r} is unknown", "percentile or thresholds"))
     class_list = [c for c, _ in (cls.get("splits") or cls.get("thresholds") or [])] + ["T"]
     for i, pol in enumerate(data.get("policies", [])):
-        if pol.get("class") not in class_list:
+        if not isinstance(pol.get("class"), str) or pol.get("class") not in class_list:
             problems.append(Problem(f"ruleset.policies[{i}].class", f"{pol.get('class')!r} is not a class",
                                     " / ".join(class_list)))
         tiers = pol.get("tiers", [])
@@ -186,9 +249,9 @@ def parse(data: dict) -> RuleSet:
             problems.append(Problem(f"ruleset.policies[{i}].tiers", f"{tiers!r} is not a list of tiers",
                                     "[[1, 0.05], [2, 0.10], [3, 0.15]]: [consecutive years at least, amount]"))
     parks = data.get("parks") or {}
-    if parks.get("land", "supplied") not in PARK_LAND:
+    if not isinstance(parks.get("land", "supplied"), str) or parks.get("land", "supplied") not in PARK_LAND:
         problems.append(Problem("ruleset.parks.land", f"{parks.get('land')!r} is unknown", " / ".join(PARK_LAND)))
-    if parks.get("rank_by", "tax_per_mu") not in PARK_METRICS:
+    if not isinstance(parks.get("rank_by", "tax_per_mu"), str) or parks.get("rank_by", "tax_per_mu") not in PARK_METRICS:
         problems.append(Problem("ruleset.parks.rank_by", f"{parks.get('rank_by')!r} is unknown", " / ".join(PARK_METRICS)))
     energy = data.get("energy") or {}
     for k in ("electricity_kgce_per_kwh", "natural_gas_kgce_per_m3", "coal_tce_per_t"):
