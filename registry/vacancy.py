@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -42,12 +43,18 @@ class Param:
     name: str
     type: str  # integer / number / boolean / string / date
     description: str
+    constraints: tuple = ()  # JSON-schema keywords the OpenAPI document states, as (key, value) pairs
 
+
+MAX_ID = 2**31 - 1  # record ids are 32-bit integers on both backends
+_DEGREES = r"-?\d{1,3}(\.\d*)?"  # a bbox corner in decimal degrees
 
 PARAMS: tuple[Param, ...] = (
-    Param("bbox", "string", "minLon,minLat,maxLon,maxLat in the display datum (see datum)"),
-    Param("zoom", "integer", f"map zoom: footprints from {POLYGON_ZOOM}, points below, server clusters below {CLUSTER_ZOOM}"),
-    Param("park", "integer", "only this park (id)"),
+    Param("bbox", "string", "minLon,minLat,maxLon,maxLat in the display datum (see datum)",
+          (("pattern", f"^{_DEGREES},{_DEGREES},{_DEGREES},{_DEGREES}$"),)),
+    Param("zoom", "integer", f"map zoom: footprints from {POLYGON_ZOOM}, points below, server clusters below {CLUSTER_ZOOM}",
+          (("minimum", 0), ("maximum", 24))),
+    Param("park", "integer", "only this park (id)", (("minimum", 1), ("maximum", MAX_ID))),
     Param("min_area", "number", "available area at least (m²)"),
     Param("max_area", "number", "available area at most (m²)"),
     Param("ground_floor", "boolean", "count only ground-floor units"),
@@ -56,13 +63,17 @@ PARAMS: tuple[Param, ...] = (
     Param("crane", "boolean", "only buildings with a crane"),
     Param("min_power", "number", "minimum power supply (kVA)"),
     Param("max_rent", "number", "maximum asking rent (元/m²·月)"),
-    Param("type", "string", "building type: " + ", ".join(t.value for t in BuildingType)),
-    Param("available_by", "date", "space free on this date (YYYY-MM-DD; default today)"),
-    Param("industry", "string", "GB/T 4754-2017 大类 of the investor's project, e.g. 39: only buildings that allow it"),
+    Param("type", "string", "building type: " + ", ".join(t.value for t in BuildingType),
+          (("enum", [t.value for t in BuildingType]),)),
+    Param("available_by", "date", "space free on this date (YYYY-MM-DD; default today; an earlier date means today)"),
+    Param("industry", "string", "GB/T 4754-2017 大类 of the investor's project, e.g. 39: only buildings that allow it",
+          (("enum", [c for c, i in v.industries().items() if i.level == "大类"]),)),
     Param("only_available", "boolean", "only buildings with available space (implied by the space filters)"),
-    Param("datum", "string", "coordinates for display: wgs84 (CGCS2000, default) or gcj02 (AMap basemaps)"),
-    Param("limit", "integer", f"features per page (default 500, at most {MAX_LIMIT})"),
-    Param("offset", "integer", "features to skip (paging)"),
+    Param("datum", "string", "coordinates for display: wgs84 (CGCS2000, default) or gcj02 (AMap basemaps)",
+          (("enum", ["wgs84", "gcj02", "cgcs2000"]),)),
+    Param("limit", "integer", f"features per page (default 500, at most {MAX_LIMIT})",
+          (("minimum", 1), ("maximum", MAX_LIMIT))),
+    Param("offset", "integer", "features to skip (paging)", (("minimum", 0), ("maximum", MAX_ID))),
 )
 PARAM_NAMES = {p.name for p in PARAMS}
 
@@ -111,14 +122,18 @@ def parse_query(params: Mapping[str, str], today: dt.date) -> VacancyQuery:
         try:
             if p.name == "bbox":
                 parts = [float(x) for x in raw.split(",")]
-                if len(parts) != 4 or parts[0] >= parts[2] or parts[1] >= parts[3]:
+                if len(parts) != 4 or not all(map(math.isfinite, parts)):
                     raise ValueError
-                out["bbox"] = tuple(parts)
+                # Corners in either order: the box they span (a point or a line finds what touches it).
+                out["bbox"] = (min(parts[0], parts[2]), min(parts[1], parts[3]), max(parts[0], parts[2]),
+                               max(parts[1], parts[3]))
             elif p.type == "integer":
                 out[p.name] = int(raw)
+                if not -MAX_ID <= out[p.name] <= MAX_ID:  # beyond any record id or count
+                    raise ValueError
             elif p.type == "number":
                 out[p.name] = float(raw)
-                if out[p.name] < 0:
+                if not out[p.name] >= 0 or math.isinf(out[p.name]):
                     raise ValueError
             elif p.type == "boolean":
                 if raw.lower() not in ("1", "0", "TRUE", "FALSE", "true", "false", "on"):
@@ -144,7 +159,7 @@ def parse_query(params: Mapping[str, str], today: dt.date) -> VacancyQuery:
     if out.get("offset", 0) < 0:
         fail("offset", out["offset"], "0 or more")
     if out.get("available_by") and out["available_by"] < today:
-        fail("available_by", out["available_by"], "today or a later date")
+        out["available_by"] = today  # "free by a past date" is "free now" (a link shared last month)
     if problems:
         raise v.ValidationError(problems)
     out.setdefault("available_by", today)

@@ -138,9 +138,21 @@ def test_low_zoom_returns_points_then_server_clusters(client, estate):
 
 
 def test_bad_parameters_are_named(client, estate):
-    resp = client.get("/api/buildings?min_area=-3&bbox=1,2,3&type=castle&available_by=2001-01-01")
+    resp = client.get("/api/buildings?min_area=-3&bbox=1,2,3&type=castle&available_by=20010101x&offset=99999999999")
     fields = {e["field"] for e in resp.get_json()["errors"]}
-    assert resp.status_code == 400 and fields == {"query.min_area", "query.bbox", "query.type", "query.available_by"}
+    assert resp.status_code == 400 and fields == {"query.min_area", "query.bbox", "query.type", "query.available_by",
+                                                  "query.offset"}
+
+
+def test_a_past_date_or_reversed_corners_still_answer(client, estate):
+    """A link shared last month (available_by in the past) shows what is free now; a bbox drawn from
+    the other corner is the same box."""
+    now = client.get("/api/buildings?zoom=16").get_json()
+    old_link = client.get("/api/buildings?zoom=16&available_by=2001-01-01").get_json()
+    assert old_link["numberMatched"] == now["numberMatched"]
+    box = client.get("/api/buildings?zoom=16&bbox=100,20,120,40").get_json()
+    flipped = client.get("/api/buildings?zoom=16&bbox=120,40,100,20").get_json()
+    assert box["numberMatched"] == flipped["numberMatched"] > 0
 
 
 def test_gcj02_display_shift_moves_coordinates_not_data(client, estate, session):

@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from registry import config as registry_config
 
@@ -14,6 +15,9 @@ from registry import config as registry_config
 def create_app(test_config: dict | None = None) -> Flask:
     """The application factory (Flask tutorial style). ``test_config`` overrides the environment."""
     app = Flask(__name__, instance_path=str(registry_config.instance_path()), instance_relative_config=True)
+    # Record ids in URLs are 32-bit integers (PostgreSQL's INTEGER keys); a larger number is no
+    # record (404), not an overflow deep in the driver.
+    app.url_map.converters["int"] = IdConverter
     app.config.from_mapping(
         SECRET_KEY=None,
         DATABASE_URL=None,
@@ -55,6 +59,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals["timedelta"] = dt.timedelta
     security.init_app(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _instance_secret(folder: Path) -> str:

@@ -103,12 +103,13 @@ def openapi_document() -> dict:
             "/api/buildings": {"get": {
                 "summary": "Buildings (or clusters at low zoom) matching the filters, paged",
                 "parameters": [{"name": p.name, "in": "query", "required": False, "description": p.description,
-                                "schema": schema(p)} for p in vacancy.PARAMS],
+                                "schema": {**schema(p), **dict(p.constraints)}} for p in vacancy.PARAMS],
                 "responses": {"200": {"description": "GeoJSON FeatureCollection",
                                       "content": {"application/geo+json": {"schema": fc}}}, "400": errors}}},
             "/api/buildings/{building_id}": {"get": {
                 "summary": "One building's specs, available units and park contacts",
-                "parameters": [{"name": "building_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "parameters": [{"name": "building_id", "in": "path", "required": True,
+                                "schema": {"type": "integer", "minimum": 0, "maximum": vacancy.MAX_ID}}],
                 "responses": {"200": {"description": "building card", "content": {"application/json": {"schema": {
                     "type": "object", "required": ["id", "units", "park"]}}}},
                               "404": {"description": "no such building"}}}},
