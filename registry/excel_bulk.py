@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from geodata.sources import parse_date
 from . import validation as v
+from .exports import literal
 from .authz import require_write_park
 from .enums import LeaseKind
 from .models import Building, Enterprise, Lease, Park, Unit, User
@@ -137,11 +138,11 @@ def template(session: Session, park_id: int, day: dt.date) -> bytes:
         s = states[unit.id]
         lease = leases.get(s.lease_id) or upcoming.get(unit.id)
         ent = lease.enterprise if lease else None
-        ws.append([b.code, unit.code, unit.floor_level, unit.leasable_area_m2, s.status.label, "保持",
-                   ent.uscc if ent else None, ent.name if ent else None,
+        ws.append([literal(ws, b.code), literal(ws, unit.code), unit.floor_level, unit.leasable_area_m2, s.status.label,
+                   "保持", ent.uscc if ent else None, literal(ws, ent.name) if ent else None,
                    lease.start_date if lease else None, (lease.end_date - ONE_DAY) if lease else None,
                    lease.rent_yuan_m2_month if lease else None, lease.rent_free_months if lease else None,
-                   lease.contract_no if lease else None, None])
+                   literal(ws, lease.contract_no) if lease else None, None])
     last = ws.max_row
     for col in ("I", "J", "N"):
         for (cell,) in ws.iter_rows(min_row=2, max_row=last, min_col=ord(col) - 64, max_col=ord(col) - 64):

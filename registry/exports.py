@@ -7,20 +7,32 @@ import datetime as dt
 import io
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .reports import Table
 
 URGENCY_FILLS = {"red": "F8CBAD", "amber": "FCE4A6", "yellow": "FFF2CC"}
-_FORMULA_START = ("=", "+", "-", "@")
+# What spreadsheet programs take as the start of a formula (OWASP's list, tab and CR included).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_text(value):
-    """Neutralises spreadsheet formula injection: text starting with = + - @ is prefixed with '."""
+    """Neutralises spreadsheet formula injection in published tables (CSV and the report
+    workbooks): text starting with = + - @ tab or CR is prefixed with '."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
+    return value
+
+
+def literal(ws, value):
+    """``value`` for a worksheet row, kept exactly but stored as text, never as a formula: for
+    workbooks whose cells are read back (the Excel template, the evaluation workbook)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        cell = WriteOnlyCell(ws, value=value) if getattr(ws.parent, "write_only", False) else Cell(ws, value=value)
+        cell.data_type = "s"
+        return cell
     return value
 
 

@@ -26,7 +26,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Behind HTTPS (the production setup, docs/operations.md) set REGISTRY_SECURE_COOKIES=1.
         SESSION_COOKIE_SECURE=os.environ.get("REGISTRY_SECURE_COOKIES", "") not in ("", "0"),
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
-        MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # uploads (Excel) are refused beyond this, unread
+        # Requests larger than this are refused from their Content-Length, before a byte of the body
+        # is read (413); within it, file parts are spooled to disk, not held in memory. A county's
+        # GIS files (zipped shapefiles, GeoPackages) fit; nginx's client_max_body_size should match.
+        MAX_CONTENT_LENGTH=int(os.environ.get("REGISTRY_MAX_UPLOAD_MB") or 200) * 1024 * 1024,
         # The map's basemap: none (offline vector base, the default), tianditu, amap or xyz.
         BASEMAP=os.environ.get("REGISTRY_BASEMAP", "none"),
         TIANDITU_KEY=os.environ.get("REGISTRY_TIANDITU_KEY", ""),

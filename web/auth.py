@@ -5,12 +5,13 @@ import functools
 import hmac
 import secrets
 
-from flask import (Blueprint, Flask, abort, g, redirect, render_template, request, session,
+from flask import (Blueprint, Flask, abort, g, jsonify, redirect, render_template, request, session,
                    url_for)
 
 from registry import authz, users
 from registry.conflicts import Conflict
 from registry.models import User
+from registry.validation import ValidationError
 
 from .db import get_session
 from .i18n import gettext as _
@@ -108,6 +109,15 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Conflict)
     def _conflict(exc):
         return render_template("conflict.html", exc=exc), 409
+
+    @app.errorhandler(ValidationError)
+    def _invalid(exc):
+        # Views that take a form handle its problems themselves; this catches a bad value in a
+        # query string (?as_of=…) anywhere, named, instead of a server error.
+        if request.path.startswith(("/api/", "/ogc")):
+            return jsonify({"errors": [{"field": p.field, "message": p.message, "expected": p.expected}
+                                       for p in exc.problems]}), 400
+        return render_template("form_error.html", problems=exc.problems, back=request.referrer or url_for("main.index")), 400
 
     @app.errorhandler(LookupError)
     def _missing(exc):

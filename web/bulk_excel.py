@@ -8,6 +8,7 @@ import re
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from registry import authz, excel_bulk
 from registry.models import Park
@@ -18,6 +19,7 @@ from .db import get_session
 
 bp = Blueprint("bulk_excel", __name__, url_prefix="/parks/<int:park_id>/excel")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_WORKBOOK = 20 * 1024 * 1024
 
 
 def _upload_dir():
@@ -49,6 +51,11 @@ def template(park_id):
 @login_required
 def preview(park_id):
     authz.require_write_park(g.user, park_id)
+    if (request.content_length or 0) > MAX_WORKBOOK:
+        # The workbook is parsed in memory; a template for 10,000 units is about 1 MB.
+        refused = RequestEntityTooLarge()
+        refused.limit_mb = MAX_WORKBOOK // (1024 * 1024)
+        raise refused
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return render_template("error.html", code=400, message="请选择要上传的 .xlsx 文件"), 400

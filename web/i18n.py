@@ -11,6 +11,9 @@ LANGUAGES = ("zh-CN", "en")
 
 # Keys are the Chinese text; English translations beside them.
 MESSAGES_EN = {
+    "上传内容过大：超过 {limit} MB 的上限，服务器未读取也未保存。请拆分文件后重试。":
+        "The upload is too large: over the {limit} MB limit, so the server neither read nor saved it. Split the "
+        "file and try again.",
     "服务器磁盘空间已满，文件未生成（没有留下不完整的文件）。请联系系统管理员清理磁盘后重试。":
         "The server's disk is full, so the file was not produced (no partial file was left). Please ask the "
         "system administrator to free some space, then try again.",

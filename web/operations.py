@@ -14,6 +14,7 @@ import uuid
 
 from flask import Blueprint, Flask, current_app, g, has_request_context, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from registry import health
 from registry.db import DatabaseUnavailable, unavailable
@@ -123,6 +124,14 @@ def _disk_full(exc: OSError):
     return render_template("error.html", code=507, message=message), 507
 
 
+def _too_large(exc):
+    limit = getattr(exc, "limit_mb", None) or current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    message = _("上传内容过大：超过 {limit} MB 的上限，服务器未读取也未保存。请拆分文件后重试。").format(limit=limit)
+    if _wants_json():
+        return jsonify({"code": "too_large", "description": message}), 413
+    return render_template("error.html", code=413, message=message), 413
+
+
 def init_app(app: Flask) -> None:
     if not app.testing:
         configure_logging()
@@ -133,4 +142,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DBAPIError, _database_unavailable)
     app.register_error_handler(DatabaseUnavailable, _database_unavailable)
     app.register_error_handler(OSError, _disk_full)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_blueprint(bp)

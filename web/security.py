@@ -11,7 +11,9 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, g
+from flask import Flask, g, request
+
+from registry.validation import Problem, ValidationError
 
 # Where each configurable basemap's tiles come from (web/vacancy_map.py builds the tile URLs).
 BASEMAP_IMAGE_SOURCES = {
@@ -58,8 +60,20 @@ def policy(nonce: str | None, images: list[str]) -> str:
     ])
 
 
+def _refuse_nul_bytes():
+    """No text the registry stores may hold a NUL character (PostgreSQL cannot store it): a request
+    carrying one in a query or form field is refused, naming the field."""
+    for source, values in (("query", request.args), ("form", request.form)):
+        for name, value in values.items(multi=True):
+            if "\x00" in value or "\x00" in name:
+                raise ValidationError(Problem(f"{source}.{name[:40]!r}", "contains a NUL character",
+                                              "text without control characters"))
+
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.before_request(_refuse_nul_bytes)
     images = image_sources(app.config)
 
     @app.after_request

@@ -14,6 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from ..exports import literal
 from ..validation import uscc_problem, normalize_code
 from .engine import EnterpriseInput, Run
 from .rulesets import INDICATORS, RuleSet
@@ -194,10 +195,11 @@ def write(run: Run, rs: RuleSet, parks: list[dict] | None = None) -> bytes:
             klass = WriteOnlyCell(ws, value=r.klass)
             if r.klass in fills:
                 klass.fill = fills[r.klass]
-            row = [r.rank, klass, r.uscc, r.name, r.park or ""]
+            row = [r.rank, klass, r.uscc, literal(ws, r.name), literal(ws, r.park or "")]
             for item in r.items:
                 row += [_num(ws, item.value), _num(ws, item.score)]
-            row += [r.bonus, r.penalty, _num(ws, r.total), "；".join(r.reasons + [f"{i.label}：{i.note}" for i in r.items])]
+            row += [r.bonus, r.penalty, _num(ws, r.total),
+                    literal(ws, "；".join(r.reasons + [f"{i.label}：{i.note}" for i in r.items]))]
             ws.append(row)
     if parks:
         ws = wb.create_sheet("园区排名")
@@ -209,7 +211,7 @@ def write(run: Run, rs: RuleSet, parks: list[dict] | None = None) -> bytes:
             change = (p.get("change") or {}).get("tax_per_mu")
             pct = WriteOnlyCell(ws, value=None if change is None else change / 100)
             pct.number_format = "0.0%"
-            ws.append([p["rank"], p["park"], _num(ws, p["land_mu"]), p["land_basis_label"], p["enterprises"],
+            ws.append([p["rank"], literal(ws, p["park"]), _num(ws, p["land_mu"]), p["land_basis_label"], p["enterprises"],
                        _num(ws, p["tax_per_mu"]), _num(ws, p["revenue_per_mu"]), _num(ws, p["value_added_per_mu"]),
                        _num(ws, p["revenue_per_employee"])] + [p["classes"].get(c, 0) for c in classes] + [pct])
     other = wb.create_sheet("不参评及单列")
