@@ -17,12 +17,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, exists, func, or_, select, union
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from geodata.area import M2_PER_WAN_M2
 from .enums import BuildingStatus, BuildingType
 from .models import Building, Enterprise, Lease, Park, Plot, Unit
-from .occupancy import Occupancy, building_completed_on, lease_active_on, occupancy
+from .occupancy import Occupancy, building_completed_on, lease_active_on, occupancy, occupancy_by_park
 
 
 @dataclass(frozen=True)
@@ -76,14 +76,14 @@ def wan(m2: float) -> str:
 
 
 def occupant_ids(day: dt.date, park_id: int | None):
-    """SQL selecting the ids of the enterprises occupying space in the park on ``day``."""
-    lessees = (select(Lease.enterprise_id.label("eid"))
+    """SQL selecting (park_id, eid): the enterprises occupying space in each park (or one) on ``day``."""
+    lessees = (select(Building.park_id.label("park_id"), Lease.enterprise_id.label("eid"))
                .join(Unit, Unit.id == Lease.unit_id).join(Building, Building.id == Unit.building_id)
                .where(lease_active_on(day)))
     plot_has_units = exists(select(Unit.id).join(Building, Building.id == Unit.building_id)
                             .where(Building.plot_id == Plot.id))
     plot_is_built = exists(select(Building.id).where(Building.plot_id == Plot.id, building_completed_on(day)))
-    holders = (select(Plot.holder_id.label("eid"))
+    holders = (select(Plot.park_id.label("park_id"), Plot.holder_id.label("eid"))
                .where(Plot.holder_id.is_not(None), plot_is_built, ~plot_has_units))
     if park_id is not None:
         lessees = lessees.where(Building.park_id == park_id)
@@ -91,9 +91,8 @@ def occupant_ids(day: dt.date, park_id: int | None):
     return union(lessees, holders).subquery()
 
 
-def summarize(session: Session, day: dt.date | None = None, park_id: int | None = None) -> Summary:
-    """The summary of one park, or of all parks together, on ``day`` (default today)."""
-    day = day or dt.date.today()
+def _building_figures(day: dt.date):
+    """SQL: count and GFA of built buildings, of built standard factories, and under construction."""
     built = building_completed_on(day)
     completed_later = and_(Building.status == BuildingStatus.COMPLETED, Building.completion_date > day)
     in_construction = or_(Building.status == BuildingStatus.UNDER_CONSTRUCTION, completed_later)
@@ -103,16 +102,25 @@ def summarize(session: Session, day: dt.date | None = None, park_id: int | None 
         return (func.coalesce(func.sum(case((cond, 1), else_=0)), 0),
                 func.coalesce(func.sum(case((cond, Building.gfa_m2), else_=0.0)), 0.0))
 
-    q = select(*count_sum(built), *count_sum(std), *count_sum(in_construction))
+    return select(*count_sum(built), *count_sum(std), *count_sum(in_construction))
+
+
+def _enterprise_counts():
+    """SQL: enterprises, and of them 规上."""
+    return func.count(Enterprise.id), func.coalesce(func.sum(case((Enterprise.above_scale, 1), else_=0)), 0)
+
+
+def summarize(session: Session, day: dt.date | None = None, park_id: int | None = None) -> Summary:
+    """The summary of one park, or of all parks together, on ``day`` (default today)."""
+    day = day or dt.date.today()
+    q = _building_figures(day)
     if park_id is not None:
         q = q.where(Building.park_id == park_id)
     b_n, b_m2, s_n, s_m2, c_n, c_m2 = session.execute(q).one()
 
     occ = occupant_ids(day, park_id)
-    e_n, e_above = session.execute(
-        select(func.count(Enterprise.id), func.coalesce(func.sum(case((Enterprise.above_scale, 1), else_=0)), 0))
-        .where(Enterprise.id.in_(select(occ.c.eid)))
-    ).one()
+    # Over several parks an enterprise counts once, however many parks it occupies.
+    e_n, e_above = session.execute(select(*_enterprise_counts()).where(Enterprise.id.in_(select(occ.c.eid)))).one()
 
     park = session.get(Park, park_id) if park_id is not None else None
     return Summary(day, park_id, park and park.name, park and park.level.label,
@@ -121,10 +129,44 @@ def summarize(session: Session, day: dt.date | None = None, park_id: int | None 
 
 
 def summarize_parks(session: Session, day: dt.date | None = None) -> list[Summary]:
-    """One summary per park, in name order."""
-    return [summarize(session, day, pid) for pid in session.scalars(select(Park.id).order_by(Park.name))]
+    """One summary per park, in name order: the same figures as ``summarize`` park by park, in
+    three grouped queries instead of three per park (a province's home page)."""
+    day = day or dt.date.today()
+    buildings = {row[-1]: row[:-1] for row in session.execute(
+        _building_figures(day).add_columns(Building.park_id).group_by(Building.park_id))}
+    occ = occupant_ids(day, None)
+    firms = {pid: (n, above) for pid, n, above in session.execute(
+        select(occ.c.park_id, *_enterprise_counts()).join(Enterprise, Enterprise.id == occ.c.eid)
+        .group_by(occ.c.park_id))}
+    rates = occupancy_by_park(session, day)
+    out = []
+    for park in session.scalars(select(Park).options(selectinload(Park.jurisdiction)).order_by(Park.name)):
+        b_n, b_m2, s_n, s_m2, c_n, c_m2 = buildings.get(park.id, (0, 0.0, 0, 0.0, 0, 0.0))
+        e_n, e_above = firms.get(park.id, (0, 0))
+        out.append(Summary(day, park.id, park.name, park.level.label, park.jurisdiction.name, int(b_n), float(b_m2),
+                           int(s_n), float(s_m2), int(c_n), float(c_m2), int(e_n), int(e_above),
+                           rates.get(park.id) or Occupancy(day, 0, 0, 0.0, 0.0, 0.0, 0.0)))
+    return out
 
 
 def overview(session: Session, day: dt.date | None = None) -> tuple[list[Summary], Summary]:
-    """Every park's summary and the total over all parks (the home page)."""
-    return summarize_parks(session, day), summarize(session, day)
+    """Every park's summary and the total over all parks (the home page). Buildings and units
+    belong to one park each, so their totals are the parks' sums; enterprises are counted once
+    however many parks they occupy, so they take one query of their own."""
+    day = day or dt.date.today()
+    parks = summarize_parks(session, day)
+    occ = occupant_ids(day, None)
+    e_n, e_above = session.execute(select(*_enterprise_counts()).where(Enterprise.id.in_(select(occ.c.eid)))).one()
+
+    def total(attr):
+        return sum(getattr(p, attr) for p in parks)
+
+    def occupancy_total(attr):
+        return sum(getattr(p.occupancy, attr) for p in parks)
+
+    return parks, Summary(day, None, None, None, None, total("built_count"), float(total("built_gfa_m2")),
+                          total("standard_count"), float(total("standard_gfa_m2")), total("construction_count"),
+                          float(total("construction_gfa_m2")), int(e_n), int(e_above),
+                          Occupancy(day, occupancy_total("units"), occupancy_total("leased_units"),
+                                    float(occupancy_total("leasable_m2")), float(occupancy_total("leased_m2")),
+                                    float(occupancy_total("billable_m2")), float(occupancy_total("self_use_m2"))))

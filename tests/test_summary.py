@@ -68,3 +68,24 @@ def test_total_is_the_sum_of_the_parks(demo_session):
     assert total.built_count == sum(p.built_count for p in parks)
     assert total.occupancy.leased_m2 == pytest.approx(sum(p.occupancy.leased_m2 for p in parks))
     assert total.enterprises <= sum(p.enterprises for p in parks)
+
+
+@pytest.mark.parametrize("day", [TODAY, dt.date(2019, 6, 30)])
+def test_the_home_pages_grouped_figures_equal_the_park_by_park_ones(demo_session, day):
+    """The home page computes every park at once; each park's figures are exactly what its own
+    summary says, on today and on a past date."""
+    grouped = summarize_parks(demo_session, day)
+    assert [g.park_name for g in grouped] == sorted(g.park_name for g in grouped)
+    for g in grouped:
+        one = summarize(demo_session, day, g.park_id)
+        assert g.as_dict() == one.as_dict()
+        assert g.occupancy == one.occupancy
+
+
+def test_the_home_pages_total_equals_the_summary_of_everything(demo_session):
+    from registry.summary import overview
+    _parks, total = overview(demo_session, TODAY)
+    everything = summarize(demo_session, TODAY)
+    assert total.statement() == everything.statement()
+    for key, value in everything.as_dict().items():
+        assert total.as_dict()[key] == (pytest.approx(value) if isinstance(value, float) else value), key
