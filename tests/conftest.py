@@ -20,6 +20,14 @@ from registry.db import engine_for, sessionmaker_for
 from registry.models import Base
 
 TODAY = dt.date(2026, 11, 23)  # the demo's reference date in every test
+
+# Property-based tests (hypothesis, schemathesis): CI replays the same examples on every run, so main
+# stays green for the code it was green for; a developer's run explores new ones each time.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
 BACKENDS = ["spatialite", "postgis"]
 
 

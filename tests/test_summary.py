@@ -78,8 +78,9 @@ def test_the_home_pages_grouped_figures_equal_the_park_by_park_ones(demo_session
     assert [g.park_name for g in grouped] == sorted(g.park_name for g in grouped)
     for g in grouped:
         one = summarize(demo_session, day, g.park_id)
-        assert g.as_dict() == one.as_dict()
-        assert g.occupancy == one.occupancy
+        assert g.statement() == one.statement()
+        for key, value in one.as_dict().items():  # sums of floats may differ in the last bit
+            assert g.as_dict()[key] == (pytest.approx(value) if isinstance(value, float) else value), key
 
 
 def test_the_home_pages_total_equals_the_summary_of_everything(demo_session):

@@ -81,11 +81,16 @@ def openapi():
     return jsonify(openapi_document())
 
 
+NO_NUL = "^[^\\x00]*$"
+
+
 def openapi_document() -> dict:
     """The OpenAPI 3 description of /api, built from the same parameter list the API parses."""
     def schema(p):
+        # Text never holds a NUL character (refused for every field, web/security.py).
         return {"integer": {"type": "integer"}, "number": {"type": "number", "minimum": 0},
-                "boolean": {"type": "boolean"}, "date": {"type": "string", "format": "date"}}.get(p.type, {"type": "string"})
+                "boolean": {"type": "boolean"}, "date": {"type": "string", "format": "date"}}.get(
+                    p.type, {"type": "string", "pattern": NO_NUL})
 
     errors = {"description": "invalid parameters, each named", "content": {"application/json": {"schema": {
         "type": "object", "properties": {"errors": {"type": "array", "items": {"type": "object"}}}}}}}
@@ -122,7 +127,8 @@ def openapi_document() -> dict:
             "/api/landcalc": {"get": {
                 "summary": "Land-supply calculation (供地测算) for a project; needs a signed-in session",
                 "parameters": [{"name": p.name, "in": "query", "required": p.required, "description": p.description,
-                                "schema": ({"type": "string", "example": "9,4.5,4.5"} if p.type == "list" else schema(p))}
+                                "schema": ({"type": "string", "example": "9,4.5,4.5", "pattern": NO_NUL}
+                                           if p.type == "list" else schema(p))}
                                for p in landcalc_service.PARAMS],
                 "responses": {"200": {"description": "verdict, land bounds, checks, yields, commitments, standard factories",
                                       "content": {"application/json": {"schema": {"type": "object", "required": [

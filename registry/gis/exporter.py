@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import shapely
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, false, func, select
 from sqlalchemy.orm import Session, aliased
 
 from geodata import area as geo_area
@@ -108,6 +108,8 @@ def _condition(layer: str, exprs: dict, name: str, raw: str, public: bool):
             value = f.enum.from_any(raw)
         elif f.kind == "int":
             value = int(raw)
+            if not -2**31 <= value < 2**31:  # the stored integers are 32-bit: nothing can match
+                return false()
         elif f.kind == "bool":
             value = str(raw).lower() in ("1", "true", "yes", "是")
         elif f.kind == "date":
