@@ -9,11 +9,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
-import json
 import time
 from collections.abc import Callable
 
 import numpy as np
+import orjson
 import shapely
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -180,13 +180,27 @@ def _columns(rows: list[dict], cols: list[str], geom_col: str | None, backend: s
         else:
             sample = next((x for x in values if x is not None), None)
             if isinstance(sample, (list, dict)):  # JSON columns
-                values = [None if x is None else json.dumps(x, ensure_ascii=False) for x in values]
+                values = [None if x is None else json_text(x) for x in values]
             elif isinstance(sample, enum.Enum):
                 values = [None if x is None else x.value for x in values]
             elif backend == "sqlite" and isinstance(sample, dt.date):
                 values = [None if x is None else x.isoformat() for x in values]
         out.append(values)
     return out
+
+
+def json_text(value) -> str:
+    """``value`` as JSON text, UTF-8 characters kept: orjson, a tenth of the standard library's time
+    (300,000 documents for one 100,000-enterprise evaluation run)."""
+    return orjson.dumps(value, default=_json_default).decode()
+
+
+def _json_default(value):
+    if isinstance(value, float):  # numpy's float64 and other float subclasses
+        return float(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _copy_pg(conn, table: str, cols: list[str], rows: list[dict], geom_col: str | None) -> None:
