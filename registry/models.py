@@ -23,6 +23,9 @@ from .enums import (BuildingStatus, BuildingType, ConstructionMode, EnterpriseTa
                     ParkLevel, PlotStatus, RightsType, Role, Structure)
 
 SRID = 4490  # CGCS2000 geographic: the one storage CRS
+# Ids and other whole numbers are INTEGER columns (32-bit on PostgreSQL): a larger number in a URL or
+# a filter names no record, and must not reach the driver (an overflow there is a server error).
+MAX_ID = 2**31 - 1
 KN_PER_T = 9.80665  # floor loads are stored in kN/m²; 1 t/m² (as listings quote them) is 9.80665 kN/m²
 
 

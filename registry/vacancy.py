@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from geodata import chinacoords
 from . import validation as v
 from .enums import BuildingStatus, BuildingType
-from .models import KN_PER_T, Building, Floor, Lease, Park, Reservation, Unit
+from .models import KN_PER_T, MAX_ID, Building, Floor, Lease, Park, Reservation, Unit
 from .spatial import as_geojson, bbox_filter, box_centre, computed_cte, lookup_cte, with_lookup
 
 POLYGON_ZOOM = 14  # from this zoom on, footprints; below, points
@@ -46,7 +46,6 @@ class Param:
     constraints: tuple = ()  # JSON-schema keywords the OpenAPI document states, as (key, value) pairs
 
 
-MAX_ID = 2**31 - 1  # record ids are 32-bit integers on both backends
 _DEGREES = r"-?\d{1,3}(\.\d*)?"  # a bbox corner in decimal degrees
 
 PARAMS: tuple[Param, ...] = (

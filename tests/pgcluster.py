@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 BIN = Path("/usr/lib/postgresql/15/bin")
@@ -67,10 +66,3 @@ class Cluster:
             self.stop("immediate")
         shutil.rmtree(self.dir, ignore_errors=True)
 
-
-def wait_until(predicate, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise TimeoutError("condition not reached")
-        time.sleep(0.05)

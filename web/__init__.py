@@ -10,13 +10,13 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from registry import config as registry_config
+from registry.models import MAX_ID
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The application factory (Flask tutorial style). ``test_config`` overrides the environment."""
     app = Flask(__name__, instance_path=str(registry_config.instance_path()), instance_relative_config=True)
-    # Record ids in URLs are 32-bit integers (PostgreSQL's INTEGER keys); a larger number is no
-    # record (404), not an overflow deep in the driver.
+    # A record id in a URL beyond registry.models.MAX_ID is no record (404).
     app.url_map.converters["int"] = IdConverter
     app.config.from_mapping(
         SECRET_KEY=None,
@@ -66,7 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 class IdConverter(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 

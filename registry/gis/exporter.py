@@ -20,7 +20,7 @@ from geodata import area as geo_area
 from geodata import writers
 from .. import exports
 from ..enums import UnitStatus
-from ..models import Building, Enterprise, Lease, Park, Plot, Reservation, Unit
+from ..models import MAX_ID, Building, Enterprise, Lease, Park, Plot, Reservation, Unit
 from ..occupancy import building_completed_on, unit_states
 from ..reports import Column as TableColumn, Table
 from ..spatial import bbox_filter
@@ -108,7 +108,7 @@ def _condition(layer: str, exprs: dict, name: str, raw: str, public: bool):
             value = f.enum.from_any(raw)
         elif f.kind == "int":
             value = int(raw)
-            if not -2**31 <= value < 2**31:  # the stored integers are 32-bit: nothing can match
+            if not -MAX_ID <= value <= MAX_ID:  # beyond any stored integer: nothing can match
                 return false()
         elif f.kind == "bool":
             value = str(raw).lower() in ("1", "true", "yes", "是")

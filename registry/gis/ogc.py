@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 from sqlalchemy.orm import Session
 
-from ..models import Building, Park, Plot
+from ..models import MAX_ID, Building, Park, Plot
 from ..spatial import extent
 from .exporter import Page, page, queryables
 from .fields import fields
@@ -209,7 +209,7 @@ def items(session: Session, base: str, collection_id: str, args: dict[str, str],
     crs = _crs(args.get("crs"), "crs")
     bbox = _bbox(args.get("bbox"), _crs(args.get("bbox-crs"), "bbox-crs"))
     limit = _int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _int(args, "offset", 0, 0, 2**31 - 1)  # past every feature: an empty page
+    offset = _int(args, "offset", 0, 0, MAX_ID)  # past every feature: an empty page
     filters = {k: val for k, val in args.items() if k not in RESERVED}
     try:
         pg = page(session, collection_id, day=day, public=public, bbox=bbox, filters=filters, limit=limit,
@@ -245,7 +245,7 @@ def item(session: Session, base: str, collection_id: str, feature_id: str, args:
     crs = _crs(args.get("crs"), "crs")
     try:
         fid = int(feature_id)
-        if not 0 < fid < 2**31:  # record ids are 32-bit keys: anything else names no feature
+        if not 0 < fid <= MAX_ID:  # anything else names no feature
             raise ValueError
     except ValueError:
         raise NotFound(f"no feature {feature_id!r} in {collection_id}") from None
