@@ -30,6 +30,7 @@ from geodata import chinacoords
 from . import validation as v
 from .enums import BuildingStatus, BuildingType
 from .models import KN_PER_T, MAX_ID, Building, Floor, Lease, Park, Reservation, Unit
+from .db import dialect
 from .spatial import as_geojson, bbox_filter, box_centre, computed_cte, lookup_cte, with_lookup
 
 POLYGON_ZOOM = 14  # from this zoom on, footprints; below, points
@@ -215,11 +216,9 @@ def _lease_end(day: dt.date):
             .order_by(Lease.start_date.desc()).limit(1).correlate(Unit))
 
 
-def _unit_states(session: Session, q: VacancyQuery):
-    """One row per leasable unit of the matching buildings: whether it fits the storey filters, the
-    end of its lease today and on ``available_by``, and whether it is held. Each unit's lease is
-    looked up once, however often the aggregate refers to it. (Units that are not leasable, such as
-    an owner's own workshop, never count as space on the market.)"""
+def _fits_and_held(q: VacancyQuery):
+    """Whether a unit's storey fits the storey filters, and whether the unit is held (reserved) on
+    ``available_by``. Held units are few: they are collected once and looked up in a hash."""
     fits = true()
     if q.ground_floor:
         fits = and_(fits, Unit.floor_level == 1)
@@ -227,54 +226,97 @@ def _unit_states(session: Session, q: VacancyQuery):
         fits = and_(fits, Floor.floor_load_kn_m2 >= q.min_load * KN_PER_T)
     if q.min_height:
         fits = and_(fits, Floor.storey_height_m >= q.min_height)
-    # Not correlated: the (few) held units are collected once and looked up in a hash.
     held = Unit.id.in_(select(Reservation.unit_id).where(Reservation.start_date <= q.available_by,
                                                          Reservation.end_date > q.available_by))
-    stmt = (select(Building.id.label("building_id"), Building.status.label("status"),
-                   Building.completion_date.label("completion_date"), Unit.leasable_area_m2.label("area"),
+    return fits, held
+
+
+def _with_storeys(stmt, q: VacancyQuery):
+    if q.min_load or q.min_height:
+        return stmt.outerjoin(Floor, and_(Floor.building_id == Unit.building_id, Floor.level == Unit.floor_level))
+    return stmt
+
+
+def _unit_aggregates(q: VacancyQuery, area, now_end, later_end, fits, held) -> list:
+    """Per building, over its leasable units: the area and count of units that are available
+    (fit the storey filters, free on ``available_by``, not held), the units vacant today, all
+    leasable units, the available units already free today, and the earliest end of a current
+    lease on an available unit (the date it frees up). Each is one aggregate with a FILTER, so a
+    unit's conditions are evaluated once per aggregate, never re-derived from building columns."""
+    free_now = or_(now_end.is_(None), now_end <= q.day)
+    # Asked about today, "free then" is "free now".
+    free_later = free_now if later_end is None else or_(later_end.is_(None), later_end <= q.available_by)
+    ok = and_(fits, free_later, ~held)
+    return [func.coalesce(func.sum(area).filter(ok), 0.0).label("ok_m2"),
+            func.count().filter(ok).label("ok_units"),
+            func.count().filter(free_now).label("vacant_now"),
+            func.count().label("leasable_units"),
+            func.count().filter(and_(ok, free_now)).label("ok_free_now"),
+            func.min(now_end).filter(and_(ok, ~free_now)).label("next_end")]
+
+
+def _units_per_building(session: Session, q: VacancyQuery):
+    """The unit aggregates of each matching building, as a FROM item to join to ``Building``, the
+    join condition, and the conditions on the building still to apply.
+
+    Each unit's lease is looked up once (the latest lease starting on or before the day: one
+    ordered probe of the B-tree on (unit_id, start_date, end_date)). On PostgreSQL the aggregate is
+    a LATERAL subquery per building: no sort or hash of every unit to group them, and no second
+    visit to the building row. SQLite has no LATERAL: its units are collected in a materialized CTE
+    (the lookups as scalar subqueries, run once per unit) and grouped.
+    """
+    fits, held = _fits_and_held(q)
+    if dialect(session) == "postgresql":
+        now = _lease_end(q.day).lateral("now_lease")
+        stmt = _with_storeys(select().select_from(Unit).outerjoin(now, true()), q)
+        later = None
+        if q.available_by != q.day:
+            later_lease = _lease_end(q.available_by).lateral("later_lease")
+            stmt = stmt.outerjoin(later_lease, true())
+            later = list(later_lease.c)[0]
+        aggs = _unit_aggregates(q, Unit.leasable_area_m2, list(now.c)[0], later, fits, held)
+        units = (stmt.add_columns(*aggs).where(Unit.building_id == Building.id, Unit.leasable)
+                 .correlate(Building).lateral("units"))
+        return units, true(), _building_filters(session, q)
+    rows = (select(Unit.building_id.label("building_id"), Unit.leasable_area_m2.label("area"),
                    fits.label("fits"), held.label("held"))
             .select_from(Building).join(Unit, and_(Unit.building_id == Building.id, Unit.leasable)))
-    if q.min_load or q.min_height:
-        stmt = stmt.outerjoin(Floor, and_(Floor.building_id == Unit.building_id, Floor.level == Unit.floor_level))
-    stmt = with_lookup(session, stmt, _lease_end(q.day), "now_end")
+    rows = with_lookup(session, _with_storeys(rows, q), _lease_end(q.day), "now_end")
     if q.available_by != q.day:
-        stmt = with_lookup(session, stmt, _lease_end(q.available_by), "later_end")
-    return lookup_cte(session, stmt.where(*_building_filters(session, q)), "unit_state")
+        rows = with_lookup(session, rows, _lease_end(q.available_by), "later_end")
+    u = lookup_cte(session, rows.where(*_building_filters(session, q)), "unit_state")
+    later = u.c.later_end if q.available_by != q.day else None
+    units = (select(u.c.building_id, *_unit_aggregates(q, u.c.area, u.c.now_end, later, u.c.fits, u.c.held))
+             .group_by(u.c.building_id).subquery("units"))
+    return units, units.c.building_id == Building.id, []  # the CTE has applied the building filters
 
 
 def _per_building(session: Session, q: VacancyQuery):
-    """The per-building aggregate as a subquery (one row per matching building)."""
-    u = _unit_states(session, q)
-    free_now = or_(u.c.now_end.is_(None), u.c.now_end <= q.day)
-    # Asked about today, "free then" is "free now".
-    free_later = (free_now if q.available_by == q.day
-                  else or_(u.c.later_end.is_(None), u.c.later_end <= q.available_by))
+    """A SELECT over ``Building`` of the matching buildings with their availability: the
+    building's id and ``available_m2``, ``available_units``, ``vacant_now``, ``leasable_units``,
+    ``ok_free_now``, ``next_end``. Buildings with no leasable units (own factories, dormitories)
+    are not on the map. Callers add the building's own columns."""
+    units, on, building_filters = _units_per_building(session, q)
     # Space in a building still under construction is available once it is completed.
-    ready = and_(u.c.status != BuildingStatus.PLANNED,
-                 or_(and_(u.c.status == BuildingStatus.COMPLETED,
-                          or_(u.c.completion_date.is_(None), u.c.completion_date <= q.available_by)),
-                     and_(u.c.status == BuildingStatus.UNDER_CONSTRUCTION,
-                          u.c.completion_date <= q.available_by)))
-    unit_ok = and_(u.c.fits, ready, free_later, ~u.c.held)
-    area = func.coalesce(func.sum(case((unit_ok, u.c.area), else_=0.0)), 0.0)
-    cols = [
-        u.c.building_id.label("id"),
-        area.label("available_m2"),
-        func.coalesce(func.sum(case((unit_ok, 1), else_=0)), 0).label("available_units"),
-        func.coalesce(func.sum(case((free_now, 1), else_=0)), 0).label("vacant_now"),
-        func.count().label("leasable_units"),
-        func.min(case((unit_ok, case((~free_now, u.c.now_end),
-                                     (u.c.status != BuildingStatus.COMPLETED, u.c.completion_date),
-                                     else_=q.day)))).label("available_from"),
-    ]    # Buildings with no leasable units (own factories, dormitories) have no rows: not on the map.
-    stmt = select(*cols).group_by(u.c.building_id)
+    ready = and_(Building.status != BuildingStatus.PLANNED,
+                 or_(and_(Building.status == BuildingStatus.COMPLETED,
+                          or_(Building.completion_date.is_(None), Building.completion_date <= q.available_by)),
+                     and_(Building.status == BuildingStatus.UNDER_CONSTRUCTION,
+                          Building.completion_date <= q.available_by)))
+    area = case((ready, units.c.ok_m2), else_=0.0)
+    stmt = (select(Building.id, area.label("available_m2"),
+                   case((ready, units.c.ok_units), else_=0).label("available_units"),
+                   units.c.vacant_now, units.c.leasable_units,
+                   case((ready, units.c.ok_free_now), else_=0).label("ok_free_now"),
+                   case((ready, units.c.next_end)).label("next_end"))
+            .select_from(Building).join(units, on).where(units.c.leasable_units > 0, *building_filters))
     if q.only_available or q.space_filters:
-        stmt = stmt.having(area > 0)
+        stmt = stmt.where(area > 0)
     if q.min_area:
-        stmt = stmt.having(area >= q.min_area)
+        stmt = stmt.where(area >= q.min_area)
     if q.max_area:
-        stmt = stmt.having(area <= q.max_area)
-    return stmt.subquery("avail")
+        stmt = stmt.where(area <= q.max_area)
+    return stmt
 
 
 def availability(status: BuildingStatus, available_units: int, vacant_now: int, leasable_units: int) -> str:
@@ -293,18 +335,17 @@ def search(session: Session, q: VacancyQuery, *, public: bool) -> dict:
         return _clusters(session, q)
     rows = session.execute(feature_statement(session, q)).all()
     # The total comes with every row (a window count); past the last page, count separately.
-    total = rows[0][-1] if rows else session.scalar(select(func.count()).select_from(_per_building(session, q)))
+    total = rows[0][-1] if rows else session.scalar(select(func.count()).select_from(
+        _per_building(session, q).subquery()))
     features = []
-    for (bid, code, name, type_, status, park_id, park_name, hide, floors, gfa, crane, power, rent, completion,
-         verified, area, units, vacant_now, leasable, available_from, gj, x, y, _total) in rows:
+    for (bid, area, units, vacant_now, leasable, free_now, next_end, code, name, type_, status, park_id, park_name,
+         hide, floors, gfa, crane, power, rent, completion, verified, gj, x, y, _total) in rows:
         props = {
             "id": bid, "code": code, "name": name, "park_id": park_id, "park": park_name,
             "type": type_.value, "type_label": type_.label, "status": status.value,
             "availability": availability(status, units, vacant_now, leasable),
-            "available_m2": round(float(area), 2), "available_units": int(units),
-            "available_from": (available_from if isinstance(available_from, str) else
-                               available_from.isoformat() if available_from else
-                               completion.isoformat() if completion and status != BuildingStatus.COMPLETED else None),
+            "available_m2": round(area, 2), "available_units": units,
+            "available_from": _available_from(q.day, status, completion, units, free_now, next_end),
             "floors": floors, "gfa_m2": gfa, "crane_t": crane, "power_kva": power,
             "asking_rent": None if (public and hide) else rent,
             "last_verified": verified.isoformat() if verified else None,
@@ -316,22 +357,32 @@ def search(session: Session, q: VacancyQuery, *, public: bool) -> dict:
             "numberReturned": len(features), "clustered": False}
 
 
+def _available_from(day: dt.date, status: BuildingStatus, completion: dt.date | None, available_units: int,
+                    free_now: int, next_end: dt.date | None) -> str | None:
+    """The first day some of the building's available space can be had: today (or its completion
+    date, while under construction) if an available unit is free now, else the earliest end of a
+    current lease on one; for a building with none, its completion date while it is being built."""
+    if available_units:
+        dates = [d for d in ((day if status == BuildingStatus.COMPLETED else completion) if free_now else None,
+                             next_end) if d is not None]
+        return min(dates).isoformat()
+    return completion.isoformat() if completion and status != BuildingStatus.COMPLETED else None
+
+
 def feature_statement(session: Session, q: VacancyQuery):
     """The SQL of one page of features with the total count (benchmarks run it alone: the floor)."""
     avail = _per_building(session, q)
     # Points as two numbers: parsing thousands of tiny GeoJSON strings costs more than the query.
-    if q.zoom >= POLYGON_ZOOM:
-        geom = (as_geojson(Building.footprint), literal(None), literal(None))
-    else:
-        centre = func.ST_Centroid(Building.footprint)
-        geom = (literal(None), func.ST_X(centre), func.ST_Y(centre))
-    return (select(Building.id, Building.code, Building.name, Building.type, Building.status, Building.park_id,
-                   Park.name, Park.hide_rents, Building.floors_above, Building.gfa_m2, Building.crane_tonnage_t,
-                   Building.power_kva, Building.asking_rent_yuan_m2_month, Building.completion_date,
-                   Building.last_verified, avail.c.available_m2, avail.c.available_units, avail.c.vacant_now,
-                   avail.c.leasable_units, avail.c.available_from, *geom, func.count().over().label("total"))
-            .join(avail, avail.c.id == Building.id).join(Park, Park.id == Building.park_id)
-            .order_by(avail.c.available_m2.desc(), Building.id).limit(q.limit).offset(q.offset))
+    # A point sits at its bounding box's centre, as in the clusters (read from the stored box).
+    geom = ((as_geojson(Building.footprint), literal(None), literal(None)) if q.zoom >= POLYGON_ZOOM
+            else (literal(None), *box_centre(session, Building.footprint)))
+    return (avail.add_columns(Building.code, Building.name, Building.type, Building.status, Building.park_id,
+                              Park.name, Park.hide_rents, Building.floors_above, Building.gfa_m2,
+                              Building.crane_tonnage_t, Building.power_kva, Building.asking_rent_yuan_m2_month,
+                              Building.completion_date, Building.last_verified, *geom,
+                              func.count().over().label("total"))
+            .join(Park, Park.id == Building.park_id)
+            .order_by(avail.selected_columns.available_m2.desc(), Building.id).limit(q.limit).offset(q.offset))
 
 
 def _clusters(session: Session, q: VacancyQuery) -> dict:
@@ -346,8 +397,8 @@ def _clusters(session: Session, q: VacancyQuery) -> dict:
     cx, cy = box_centre(session, Building.footprint)
     if q.space_filters or q.only_available:
         avail = _per_building(session, q)
-        placed = (select(cx.label("x"), cy.label("y"), avail.c.available_m2.label("area"))
-                  .join(avail, avail.c.id == Building.id))
+        placed = avail.with_only_columns(cx.label("x"), cy.label("y"),
+                                         avail.selected_columns.available_m2.label("area"))
     else:
         # One probe of the leasable-units index per building (LATERAL … LIMIT 1 on PostgreSQL,
         # whose planner otherwise hashes every unit in the province for a semi-join).

@@ -3,6 +3,7 @@ public fields, escaping, and the OpenAPI document kept in step with the code."""
 import datetime as dt
 
 import pytest
+from geoalchemy2.shape import to_shape
 from shapely.geometry import shape
 
 from geodata import chinacoords
@@ -112,6 +113,35 @@ def test_available_area_and_dates_follow_leases_past_and_future_and_reservations
     assert let_only["MULTI"]["available_units"] == 1 and let_only["MULTI"]["available_from"] == (
         today + dt.timedelta(days=60)).isoformat()
     assert props()["LET"]["availability"] == "fully_let" and props("only_available=1").get("LET") is None
+
+
+def test_space_in_a_building_under_construction_is_available_from_its_completion(client, session, estate):
+    today = dt.date.today()
+    building = estate["building"]
+    building.completion_date = today + dt.timedelta(days=100)
+    session.commit()
+
+    def props(query=""):
+        data = client.get("/api/buildings?zoom=16&park={}&{}".format(estate["park"].id, query)).get_json()
+        return {ft["properties"]["code"]: ft["properties"] for ft in data["features"]}
+
+    # Not yet: nothing to be had today, but the list says when it will be.
+    now = props()["BUILDING"]
+    assert (now["availability"], now["available_units"], now["available_m2"], now["available_from"]) == (
+        "under_construction", 0, 0.0, building.completion_date.isoformat())
+    assert "BUILDING" not in props("only_available=1")
+    # Asked for space by a date after completion: all four units, from the completion date.
+    later = props(f"available_by={(today + dt.timedelta(days=120)).isoformat()}&only_available=1")["BUILDING"]
+    assert (later["available_units"], later["available_m2"], later["available_from"]) == (
+        4, 4000.0, building.completion_date.isoformat())
+
+
+def test_below_footprint_zoom_buildings_are_points_at_their_centres(client, estate):
+    data = client.get("/api/buildings?zoom=13&park={}".format(estate["park"].id)).get_json()
+    heavy = next(ft for ft in data["features"] if ft["properties"]["code"] == "HEAVY")
+    minx, miny, maxx, maxy = to_shape(estate["heavy"].footprint).bounds
+    assert heavy["geometry"]["type"] == "Point"
+    assert heavy["geometry"]["coordinates"] == pytest.approx([(minx + maxx) / 2, (miny + maxy) / 2], abs=1e-9)
 
 
 def test_the_bbox_uses_the_map_window(client, estate):
