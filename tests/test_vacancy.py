@@ -165,6 +165,10 @@ def test_low_zoom_returns_points_then_server_clusters(client, estate):
     assert {ft["geometry"]["type"] for ft in points["features"]} == {"Point"}
     clusters = client.get("/api/buildings?zoom=6").get_json()
     assert clusters["clustered"] and sorted(ft["properties"]["count"] for ft in clusters["features"]) == [1, 4]
+    # With a filter on the space, the clusters count only buildings that have it, and sum it.
+    roomy = client.get("/api/buildings?zoom=6&min_area=2500").get_json()
+    assert sorted((ft["properties"]["count"], ft["properties"]["available_m2"]) for ft in roomy["features"]) == [
+        (1, 4000.0), (1, 5000.0)]  # FAR (four free units) and MULTI (five)
 
 
 def test_bad_parameters_are_named(client, estate):
