@@ -9,13 +9,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
+import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import orjson
 import shapely
 from sqlalchemy import func, select, text
+from sqlalchemy import types as sa_types
 from sqlalchemy.orm import Session
 
 from geodata.geometry import CHINA_LAT, CHINA_LON
@@ -270,12 +272,51 @@ def _executemany_sqlite(conn, table: str, cols: list[str], rows: list[dict], geo
         raw.execute(sql)
 
 
-def write_rows(session: Session, table, rows: list[dict]) -> None:
-    """Appends plain rows (no geometry) to ``table`` the fast way: COPY on PostgreSQL, one prepared
-    executemany on SQLite. No ORM events: the caller audits what it wrote (registry.evaluation.runs
-    stores 100,000 results of one audited run this way)."""
-    if rows:
-        insert_rows(session, table, list(rows[0]), rows, None)
+def write_rows(session: Session, table, rows: Iterable[dict]) -> int:
+    """Appends plain rows (no geometry; every row with the same keys) to ``table`` the fast way and
+    returns how many: COPY on PostgreSQL, one prepared executemany on SQLite. No ORM events: the
+    caller audits what it wrote (registry.evaluation.runs stores 100,000 results of one audited run
+    this way).
+
+    ``rows`` may be a generator, and is streamed: each row is converted (JSON columns to text, enums
+    to their values, dates to ISO text on SQLite) and sent as it comes. The rows are never all in
+    memory, and on PostgreSQL the server stores rows while the caller makes the next ones, on the
+    other core, instead of the two taking turns."""
+    it = iter(rows)
+    first = next(it, None)
+    if first is None:
+        return 0
+    cols = list(first)
+    backend = dialect(session)
+    converters = [_converter(table.c[c].type, backend) for c in cols]
+    count = 0
+
+    def values():
+        nonlocal count
+        for row in itertools.chain((first,), it):
+            count += 1
+            yield tuple(row[c] if f is None or row[c] is None else f(row[c]) for c, f in zip(cols, converters))
+
+    raw = session.connection().connection.driver_connection
+    if backend == "postgresql":
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
+            for row in values():
+                copy.write_row(row)
+    else:
+        raw.cursor().executemany(f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                                 values())
+    return count
+
+
+def _converter(column_type, backend: str) -> Callable | None:
+    """How a value of a column of ``column_type`` is sent, when not as it is."""
+    if isinstance(column_type, sa_types.JSON):
+        return json_text
+    if isinstance(column_type, sa_types.Enum):
+        return lambda x: x.value if isinstance(x, enum.Enum) else x
+    if backend == "sqlite" and isinstance(column_type, sa_types.Date) and not isinstance(column_type, sa_types.DateTime):
+        return dt.date.isoformat
+    return None
 
 
 def insert_rows(session: Session, table, columns: list[str], rows: list[dict], geom_col: str | None) -> None:

@@ -129,6 +129,8 @@ def test_veto_and_manual_adjustment():
 def test_same_inputs_same_run_and_fingerprint(huangyan):
     a, b = engine.evaluate(huangyan, two_firms()), engine.evaluate(huangyan, list(reversed(two_firms())))
     assert a.fingerprint == b.fingerprint and a.to_json() == b.to_json()
+    # Versioned, in the 64 characters a stored run keeps.
+    assert a.fingerprint.startswith("v2-") and len(a.fingerprint) == 64
     changed = two_firms()
     changed[0] = E(**{**changed[0].__dict__, "tax_wan": 301})
     assert engine.evaluate(huangyan, changed).fingerprint != a.fingerprint

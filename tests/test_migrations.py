@@ -65,3 +65,26 @@ def test_upgrading_keeps_the_data(empty_url):
     assert s.scalar(select(func.count(Unit.id)).where(Unit.leasable)) == len(ds.units)
     assert s.scalar(select(func.count(Lease.id)).where(Lease.kind == "lease")) == len(ds.leases)
     s.close()
+
+
+def test_evaluation_results_are_compressed_with_lz4_on_postgis_and_back_after_a_downgrade(pg_databases):
+    from sqlalchemy import text
+    url = pg_databases.create()
+    migrate.upgrade(url)
+
+    def methods():
+        engine = make_engine(url)
+        try:
+            with engine.connect() as c:
+                if "lz4" not in c.scalar(text("SELECT enumvals FROM pg_settings "
+                                              "WHERE name = 'default_toast_compression'")):
+                    pytest.skip("this PostgreSQL is built without lz4: the migration leaves pglz")
+                return dict(c.execute(text("SELECT attname, attcompression FROM pg_attribute WHERE attrelid = "
+                                           "'evaluation_result'::regclass AND attname IN ('items', 'reasons', 'inputs')")
+                                      ).all())
+        finally:
+            engine.dispose()
+
+    assert methods() == {"items": "l", "reasons": "l", "inputs": "l"}
+    migrate.downgrade(url, "0007")
+    assert methods() == {"items": "p", "reasons": "p", "inputs": "p"}

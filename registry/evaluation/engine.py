@@ -7,10 +7,11 @@ inputs give the same scores, ranks and classes, and the same input fingerprint.
 from __future__ import annotations
 
 import hashlib
-import json
 import statistics
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+
+import orjson
 
 from .rulesets import Indicator, Pool, RuleSet
 
@@ -172,11 +173,22 @@ def _in_pool(p: Pool, rec: EnterpriseInput) -> bool:
         not p.industries or rec.industry_code[:2] in p.industries)
 
 
+FINGERPRINT_VERSION = "v2"
+
+
 def fingerprint(rs: RuleSet, records: list[EnterpriseInput]) -> str:
+    """The run's input fingerprint: ``v2-`` and 61 hex digits of the SHA-256 of the rule set and
+    every input record (sorted by USCC) as one canonical JSON document (orjson, keys sorted).
+
+    Equal inputs give equal fingerprints within one version. Runs stored before version 2 carry 64
+    hex digits (``json.dumps``'s spacing and number forms, ten times slower to produce); a v1 and
+    a v2 fingerprint never compare equal, so a changed fingerprint across that upgrade says nothing
+    about the inputs. The prefix keeps the 64 characters a stored run has room for.
+    """
     # vars() rather than asdict(): the records are flat, and asdict's deep copy is 10× slower.
-    payload = json.dumps({"ruleset": rs.raw, "inputs": [vars(r) for r in sorted(records, key=lambda r: r.uscc)]},
-                         sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    payload = orjson.dumps({"ruleset": rs.raw, "inputs": [vars(r) for r in sorted(records, key=lambda r: r.uscc)]},
+                           option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    return f"{FINGERPRINT_VERSION}-{hashlib.sha256(payload).hexdigest()[:61]}"
 
 
 def evaluate(rs: RuleSet, records: list[EnterpriseInput]) -> Run:

@@ -175,20 +175,21 @@ def run_and_store(session: Session, rs: RuleSet, year: int, *, actor: str, park_
                             created_by=actor, parks=figures)
         session.add(run)
         session.flush()
+        # A generator: the rows are streamed to the database as they are made (see bulk.write_rows).
         # vars(), not asdict(): items are flat, and asdict's deep copy took 14 s for 100k results.
-        results = result.results
-        for start in range(0, len(results), 10_000):  # in slices: the rows' JSON text is never all in memory
-            bulk.write_rows(session, EvaluationResult.__table__, [
-                {"run_id": run.id, "enterprise_id": ids.get(r.uscc), "uscc": r.uscc, "name": r.name, "park": r.park,
-                 "pool": r.pool, "total": r.total, "bonus": r.bonus, "penalty": r.penalty, "rank": r.rank,
-                 "klass": r.klass, "land_mu": by_uscc[r.uscc].land_mu, "items": [vars(i) for i in r.items],
-                 "reasons": r.reasons, "inputs": _inputs_json(by_uscc[r.uscc])} for r in results[start:start + 10_000]])
+        bulk.write_rows(session, EvaluationResult.__table__, (
+            {"run_id": run.id, "enterprise_id": ids.get(r.uscc), "uscc": r.uscc, "name": r.name, "park": r.park,
+             "pool": r.pool, "total": r.total, "bonus": r.bonus, "penalty": r.penalty, "rank": r.rank,
+             "klass": r.klass, "land_mu": by_uscc[r.uscc].land_mu, "items": [vars(i) for i in r.items],
+             "reasons": r.reasons, "inputs": _inputs_json(by_uscc[r.uscc])} for r in result.results))
         session.expire(run, ["results"])
     return run
 
 
 def _inputs_json(rec: engine.EnterpriseInput) -> dict:
-    out = dict(vars(rec))
+    """The record's fields, leaving out those it does not have (None: the field's default, as
+    ``EnterpriseInput`` and every reader assume; a third of the document for a typical firm)."""
+    out = {k: v for k, v in vars(rec).items() if v is not None}
     out["tags"] = list(rec.tags)
     return out
 
