@@ -205,11 +205,23 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def _copy_pg(conn, table: str, cols: list[str], rows: list[dict], geom_col: str | None) -> None:
+STREAM_SLICE = 2000  # rows converted at a time while a COPY streams
+SQLITE_SLICE = 5000  # rows per executemany on SQLite (progress is reported between them)
+
+
+def _copy_pg(conn, table: str, cols: list[str], rows: list[dict], geom_col: str | None,
+             progress: Callable[[int], None] | None = None) -> None:
+    """One COPY for all ``rows``, their values converted a slice at a time (vectorised per column)
+    as the data goes out: PostgreSQL stores one slice on the other core while the next is converted,
+    instead of waiting for every value to be ready and then the client waiting for the server."""
     raw = conn.connection.driver_connection
     with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
-        for row in zip(*_columns(rows, cols, geom_col, "postgresql")):
-            copy.write_row(row)
+        for start in range(0, len(rows), STREAM_SLICE):
+            chunk = rows[start:start + STREAM_SLICE]
+            for row in zip(*_columns(chunk, cols, geom_col, "postgresql")):
+                copy.write_row(row)
+            if progress:
+                progress(len(chunk))
 
 
 @contextlib.contextmanager
@@ -319,16 +331,22 @@ def _converter(column_type, backend: str) -> Callable | None:
     return None
 
 
-def insert_rows(session: Session, table, columns: list[str], rows: list[dict], geom_col: str | None) -> None:
+def insert_rows(session: Session, table, columns: list[str], rows: list[dict], geom_col: str | None,
+                progress: Callable[[int], None] | None = None) -> None:
     """Appends rows (``columns`` of each; shapely geometries in ``geom_col``) the fast way, without
-    ORM events: the caller validates and audits (the GIS importer writes 100,000 footprints so)."""
+    ORM events: the caller validates and audits (the GIS importer writes 100,000 footprints so).
+    ``progress`` is called with the number of rows sent, slice by slice."""
     if not rows:
         return
     conn = session.connection()
     if dialect(session) == "postgresql":
-        _copy_pg(conn, table.name, columns, rows, geom_col)
+        _copy_pg(conn, table.name, columns, rows, geom_col, progress)
     else:
-        _executemany_sqlite(conn, table.name, columns, rows, geom_col)
+        for start in range(0, len(rows), SQLITE_SLICE):
+            chunk = rows[start:start + SQLITE_SLICE]
+            _executemany_sqlite(conn, table.name, columns, chunk, geom_col)
+            if progress:
+                progress(len(chunk))
 
 
 def reserve_ids(session: Session, table, n: int) -> list[int]:

@@ -277,8 +277,10 @@ def test_an_import_that_fails_midway_leaves_the_database_unchanged(session, park
     frame(footprints(4)).to_file(tmp_path / "four.gpkg")
     before = session.scalar(select(func.count(AuditRecord.id)))
     plan = importer.plan(session, tmp_path / "four.gpkg", options(park))
-    monkeypatch.setattr(importer, "CHUNK", 2)
-    real, calls = bulk.insert_rows, []
+    # Rows go out two at a time; the connection is lost while the second pair is prepared.
+    monkeypatch.setattr(bulk, "STREAM_SLICE", 2)
+    monkeypatch.setattr(bulk, "SQLITE_SLICE", 2)
+    real, calls = bulk._columns, []
 
     def failing(*args, **kwargs):
         calls.append(1)
@@ -286,11 +288,12 @@ def test_an_import_that_fails_midway_leaves_the_database_unchanged(session, park
             raise importer.DBAPIError("INSERT", {}, RuntimeError("connection lost"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(bulk, "insert_rows", failing)
+    monkeypatch.setattr(bulk, "_columns", failing)
+    sent = []
     with pytest.raises(importer.ImportRefused, match="nothing was written"):
-        importer.commit(session, plan)
+        importer.commit(session, plan, progress=sent.append)
     session.rollback()
-    assert len(calls) == 2  # the first chunk had been sent
+    assert len(calls) == 2 and sent == [2]  # the first pair had been sent
     assert session.scalar(select(func.count(Building.id))) == 0
     assert session.scalar(select(func.count(AuditRecord.id))) == before
 

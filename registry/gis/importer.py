@@ -41,7 +41,6 @@ from .fields import IMPORT_TARGETS, GisField, importable, suggest_mapping
 SPATIAL = {"parks": "boundary", "plots": "geom", "buildings": "footprint"}
 MODELS = {"parks": Park, "plots": Plot, "buildings": Building, "units": Unit}
 DATUMS = ("wgs84", "gcj02", "bd09")
-CHUNK = 5000
 _TRUE = {"1", "true", "t", "yes", "y", "是", "可", "可租", "√"}
 _FALSE = {"0", "false", "f", "no", "n", "否", "不可", "不可租", "×"}
 _M_PER_DEGREE = 111_320.0
@@ -729,11 +728,7 @@ def _insert_new(session: Session, p: Plan, progress) -> int:
     if defaults:
         columns = sorted(set(columns) | set(defaults), key=lambda c: list(table.c.keys()).index(c))
     with bulk.spatial_index_rebuilt(session, table, geom_col, len(rows)) if geom_col else contextlib.nullcontext():
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start:start + CHUNK]
-            bulk.insert_rows(session, table, columns, chunk, geom_col)
-            if progress:
-                progress(len(chunk))
+        bulk.insert_rows(session, table, columns, rows, geom_col, progress)
     if target == "units":
         _add_storeys(session, {(r["building_id"], r["floor_level"]) for r in rows})
     session.add(AuditRecord(at=dt.datetime.now(dt.timezone.utc), actor=session.info.get("actor", "system"),
@@ -755,8 +750,7 @@ def _add_storeys(session: Session, needed: set[tuple[int, int]]) -> None:
     if rows:
         for row, fid in zip(rows, bulk.reserve_ids(session, Floor.__table__, len(rows))):
             row["id"] = fid
-        for start in range(0, len(rows), CHUNK):
-            bulk.insert_rows(session, Floor.__table__, ["id", "building_id", "level"], rows[start:start + CHUNK], None)
+        bulk.insert_rows(session, Floor.__table__, ["id", "building_id", "level"], rows, None)
 
 
 def _enum_default(model, attr):
