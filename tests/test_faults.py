@@ -125,16 +125,16 @@ def test_database_stopped_in_the_middle_of_an_import(pg, setup, monkeypatch, tmp
     token = upload(client, gbk_zip(tmp_path), park=w.park_a_name).headers["Location"].rsplit("/", 1)[1]
     buildings = _count(session, Building)
     session.close()
-    original = bulk.insert_rows
+    original = bulk.insert_columns
 
     def insert_then_lose_the_server(*args, **kwargs):
         result = original(*args, **kwargs)
         pg.stop()  # the buildings are in; the audit record and the commit are not
         return result
-    monkeypatch.setattr(bulk, "insert_rows", insert_then_lose_the_server)
+    monkeypatch.setattr(bulk, "insert_columns", insert_then_lose_the_server)
     r = post(client, f"/import/{token}/commit", {})
     assert r.status_code == 503 and "数据库暂时无法连接" in r.get_data(as_text=True)
-    monkeypatch.setattr(bulk, "insert_rows", original)
+    monkeypatch.setattr(bulk, "insert_columns", original)
 
     pg.start()
     assert _count(session, Building) == buildings
