@@ -173,16 +173,17 @@ def _transpose(rows: list[dict], cols: list[str]) -> dict[str, list]:
     return {c: [r.get(c) for r in rows] for c in cols}
 
 
-def _columns(data: dict[str, list], cols: list[str], geom_col: str | None, backend: str) -> list:
+def _columns(data: dict[str, list], cols: list[str], geom_col: str | None, backend: str, binary: bool = False) -> list:
     """The values of ``cols`` converted once per column rather than once per cell: geometry to
-    (E)WKB in one vectorised call, enums to their values, dates to ISO text on SQLite."""
+    (E)WKB in one vectorised call (hex for PostgreSQL's text COPY, bytes for its binary one), enums
+    to their values, dates to ISO text on SQLite."""
     out = []
     for c in cols:
         values = data[c]
         if c == geom_col:
             geoms = np.asarray(values, dtype=object)
-            if backend == "postgresql":  # hex EWKB is PostGIS's text input for geometry
-                values = shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=True, include_srid=True).tolist()
+            if backend == "postgresql":  # EWKB is PostGIS's input for geometry
+                values = shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=not binary, include_srid=True).tolist()
             else:
                 values = shapely.to_wkb(geoms).tolist()
         else:
@@ -215,17 +216,42 @@ STREAM_SLICE = 2000  # rows converted at a time while a COPY streams
 SQLITE_SLICE = 5000  # rows per executemany on SQLite (progress is reported between them)
 
 
+# The wire types of a binary COPY, by the column's type in the database. The server reads each
+# field with its column type's own binary input: text and JSON arrive as UTF-8 text, geometry as
+# EWKB bytes. A column of any other type (jsonb, arrays, a native enum) makes the COPY text.
+_BINARY_WIRE = {"int2": "int2", "int4": "int4", "int8": "int8", "float4": "float4", "float8": "float8",
+                "bool": "bool", "date": "date", "timestamp": "timestamp", "timestamptz": "timestamptz",
+                "varchar": "text", "text": "text", "bpchar": "text", "json": "text", "geometry": "bytea"}
+
+
+def _wire_types(raw, table: str, cols: list[str]) -> list[str] | None:
+    types = dict(raw.execute("SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+                             "WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+                             (table,)).fetchall())
+    wire = [_BINARY_WIRE.get(types.get(c)) for c in cols]
+    return None if None in wire else wire
+
+
 def _copy_pg(conn, table: str, cols: list[str], data: dict[str, list], geom_col: str | None,
              progress: Callable[[int], None] | None = None) -> None:
     """One COPY for all rows (``data``: a list per column), converted a slice at a time (vectorised
     per column) as the data goes out: PostgreSQL stores one slice on the other core while the next
-    is converted, instead of waiting for every value to be ready and then the client for the server."""
+    is converted, instead of waiting for every value to be ready and then the client for the server.
+
+    Binary where every column's type allows (all of the registry's tables): no hex for geometries,
+    no numbers or dates printed and parsed again; half the time of the text form for 100,000
+    footprints."""
     raw = conn.connection.driver_connection
     n = len(data[cols[0]])
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+    wire = _wire_types(raw, table, cols)
+    binary = wire is not None
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN"
+                                       + (" (FORMAT BINARY)" if binary else "")) as copy:
+        if binary:
+            copy.set_types(wire)
         for start in range(0, n, STREAM_SLICE):
             chunk = {c: data[c][start:start + STREAM_SLICE] for c in cols}
-            for row in zip(*_columns(chunk, cols, geom_col, "postgresql")):
+            for row in zip(*_columns(chunk, cols, geom_col, "postgresql", binary)):
                 copy.write_row(row)
             if progress:
                 progress(min(STREAM_SLICE, n - start))
