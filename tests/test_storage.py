@@ -5,7 +5,7 @@ import json
 
 import pytest
 from geoalchemy2.shape import to_shape
-from shapely.geometry import box
+from shapely.geometry import MultiPolygon, box
 from sqlalchemy import func, select, text
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -181,6 +181,41 @@ def test_geojson_output_is_the_same_on_both_backends(session):
     gj = json.loads(session.scalar(select(spatial.as_geojson(Building.footprint)).where(Building.id == b.id)))
     assert gj["type"] == "MultiPolygon" and "crs" not in gj
     assert gj["coordinates"][0][0][0] == pytest.approx([f.LON + 0.0005, f.LAT], abs=1e-9)
+
+
+def test_bulk_writes_store_every_value_as_given_binary_or_text(session, backend):
+    """Bulk inserts (imports, loads) keep every value exactly: on PostgreSQL in the binary COPY the
+    registry's tables allow, and in the text COPY a table with other column types falls back to."""
+    from sqlalchemy import Column, Date, Float, Integer, MetaData, String, Table
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    from registry import bulk
+    p = f.park(session)
+    session.flush()
+    geoms = [box(f.LON + i * 0.001, f.LAT, f.LON + i * 0.001 + 0.0004, f.LAT + 0.0004) for i in range(3)]
+    bulk.insert_columns(session, Building.__table__, {
+        "id": [901, 902, 903], "park_id": [p.id] * 3, "code": ["B-1", "B-2", "厂房三"], "name": ["甲", None, "丙"],
+        "type": ["standard_factory"] * 3, "status": ["completed"] * 3, "floors_above": [1, 2, 3],
+        "gfa_m2": [1000.5, 2000.25, 3e3], "completion_date": [D(2020, 1, 2), None, D(2024, 12, 31)],
+        "footprint": [MultiPolygon([g]) for g in geoms], "footprint_area_m2": [1600.0] * 3, "version": [1] * 3},
+        "footprint")
+    session.expire_all()
+    got = session.scalars(select(Building).where(Building.id >= 901).order_by(Building.id)).all()
+    assert [(b.code, b.name, b.floors_above, b.gfa_m2, b.completion_date) for b in got] == [
+        ("B-1", "甲", 1, 1000.5, D(2020, 1, 2)), ("B-2", None, 2, 2000.25, None), ("厂房三", "丙", 3, 3000.0, D(2024, 12, 31))]
+    assert [to_shape(b.footprint).equals(g) for b, g in zip(got, geoms)] == [True] * 3
+    if backend == "postgis":
+        # Every table bulk loads and imports write takes the binary form.
+        raw = session.connection().connection.driver_connection
+        assert all(bulk._wire_types(raw, model.__tablename__, [c.name for c in model.__table__.columns])
+                   for _name, model in bulk.TABLES)
+        extra = Table("bulk_text_fallback", MetaData(), Column("id", Integer), Column("doc", JSONB),
+                      Column("day", Date), Column("x", Float), Column("label", String))
+        extra.create(session.connection())
+        bulk.insert_columns(session, extra, {"id": [1, 2], "doc": [{"a": "一"}, None], "day": [D(2026, 1, 1), None],
+                                             "x": [0.1, None], "label": ["x\ty", None]}, None)
+        assert session.execute(text("SELECT id, doc, day, x, label FROM bulk_text_fallback ORDER BY id")).all() == [
+            (1, {"a": "一"}, D(2026, 1, 1), 0.1, "x\ty"), (2, None, None, None, None)]
 
 
 def test_a_missing_spatialite_is_explained_with_the_install_command(tmp_path, monkeypatch):
