@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from geodata import chinacoords
 from . import validation as v
+from .db import dialect
 from .enums import BuildingStatus, BuildingType
 from .models import KN_PER_T, MAX_ID, Building, Floor, Lease, Park, Reservation, Unit
-from .db import dialect
 from .spatial import as_geojson, bbox_filter, box_centre, computed_cte, lookup_cte, with_lookup
 
 POLYGON_ZOOM = 14  # from this zoom on, footprints; below, points
@@ -257,7 +257,8 @@ def _unit_aggregates(q: VacancyQuery, area, now_end, later_end, fits, held) -> l
 
 def _units_per_building(session: Session, q: VacancyQuery):
     """The unit aggregates of each matching building, as a FROM item to join to ``Building``, the
-    join condition, and the conditions on the building still to apply.
+    join condition, and the conditions on the building still to apply. Only leasable units count:
+    an owner's own workshop is never space on the market.
 
     Each unit's lease is looked up once (the latest lease starting on or before the day: one
     ordered probe of the B-tree on (unit_id, start_date, end_date)). On PostgreSQL the aggregate is
