@@ -116,11 +116,7 @@ def load(session: Session, ds: Dataset, *, progress: Callable[[int], None] | Non
         cols = [c.name for c in table.columns if any(c.name in r for r in rows[:1])]
         geom_col = GEOMETRY.get(name)
         if rows:
-            data = _transpose(rows, cols)
-            if backend == "postgresql":
-                _copy_pg(conn, table.name, cols, data, geom_col)
-            else:
-                _executemany_sqlite(conn, table.name, cols, data, geom_col)
+            insert_columns(session, table, _transpose(rows, cols), geom_col)
             ids = [r["id"] for r in rows if "id" in r]
             conn.execute(AuditRecord.__table__.insert(), [{
                 "at": now, "actor": session.info.get("actor", "system"), "action": "bulk_insert",
@@ -173,10 +169,11 @@ def _transpose(rows: list[dict], cols: list[str]) -> dict[str, list]:
     return {c: [r.get(c) for r in rows] for c in cols}
 
 
-def _columns(data: dict[str, list], cols: list[str], geom_col: str | None, backend: str, binary: bool = False) -> list:
-    """The values of ``cols`` converted once per column rather than once per cell: geometry to
-    (E)WKB in one vectorised call (hex for PostgreSQL's text COPY, bytes for its binary one), enums
-    to their values, dates to ISO text on SQLite."""
+def _columns(table, data: dict[str, list], cols: list[str], geom_col: str | None, backend: str,
+             binary: bool = False) -> list:
+    """The values of ``cols`` as the driver takes them, converted once per column by the column's
+    type: geometry to (E)WKB in one vectorised call (hex for PostgreSQL's text COPY, bytes for its
+    binary one), JSON to text, enums to their values, dates to ISO text on SQLite."""
     out = []
     for c in cols:
         values = data[c]
@@ -187,15 +184,22 @@ def _columns(data: dict[str, list], cols: list[str], geom_col: str | None, backe
             else:
                 values = shapely.to_wkb(geoms).tolist()
         else:
-            sample = next((x for x in values if x is not None), None)
-            if isinstance(sample, (list, dict)):  # JSON columns
-                values = [None if x is None else json_text(x) for x in values]
-            elif isinstance(sample, enum.Enum):
-                values = [None if x is None else x.value for x in values]
-            elif backend == "sqlite" and isinstance(sample, dt.date):
-                values = [None if x is None else x.isoformat() for x in values]
+            convert = _converter(table.c[c].type, backend)
+            if convert is not None:
+                values = [None if x is None else convert(x) for x in values]
         out.append(values)
     return out
+
+
+def _converter(column_type, backend: str) -> Callable | None:
+    """How a value of a column of ``column_type`` is sent, when not as it is."""
+    if isinstance(column_type, sa_types.JSON):
+        return json_text
+    if isinstance(column_type, sa_types.Enum):
+        return lambda x: x.value if isinstance(x, enum.Enum) else x
+    if backend == "sqlite" and isinstance(column_type, sa_types.Date) and not isinstance(column_type, sa_types.DateTime):
+        return dt.date.isoformat
+    return None
 
 
 def json_text(value) -> str:
@@ -232,29 +236,28 @@ def _wire_types(raw, table: str, cols: list[str]) -> list[str] | None:
     return None if None in wire else wire
 
 
-def _copy_pg(conn, table: str, cols: list[str], data: dict[str, list], geom_col: str | None,
+def _copy_pg(conn, table, cols: list[str], slices: Iterable[dict[str, list]], geom_col: str | None,
              progress: Callable[[int], None] | None = None) -> None:
-    """One COPY for all rows (``data``: a list per column), converted a slice at a time (vectorised
-    per column) as the data goes out: PostgreSQL stores one slice on the other core while the next
-    is converted, instead of waiting for every value to be ready and then the client for the server.
+    """One COPY for the rows of all ``slices`` (each a list per column), each slice converted
+    (vectorised per column) as the data goes out: PostgreSQL stores one slice on the other core
+    while the next is made and converted, instead of waiting for every value to be ready and then
+    the client for the server.
 
     Binary where every column's type allows (all of the registry's tables): no hex for geometries,
     no numbers or dates printed and parsed again; half the time of the text form for 100,000
     footprints."""
     raw = conn.connection.driver_connection
-    n = len(data[cols[0]])
-    wire = _wire_types(raw, table, cols)
+    wire = _wire_types(raw, table.name, cols)
     binary = wire is not None
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN"
+    with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN"
                                        + (" (FORMAT BINARY)" if binary else "")) as copy:
         if binary:
             copy.set_types(wire)
-        for start in range(0, n, STREAM_SLICE):
-            chunk = {c: data[c][start:start + STREAM_SLICE] for c in cols}
-            for row in zip(*_columns(chunk, cols, geom_col, "postgresql", binary)):
+        for chunk in slices:
+            for row in zip(*_columns(table, chunk, cols, geom_col, "postgresql", binary)):
                 copy.write_row(row)
             if progress:
-                progress(min(STREAM_SLICE, n - start))
+                progress(len(chunk[cols[0]]))
 
 
 REBUILD_MIN = 10000  # rows: below this, dropping and rebuilding indexes costs more than it saves
@@ -294,46 +297,44 @@ _SPATIAL_TRIGGERS = ("ggi", "gii", "tmi")
 SPATIAL_BULK_MIN = 1000
 
 
-def _executemany_sqlite(conn, table: str, cols: list[str], data: dict[str, list], geom_col: str | None) -> None:
+def _executemany_sqlite(conn, table, cols: list[str], data: dict[str, list], geom_col: str | None) -> None:
     marks = ", ".join(f"GeomFromWKB(?, {SRID})" if c == geom_col else "?" for c in cols)
     raw = conn.connection.driver_connection
     geoms = np.asarray(data[geom_col], dtype=object) if geom_col else None
-    insert = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})"
+    insert = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({marks})"
     if (geoms is None or len(geoms) < SPATIAL_BULK_MIN or "id" not in cols
             or not (shapely.get_type_id(geoms) == 6).all()):
-        raw.cursor().executemany(insert, zip(*_columns(data, cols, geom_col, "sqlite")))
+        raw.cursor().executemany(insert, zip(*_columns(table, data, cols, geom_col, "sqlite")))
         return
     if not raw.in_transaction:
         raw.execute("BEGIN")  # the trigger swap below must be undone with the rows on any failure
-    names = [f"{t}_{table}_{geom_col}" for t in _SPATIAL_TRIGGERS]
+    names = [f"{t}_{table.name}_{geom_col}" for t in _SPATIAL_TRIGGERS]
     saved = raw.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
                         f"({', '.join('?' * len(names))})", names).fetchall()
     if len(saved) != len(names):  # not the layout this fast path knows: the plain insert
-        raw.cursor().executemany(insert, zip(*_columns(data, cols, geom_col, "sqlite")))
+        raw.cursor().executemany(insert, zip(*_columns(table, data, cols, geom_col, "sqlite")))
         return
     for name, _sql in saved:
         raw.execute(f"DROP TRIGGER {name}")
     # Every geometry is a MultiPolygon (checked above) written with the column's SRID: the type and
     # SRID check has nothing to refuse.
-    raw.cursor().executemany(insert, zip(*_columns(data, cols, geom_col, "sqlite")))
+    raw.cursor().executemany(insert, zip(*_columns(table, data, cols, geom_col, "sqlite")))
     b = shapely.bounds(geoms)
-    raw.executemany(f"INSERT INTO idx_{table}_{geom_col} (pkid, xmin, xmax, ymin, ymax) VALUES (?, ?, ?, ?, ?)",
+    raw.executemany(f"INSERT INTO idx_{table.name}_{geom_col} (pkid, xmin, xmax, ymin, ymax) VALUES (?, ?, ?, ?, ?)",
                     zip(data["id"], b[:, 0].tolist(), b[:, 2].tolist(), b[:, 1].tolist(),
                         b[:, 3].tolist()))
     raw.execute("UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-                "WHERE lower(f_table_name) = lower(?) AND lower(f_geometry_column) = lower(?)", (table, geom_col))
+                "WHERE lower(f_table_name) = lower(?) AND lower(f_geometry_column) = lower(?)", (table.name, geom_col))
     for _name, sql in saved:
         raw.execute(sql)
 
 
 def write_rows(session: Session, table, rows: Iterable[dict]) -> int:
     """Appends plain rows (no geometry; every row with the same keys) to ``table`` the fast way and
-    returns how many: COPY on PostgreSQL, one prepared executemany on SQLite. No ORM events: the
-    caller audits what it wrote (registry.evaluation.runs stores 100,000 results of one audited run
-    this way).
+    returns how many. No ORM events: the caller audits what it wrote (registry.evaluation.runs
+    stores 100,000 results of one audited run this way).
 
-    ``rows`` may be a generator, and is streamed: each row is converted (JSON columns to text, enums
-    to their values, dates to ISO text on SQLite) and sent as it comes. The rows are never all in
+    ``rows`` may be a generator, and is streamed a slice at a time: the rows are never all in
     memory, and on PostgreSQL the server stores rows while the caller makes the next ones, on the
     other core, instead of the two taking turns."""
     it = iter(rows)
@@ -341,36 +342,20 @@ def write_rows(session: Session, table, rows: Iterable[dict]) -> int:
     if first is None:
         return 0
     cols = list(first)
-    backend = dialect(session)
-    converters = [_converter(table.c[c].type, backend) for c in cols]
+    size = _slice_size(session)
     count = 0
 
-    def values():
+    def slices():
         nonlocal count
-        for row in itertools.chain((first,), it):
-            count += 1
-            yield tuple(row[c] if f is None or row[c] is None else f(row[c]) for c, f in zip(cols, converters))
+        batch = [first]
+        while batch:
+            batch.extend(itertools.islice(it, size - len(batch)))
+            count += len(batch)
+            yield _transpose(batch, cols)
+            batch = list(itertools.islice(it, size))
 
-    raw = session.connection().connection.driver_connection
-    if backend == "postgresql":
-        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
-            for row in values():
-                copy.write_row(row)
-    else:
-        raw.cursor().executemany(f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                                 values())
+    _write_slices(session, table, cols, slices(), None, None)
     return count
-
-
-def _converter(column_type, backend: str) -> Callable | None:
-    """How a value of a column of ``column_type`` is sent, when not as it is."""
-    if isinstance(column_type, sa_types.JSON):
-        return json_text
-    if isinstance(column_type, sa_types.Enum):
-        return lambda x: x.value if isinstance(x, enum.Enum) else x
-    if backend == "sqlite" and isinstance(column_type, sa_types.Date) and not isinstance(column_type, sa_types.DateTime):
-        return dt.date.isoformat
-    return None
 
 
 def insert_rows(session: Session, table, columns: list[str], rows: list[dict], geom_col: str | None,
@@ -389,17 +374,28 @@ def insert_columns(session: Session, table, data: dict[str, list], geom_col: str
     of rows sent, slice by slice."""
     cols = list(data)
     n = len(data[cols[0]]) if cols else 0
-    if not n:
-        return
+    if n:
+        size = _slice_size(session)
+        _write_slices(session, table, cols, ({c: v[start:start + size] for c, v in data.items()}
+                                             for start in range(0, n, size)), geom_col, progress)
+
+
+def _slice_size(session: Session) -> int:
+    return STREAM_SLICE if dialect(session) == "postgresql" else SQLITE_SLICE
+
+
+def _write_slices(session: Session, table, cols: list[str], slices: Iterable[dict[str, list]], geom_col: str | None,
+                  progress: Callable[[int], None] | None) -> None:
+    """The one way rows are bulk-written: one streamed COPY on PostgreSQL, an executemany per slice
+    on SQLite (SpatiaLite's index work done once per slice)."""
     conn = session.connection()
     if dialect(session) == "postgresql":
-        _copy_pg(conn, table.name, cols, data, geom_col, progress)
-    else:
-        for start in range(0, n, SQLITE_SLICE):
-            _executemany_sqlite(conn, table.name, cols, {c: v[start:start + SQLITE_SLICE] for c, v in data.items()},
-                                geom_col)
-            if progress:
-                progress(min(SQLITE_SLICE, n - start))
+        _copy_pg(conn, table, cols, slices, geom_col, progress)
+        return
+    for chunk in slices:
+        _executemany_sqlite(conn, table, cols, chunk, geom_col)
+        if progress:
+            progress(len(chunk[cols[0]]))
 
 
 def reserve_ids(session: Session, table, n: int) -> list[int]:
