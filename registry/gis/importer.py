@@ -749,9 +749,6 @@ def _enum_default(model, attr):
     return model.__table__.c[attr].default.arg if model.__table__.c[attr].default is not None else None
 
 
-
-
-
 def options_from_form(form, target_default: str | None = None) -> Options:
     """Options from an upload form's fields (target, park, layer, encoding, crs, datum, cad_layers
     comma-separated, close_tolerance_m, repair, skip_rejected, and map.<field> = source or =value).
