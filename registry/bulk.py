@@ -265,13 +265,18 @@ REBUILD_MIN = 10000  # rows: below this, dropping and rebuilding indexes costs m
 
 @contextlib.contextmanager
 def indexes_rebuilt(session: Session, table, adding: int):
-    """On PostgreSQL, when ``adding`` rows at least double ``table``, drops its indexes that back no
-    constraint (the GiST index of its geometry, plain B-trees) for the duration and builds each once
-    afterwards: sorted, in one pass (0.2 s for the GiST index of 100,000 footprints, 30 ms for a
-    B-tree) against seconds of per-row inserts. Primary keys and unique constraints stay: they
-    check the rows as they come. All inside the transaction: on failure the indexes are back as
-    they were. Other writers and readers of the table wait until the transaction ends.
-    Elsewhere, or for smaller additions, it does nothing."""
+    """On PostgreSQL, when ``adding`` rows at least double ``table``, takes off its indexes that
+    back no constraint (the GiST index of its geometry, plain B-trees), its foreign keys and its
+    unique constraints for the duration, and puts each back once afterwards, as PostgreSQL's
+    "Populating a Database" advises: an index built sorted in one pass (0.2 s for the GiST index
+    of 100,000 footprints, 30 ms for a B-tree), a foreign key checked by one join and a unique
+    constraint by one sorted index build, against a lookup and an index insert per row. Every row
+    is still checked: a row that breaks a key makes the constraint fail to come back, and the
+    import with it. The primary key and unique constraints other tables' keys point at stay.
+
+    All inside the transaction: on failure the table is as it was. Other writers and readers of
+    the table wait until the transaction ends. Elsewhere, or for smaller additions, it does
+    nothing."""
     if dialect(session) != "postgresql" or adding < REBUILD_MIN:
         yield
         return
@@ -279,14 +284,25 @@ def indexes_rebuilt(session: Session, table, adding: int):
     if adding < present:
         yield
         return
-    definitions = session.execute(text(
+    indexes = session.execute(text(
         "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
         "WHERE i.indrelid = CAST(:t AS regclass) AND NOT EXISTS "
         "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"), {"t": table.name}).all()
-    for name, _definition in definitions:
+    constraints = session.execute(text(
+        "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        "WHERE c.conrelid = CAST(:t AS regclass) AND (c.contype = 'f' OR (c.contype = 'u' AND NOT EXISTS "
+        "(SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = c.conindid))) "
+        "ORDER BY c.contype DESC, c.conname"), {"t": table.name}).all()
+    for name, _definition in indexes:
         session.execute(text(f"DROP INDEX {name}"))
+    if constraints:
+        session.execute(text(f"ALTER TABLE {table.name} "
+                             + ", ".join(f'DROP CONSTRAINT "{name}"' for name, _ in constraints)))
     yield
-    for _name, definition in definitions:
+    if constraints:
+        session.execute(text(f"ALTER TABLE {table.name} "
+                             + ", ".join(f'ADD CONSTRAINT "{name}" {definition}' for name, definition in constraints)))
+    for _name, definition in indexes:
         session.execute(text(definition))
 
 

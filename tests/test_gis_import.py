@@ -389,14 +389,17 @@ def test_the_cli_dry_runs_then_commits(runner, session, park, tmp_path):
 
 
 def test_a_large_import_keeps_the_spatial_index_whole(session, park, backend, tmp_path, monkeypatch):
-    """Big imports take the backends' bulk paths (SpatiaLite's index triggers done once, PostGIS's
-    GiST and B-tree indexes rebuilt); afterwards bbox queries find exactly the buildings inside."""
+    """Big imports take the backends' bulk paths (SpatiaLite's index triggers done once; PostGIS's
+    GiST and B-tree indexes, foreign keys and unique keys put back after the rows); afterwards the
+    table has all of them and bbox queries find exactly the buildings inside."""
     from sqlalchemy import text
     n = 1500
     monkeypatch.setattr(bulk, "REBUILD_MIN", 1000)  # this import counts as big
 
     def indexes():
-        return set(session.scalars(text("SELECT indexdef FROM pg_indexes WHERE tablename = 'building'")))
+        return set(session.scalars(text("SELECT indexdef FROM pg_indexes WHERE tablename = 'building'"))) | set(
+            session.scalars(text("SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint "
+                                 "WHERE conrelid = 'building'::regclass")))
     before = indexes() if backend == "postgis" else None
     geoms = [shapely.box(LON + (i % 50) * 0.001, LAT + (i // 50) * 0.001, LON + (i % 50) * 0.001 + 0.0004,
                          LAT + (i // 50) * 0.001 + 0.0004) for i in range(n)]
@@ -411,6 +414,8 @@ def test_a_large_import_keeps_the_spatial_index_whole(session, park, backend, tm
         assert {"ggi_building_footprint", "gii_building_footprint", "tmi_building_footprint"} <= triggers
     else:
         assert indexes() == before and any("gist (footprint)" in d for d in before)
+        assert {"building_park_id_fkey FOREIGN KEY (park_id) REFERENCES park(id)",
+                "building_park_id_code_key UNIQUE (park_id, code)"} <= before
     from registry.gis import exporter
     box = (LON + 0.0105, LAT + 0.0035, LON + 0.0207, LAT + 0.0122)
     found = exporter.page(session, "buildings", day=dt.date(2026, 11, 23), public=False, bbox=box)
@@ -421,8 +426,11 @@ def test_a_large_import_keeps_the_spatial_index_whole(session, park, backend, tm
                       "ZT": ["已建成"] * n}, geometry=[shapely.affinity.translate(g, 0, 0.1) for g in geoms],
                      crs="EPSG:4490").to_file(tmp_path / "more.gpkg")
     plan = importer.plan(session, tmp_path / "more.gpkg", options(park, mapping={}))
-    plan.new[-1].values["gfa_m2"] = -1.0  # the database's CHECK refuses the last row
-    with pytest.raises(importer.ImportRefused):
+    # Between the dry run and the commit another user registers a building under the last code: the
+    # unique key (checked row by row on SpatiaLite, put back after the rows on PostGIS) refuses it.
+    f.building(session, park).code = f"L{n - 1}"
+    session.flush()
+    with pytest.raises(importer.ImportRefused, match=r"park_id, (building\.)?code"):
         importer.commit(session, plan)
     session.rollback()
     assert session.scalar(select(func.count(Building.id))) == n

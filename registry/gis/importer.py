@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,51 @@ class Feature:
     changes: dict = field(default_factory=dict)  # attribute → (before, after)
 
 
+Reasons = dict[int, list[str]]  # feature index (0-based) → why it cannot be imported
+
+
+class Features(Sequence):
+    """Planned features held column by column, read as ``Feature`` objects: 100,000 footprints
+    made into dicts and objects cost more time than the COPY that writes them."""
+
+    def __init__(self, columns: dict[str, list], keys: list[str], rows: np.ndarray, geom_name: str | None):
+        self.columns = columns  # field → one value per feature in the file (None: none)
+        self.keys = keys
+        self.rows = rows  # indexes (0-based) of the features in this set, ascending
+        self.geom_name = geom_name  # the field holding the geometry, if the layer has one
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        i = int(self.rows[k])
+        values = {name: column[i] for name, column in self.columns.items() if column[i] is not None}
+        return Feature(i + 1, self.keys[i], values, values.get(self.geom_name))
+
+    def column(self, name: str) -> list:
+        """The values of field ``name`` for the features in this set (None where not given)."""
+        column = self.columns.get(name)
+        if column is None:
+            return [None] * len(self.rows)
+        if len(self.rows) == len(column):  # every feature of the file
+            return list(column)
+        return [column[i] for i in self.rows.tolist()]
+
+    @classmethod
+    def of(cls, features: list[Feature]) -> Features:
+        """A set of features given one by one (a plan made by hand, as tests do)."""
+        names = {name for f in features for name in f.values}
+        columns = {name: [f.values.get(name) for f in features] for name in names}
+        return cls(columns, [f.key for f in features], np.arange(len(features)), None)
+
+    @property
+    def names(self) -> list[str]:
+        """The fields that some feature in this set has a value for."""
+        return [name for name in self.columns if any(x is not None for x in self.column(name))]
+
+
 @dataclass
 class Rejection:
     number: int
@@ -120,7 +166,7 @@ class Plan:
     mapping: dict[str, str]
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # about the whole file: nothing can be imported
-    new: list[Feature] = field(default_factory=list)
+    new: Sequence[Feature] = field(default_factory=list)
     updated: list[Feature] = field(default_factory=list)
     unchanged: list[Feature] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
@@ -194,33 +240,38 @@ def plan(session: Session, path: str | Path, options: Options, *, source_name: s
     if p.problems:
         return p
     n = len(layer)
-    reasons: list[list[str]] = [[] for _ in range(n)]
-    values = _attributes(p, layer, reasons)
+    reasons: Reasons = defaultdict(list)
+    columns = _attributes(p, layer, reasons)
     geoms = _geometries(p, layer, reasons) if o.target in SPATIAL else None
     if p.problems:
         return p
-    _resolve(session, p, values, geoms, reasons)
+    _resolve(session, p, columns, n, geoms, reasons)
     if p.problems:
         return p
-    keys = _keys(p, values)
+    keys = _keys(p, columns, n)
+    columns.pop("_building_code", None)
+    existing = columns.pop("_existing_id", None) or [None] * n
     p.repaired = [(i + 1, keys[i], note) for i, note in sorted(layer.feature_notes.items())]
-    required = [f for f in importable(o.target) if f.required and f.name != "park"]
-    for i in range(n):
-        if reasons[i]:
-            p.rejected.append(Rejection(i + 1, keys[i], reasons[i]))
-            continue
-        existing = values[i].pop("_existing_id", None)
-        feature = Feature(i + 1, keys[i], values[i], None if geoms is None else geoms[i], existing)
-        if existing is not None:
-            p.updated.append(feature)
-            continue
-        lacking = [f"{f.alias} ({f.name})" for f in required
-                   if values[i].get("building_id" if f.name == "building" else f.name) is None]
-        if lacking:
-            p.rejected.append(Rejection(i + 1, keys[i], ["a new record needs " + ", ".join(lacking)
-                                                         + ": map a source field or give a constant"]))
-        else:
-            p.new.append(feature)
+    # Sorted column by column: a Feature object per record is made only when one is looked at.
+    ok = np.ones(n, dtype=bool)
+    ok[[i for i in reasons if reasons[i]]] = False
+    matched = ok & np.fromiter((x is not None for x in existing), dtype=bool, count=n)
+    lacking: dict[int, list[str]] = defaultdict(list)
+    for f in importable(o.target):
+        if f.required and f.name != "park":
+            column = columns.get("building_id" if f.name == "building" else f.name)
+            absent = np.ones(n, dtype=bool) if column is None else \
+                np.fromiter((x is None for x in column), dtype=bool, count=n)
+            for i in np.flatnonzero(absent & ok & ~matched):
+                lacking[int(i)].append(f"{f.alias} ({f.name})")
+    for i in lacking:
+        reasons[i].append("a new record needs " + ", ".join(lacking[i]) + ": map a source field or give a constant")
+        ok[i] = False
+    p.rejected = [Rejection(int(i) + 1, keys[i], reasons[i]) for i in sorted(reasons) if reasons[i]]
+    geom_name = SPATIAL.get(o.target)
+    p.new = Features(columns, keys, np.flatnonzero(ok & ~matched), geom_name)
+    p.updated = [replace(f, existing_id=existing[f.number - 1])
+                 for f in Features(columns, keys, np.flatnonzero(matched), geom_name)]
     _diff(session, p)
     return p
 
@@ -295,8 +346,9 @@ def _at_least_one(x: int) -> int:
     return x
 
 
-def _attributes(p: Plan, layer: sources.Layer, reasons: list[list[str]]) -> list[dict]:
-    """Each feature's mapped values in stored form, keyed by field name; bad ones become reasons.
+def _attributes(p: Plan, layer: sources.Layer, reasons: Reasons) -> dict[str, list]:
+    """The mapped fields' values in stored form, one list per field (None where a feature has
+    none); bad ones become reasons.
 
     Column by column, each distinct source value converted once: a file of 100,000 buildings has
     few distinct types and statuses, and its numbers need no conversion at all.
@@ -335,10 +387,7 @@ def _attributes(p: Plan, layer: sources.Layer, reasons: list[list[str]]) -> list
                 if problem:
                     reasons[i].append(problem)
         columns[name] = [converted.get(x) for x in keys]
-    names = list(columns)
-    cols = [columns[k] for k in names]
-    return [{k: val for k, val in zip(names, row) if val is not None} for row in zip(*cols)] if cols \
-        else [{} for _ in range(n)]
+    return columns
 
 
 def _hashable(x):
@@ -352,7 +401,7 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
-def _geometries(p: Plan, layer: sources.Layer, reasons: list[list[str]]) -> np.ndarray:
+def _geometries(p: Plan, layer: sources.Layer, reasons: Reasons) -> np.ndarray:
     """Each feature's geometry as a valid MultiPolygon in EPSG:4490, or a reason why not."""
     o = p.options
     raw = layer.geometries
@@ -360,7 +409,7 @@ def _geometries(p: Plan, layer: sources.Layer, reasons: list[list[str]]) -> np.n
         reasons[i].append(problem)
     present = ~shapely.is_missing(raw) & ~shapely.is_empty(raw)
     for i in np.flatnonzero(~present):
-        if not reasons[i]:
+        if not reasons.get(i):
             reasons[i].append("no geometry")
     if not present.any():
         p.problems.append("no feature has a geometry")
@@ -431,44 +480,44 @@ def _geometries(p: Plan, layer: sources.Layer, reasons: list[list[str]]) -> np.n
     return geoms
 
 
-def _resolve(session: Session, p: Plan, values: list[dict], geoms, reasons: list[list[str]]) -> None:
-    """Parents and existing records: park, holder, plot or building ids; the id to update; the
-    geometry in its column."""
+def _resolve(session: Session, p: Plan, cols: dict[str, list], n: int, geoms, reasons: Reasons) -> None:
+    """Parents and existing records, as columns: park, holder, plot or building ids; the id to
+    update (``_existing_id``); the geometry in its column."""
     target = p.options.target
     if target == "parks":
-        _resolve_parks(session, values, reasons)
+        _resolve_parks(session, cols, n, reasons)
     else:
-        involved = _resolve_park_ids(session, p, values, reasons)
+        involved = _resolve_park_ids(session, p, cols, n, reasons)
         if p.problems:
             return
         if target == "plots":
-            _resolve_plots(session, values, reasons, involved)
+            _resolve_plots(session, cols, n, reasons, involved)
         elif target == "buildings":
-            _resolve_buildings(session, values, geoms, reasons, involved)
+            _resolve_buildings(session, cols, n, geoms, reasons, involved)
         else:
-            _resolve_units(session, values, reasons, involved)
+            _resolve_units(session, cols, n, reasons, involved)
     if geoms is not None:
-        col = SPATIAL[target]
-        for i, val in enumerate(values):
-            if geoms[i] is not None:
-                val[col] = geoms[i]
+        cols[SPATIAL[target]] = geoms
 
 
-def _resolve_parks(session, values, reasons) -> None:
+def _column(cols: dict[str, list], name: str, n: int) -> list:
+    column = cols.get(name)
+    return [None] * n if column is None else column
+
+
+def _resolve_parks(session, cols, n, reasons) -> None:
     existing = _pairs(session, select(Park.name, Park.id))
     regions = set(session.scalars(select(Jurisdiction.code)))
-    seen: dict = {}
-    for i, val in enumerate(values):
-        name = val.get("name")
-        if not _keyed(seen, None, name, i, "园区名称 (name)", "park", reasons):
-            continue
-        val["_existing_id"] = existing.get(name)
-        if val.get("region") and val["region"] not in regions:
-            reasons[i].append(f"行政区划代码 {val['region']} is not registered: add the county first")
+    names = _column(cols, "name", n)
+    keyed = _keyed([None] * n, names, "园区名称 (name)", "park", reasons)
+    cols["_existing_id"] = [existing.get(name) if ok else None for name, ok in zip(names, keyed)]
+    for i, region in enumerate(_column(cols, "region", n)):
+        if keyed[i] and region and region not in regions:
+            reasons[i].append(f"行政区划代码 {region} is not registered: add the county first")
 
 
-def _resolve_park_ids(session, p: Plan, values, reasons) -> set[int]:
-    """Each record's park id, from its park field or the chosen park; the parks involved."""
+def _resolve_park_ids(session, p: Plan, cols, n, reasons) -> set[int]:
+    """Each record's park id (``park_id``), from its park field or the chosen park; the parks involved."""
     parks_by_name = _pairs(session, select(Park.name, Park.id))
     fixed_park = None
     chosen = p.options.park
@@ -478,88 +527,96 @@ def _resolve_park_ids(session, p: Plan, values, reasons) -> set[int]:
         if fixed_park is None:
             p.problems.append(f"no park {chosen!r} in the registry; it has " + ", ".join(parks_by_name))
             return set()
-    for i, val in enumerate(values):
-        name = val.pop("park", None)
-        pid = parks_by_name.get(name) if name is not None else fixed_park
-        if pid is None:
-            reasons[i].append(f"所属园区 {name!r} is not in the registry" if name else "所属园区 is empty")
-        val["park_id"] = pid
-    return {val["park_id"] for val in values if val.get("park_id")}
+    names = cols.pop("park", None)
+    if names is None:
+        ids = [fixed_park] * n
+    else:
+        ids = [fixed_park if name is None else parks_by_name.get(name) for name in names]
+    for i in (i for i, pid in enumerate(ids) if pid is None):
+        name = None if names is None else names[i]
+        reasons[i].append(f"所属园区 {name!r} is not in the registry" if name else "所属园区 is empty")
+    cols["park_id"] = ids
+    return set(ids) - {None}
 
 
 def _pairs(session: Session, stmt) -> dict:
     return {a: b for a, b in session.execute(stmt)}
 
 
-def _first(seen: dict, key, i: int, label: str, reasons: list[list[str]]) -> None:
-    if key in seen:
-        reasons[i].append(f"the same {label} as feature {seen[key] + 1} (a duplicate in the file)")
-    else:
-        seen[key] = i
+def _repeats(keys, label: str, reasons: Reasons, among=None) -> None:
+    """Notes each feature whose key (None: none) an earlier one has (among those ``among`` marks)."""
+    seen: dict = {}
+    for i, key in enumerate(keys):
+        if key is None or (among is not None and not among[i]):
+            continue
+        first = seen.setdefault(key, i)
+        if first != i:
+            reasons[i].append(f"the same {label} as feature {first + 1} (a duplicate in the file)")
 
 
-def _keyed(seen: dict, scope, key, i: int, label: str, what: str, reasons: list[list[str]]) -> bool:
-    """False (with the reason) when feature ``i`` has no key; notes a key repeated within ``scope``."""
-    if key is None:
+def _keyed(scopes, keys, label: str, what: str, reasons: Reasons) -> list[bool]:
+    """Which features have a key (the rest get the reason); notes a key repeated within its scope."""
+    has = [key is not None for key in keys]
+    for i in (i for i, ok in enumerate(has) if not ok):
         reasons[i].append(f"{label} is empty: the key that says which {what} this is")
-        return False
-    _first(seen, (scope, key), i, label.split(" ")[0], reasons)
-    return True
+    _repeats(list(zip(scopes, keys)), label.split(" ")[0], reasons, among=has)
+    return has
 
 
-def _resolve_plots(session, values, reasons, parks) -> None:
+def _resolve_plots(session, cols, n, reasons, parks) -> None:
     by_code = {(pk, code): pid for pid, pk, code in
                session.execute(select(Plot.id, Plot.park_id, Plot.code).where(Plot.park_id.in_(parks)))}
-    certs = [val["cert_no"] for val in values if val.get("cert_no")]
+    certs = [x for x in _column(cols, "cert_no", n) if x]
     by_cert = _pairs(session, select(Plot.certificate_no, Plot.id).where(Plot.certificate_no.in_(certs))) \
         if certs else {}
-    usccs = {val["uscc"] for val in values if val.get("uscc")}
+    uscc_column = cols.pop("uscc", None)
+    usccs = {x for x in uscc_column or () if x}
     holders = _pairs(session, select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(usccs))) \
         if usccs else {}
-    seen_code: dict = {}
-    seen_cert: dict = {}
-    for i, val in enumerate(values):
-        if not _keyed(seen_code, val.get("park_id"), val.get("code"), i, "宗地编号 (code)", "plot", reasons):
-            continue
-        if val.get("cert_no"):
-            _first(seen_cert, val["cert_no"], i, "不动产权证号", reasons)
-        uscc = val.pop("uscc", None)
-        if uscc is not None:
-            if uscc not in holders:
+    park_ids, codes, cert_nos = cols["park_id"], _column(cols, "code", n), _column(cols, "cert_no", n)
+    keyed = _keyed(park_ids, codes, "宗地编号 (code)", "plot", reasons)
+    _repeats([c or None for c in cert_nos], "不动产权证号", reasons, among=keyed)
+    if uscc_column is not None:
+        for i, uscc in enumerate(uscc_column):
+            if keyed[i] and uscc is not None and uscc not in holders:
                 reasons[i].append(f"权利人信用代码 {uscc}: no enterprise with this code in the registry")
-            val["holder_id"] = holders.get(uscc)
-        # The certificate number identifies a plot wherever it lies; else the park and the plot number.
-        val["_existing_id"] = by_cert.get(val.get("cert_no")) or by_code.get((val.get("park_id"), val["code"]))
+        cols["holder_id"] = [holders.get(u) if u is not None and ok else None for u, ok in zip(uscc_column, keyed)]
+    # The certificate number identifies a plot wherever it lies; else the park and the plot number.
+    cols["_existing_id"] = [(by_cert.get(cert) or by_code.get((pk, code))) if ok else None
+                            for pk, code, cert, ok in zip(park_ids, codes, cert_nos, keyed)]
 
 
-def _resolve_buildings(session, values, geoms, reasons, parks) -> None:
+def _resolve_buildings(session, cols, n, geoms, reasons, parks) -> None:
     by_code = {(pk, code): bid for bid, pk, code in
                session.execute(select(Building.id, Building.park_id, Building.code).where(Building.park_id.in_(parks)))}
     plots = session.execute(select(Plot.id, Plot.park_id, Plot.code, Plot.geom).where(Plot.park_id.in_(parks))).all()
     plot_by_code = {(pk, code): pid for pid, pk, code, _ in plots}
-    tree = plot_geoms = None
-    if plots and geoms is not None and any(val.get("plot") is None for val in values):
-        plot_geoms = np.array([to_shape(g) for *_, g in plots], dtype=object)
-        tree = shapely.STRtree(plot_geoms)
-    seen: dict = {}
-    for i, val in enumerate(values):
-        if not _keyed(seen, val.get("park_id"), val.get("code"), i, "楼栋编号 (code)", "building", reasons):
-            continue
-        code = val.pop("plot", None)
-        if code is not None:
-            pid = plot_by_code.get((val.get("park_id"), code))
-            if pid is None:
+    park_ids, codes = cols["park_id"], _column(cols, "code", n)
+    keyed = _keyed(park_ids, codes, "楼栋编号 (code)", "building", reasons)
+    plot_codes = cols.pop("plot", None) or [None] * n
+    plot_ids: list = [None] * n
+    for i, code in enumerate(plot_codes):
+        if code is not None and keyed[i]:
+            plot_ids[i] = plot_by_code.get((park_ids[i], code))
+            if plot_ids[i] is None:
                 reasons[i].append(f"宗地编号 {code!r}: no such plot in this park")
-            val["plot_id"] = pid
-        elif tree is not None and geoms[i] is not None:
-            # The plot a building stands on is where its footprint's inner point lies, in its park.
-            hits = tree.query(shapely.point_on_surface(geoms[i]), predicate="within")
-            same_park = [int(h) for h in hits if plots[int(h)][1] == val.get("park_id")]
-            val["plot_id"] = plots[same_park[0]][0] if same_park else None
-        val["_existing_id"] = by_code.get((val.get("park_id"), val["code"]))
+    if plots and geoms is not None:
+        # The plot a building stands on is where its footprint's inner point lies, in its park.
+        located = np.flatnonzero(np.fromiter((code is None and ok for code, ok in zip(plot_codes, keyed)),
+                                             dtype=bool, count=n) & ~shapely.is_missing(geoms))
+        if len(located):
+            tree = shapely.STRtree(np.array([to_shape(g) for *_, g in plots], dtype=object))
+            inputs, hits = tree.query(shapely.point_on_surface(geoms[located]), predicate="within")
+            for k, h in zip(inputs.tolist(), hits.tolist()):
+                i = int(located[k])
+                if plot_ids[i] is None and plots[h][1] == park_ids[i]:
+                    plot_ids[i] = plots[h][0]
+    if any(x is not None for x in plot_ids):
+        cols["plot_id"] = plot_ids
+    cols["_existing_id"] = [by_code.get((pk, code)) if ok else None for pk, code, ok in zip(park_ids, codes, keyed)]
 
 
-def _resolve_units(session, values, reasons, parks) -> None:
+def _resolve_units(session, cols, n, reasons, parks) -> None:
     buildings = {(pk, code): bid for bid, pk, code in
                  session.execute(select(Building.id, Building.park_id, Building.code).where(Building.park_id.in_(parks)))}
     units = {(bid, code): uid for uid, bid, code in
@@ -567,37 +624,37 @@ def _resolve_units(session, values, reasons, parks) -> None:
                              .where(Building.park_id.in_(parks)))}
     # A unit stands on a storey the building has: a storey row, or 1..its storey count.
     floors: dict[int, set[int]] = {}
-    for bid, n in session.execute(select(Building.id, Building.floors_above).where(Building.park_id.in_(parks))):
-        floors[bid] = set(range(1, (n or 1) + 1))
+    for bid, count in session.execute(select(Building.id, Building.floors_above).where(Building.park_id.in_(parks))):
+        floors[bid] = set(range(1, (count or 1) + 1))
     for bid, level in session.execute(select(Floor.building_id, Floor.level).join(Building)
                                       .where(Building.park_id.in_(parks))):
         floors.setdefault(bid, set()).add(level)
-    seen: dict = {}
-    for i, val in enumerate(values):
-        code = val.pop("building", None)
-        bid = buildings.get((val.get("park_id"), code))
+    building_codes = cols.pop("building", None) or [None] * n
+    park_ids = cols.pop("park_id")
+    ids = [buildings.get((pk, code)) for pk, code in zip(park_ids, building_codes)]
+    for i, (code, bid, level) in enumerate(zip(building_codes, ids, _column(cols, "floor", n))):
         if code is None:
             reasons[i].append("楼栋编号 (building) is empty")
         elif bid is None:
             reasons[i].append(f"楼栋编号 {code!r}: no such building in this park")
-        val.pop("park_id", None)
-        val["building_id"] = bid
-        level = val.get("floor")
         if bid is not None and level is not None and level not in floors.get(bid, ()):
             have = ", ".join(map(str, sorted(floors.get(bid, ())))) or "none"
             reasons[i].append(f"楼层 {level}: building {code} has storeys {have}; add the storey to the building first")
-        val["_building_code"] = code
-        if not _keyed(seen, bid, val.get("code"), i, "单元编号 (code)", "unit", reasons):
-            continue
-        val["_existing_id"] = units.get((bid, val["code"]))
+    cols["building_id"] = ids
+    cols["_building_code"] = building_codes
+    codes = _column(cols, "code", n)
+    keyed = _keyed(ids, codes, "单元编号 (code)", "unit", reasons)
+    cols["_existing_id"] = [units.get((bid, code)) if ok else None for bid, code, ok in zip(ids, codes, keyed)]
 
 
-def _keys(p: Plan, values: list[dict]) -> list[str]:
+def _keys(p: Plan, cols: dict[str, list], n: int) -> list[str]:
+    """How the user recognises each feature, e.g. "A-03", or "1# / 101" for a unit."""
     if p.options.target == "parks":
-        return [str(val.get("name") or "?") for val in values]
+        return [str(x or "?") for x in _column(cols, "name", n)]
+    codes = _column(cols, "code", n)
     if p.options.target == "units":
-        return [f"{val.get('_building_code') or '?'} / {val.get('code') or '?'}" for val in values]
-    return [str(val.get("code") or "?") for val in values]
+        return [f"{b or '?'} / {c or '?'}" for b, c in zip(cols["_building_code"], codes)]
+    return [str(c or "?") for c in codes]
 
 
 # Field name → model attribute for what an import writes (parents resolved to ids above).
@@ -702,13 +759,13 @@ def _insert_new(session: Session, p: Plan, progress) -> int:
     n = len(p.new)
     # Column by column: 100,000 row dicts, filled key by key, cost more than the COPY that sends them.
     data: dict[str, list] = {"id": ids, "version": [1] * n}
-    names = {name for f in p.new for name in f.values}
-    for name in sorted(names):
+    new = p.new if isinstance(p.new, Features) else Features.of(p.new)
+    for name in sorted(new.names):
         attr = attrs.get(name)
         if attr is not None:
-            data[attr] = [f.values.get(name) for f in p.new]
+            data[attr] = new.column(name)
     if geom_col and target != "parks":
-        areas = geo_area.geodesic_areas_m2([f.geom for f in p.new]).tolist()
+        areas = geo_area.geodesic_areas_m2(new.column(geom_col)).tolist()
         data["computed_area_m2" if target == "plots" else "footprint_area_m2"] = areas
     defaults = {"parks": {"jurisdiction_code": None, "hide_rents": False},
                 "plots": {"land_use": _enum_default(Plot, "land_use"), "status": _enum_default(Plot, "status")},
