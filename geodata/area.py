@@ -50,10 +50,11 @@ def geodesic_areas_m2(geoms) -> np.ndarray:
     """Geodesic areas (m²) of many lon/lat polygons or multipolygons at once; holes are subtracted.
 
     Geometries smaller than SMALL_DEG integrate the ellipsoid's area element M(φ)·N(φ)·cos φ at
-    their centroid's latitude over their lon/lat area, in one vectorised step. That treats edges
-    as straight in lon/lat rather than geodesic, a difference that grows with size: measured on
-    random footprints of 50 m, median 2e-7 and at most 3e-6 of the area (0.03 m² of 10,000 m²),
-    at most 2e-5 at 200 m. Larger geometries are measured ring by ring, as ``geodesic_area_m2``.
+    the latitude of their bounding box's centre over their lon/lat area, in one vectorised step.
+    That treats edges as straight in lon/lat rather than geodesic, and takes the element at the
+    box's centre rather than the centroid (found in a tenth of the time); the difference grows with
+    size: measured on 2,000 random footprints of 50 m, median 2e-7 and at most 5e-6 of the area
+    (0.05 m² of 10,000 m²), at most 2e-5 at 200 m. Larger geometries are measured ring by ring, as ``geodesic_area_m2``.
     This matters when generating or importing a hundred thousand buildings.
     """
     geoms = np.asarray(geoms, dtype=object)
@@ -64,7 +65,7 @@ def geodesic_areas_m2(geoms) -> np.ndarray:
     small = ((b[:, 2] - b[:, 0]) < SMALL_DEG) & ((b[:, 3] - b[:, 1]) < SMALL_DEG)
     if small.any():
         g = geoms[small]
-        phi = np.radians(shapely.get_y(shapely.centroid(g)))
+        phi = np.radians((b[small, 1] + b[small, 3]) / 2)
         w = 1.0 - _E2 * np.sin(phi) ** 2
         m = _A * (1.0 - _E2) / w ** 1.5
         n = _A / np.sqrt(w)
