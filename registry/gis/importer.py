@@ -601,7 +601,8 @@ def _resolve_buildings(session, cols, n, geoms, reasons, parks) -> None:
             if plot_ids[i] is None:
                 reasons[i].append(f"宗地编号 {code!r}: no such plot in this park")
     if plots and geoms is not None:
-        # The plot a building stands on is where its footprint's inner point lies, in its park.
+        # The plot a building stands on is where its footprint's inner point lies, in its park. A
+        # footprint on no plot of the park leaves a matched building's plot as it was.
         located = np.flatnonzero(np.fromiter((code is None and ok for code, ok in zip(plot_codes, keyed)),
                                              dtype=bool, count=n) & ~shapely.is_missing(geoms))
         if len(located):
