@@ -330,11 +330,26 @@ def _coerce(f: GisField, raw):
     raise AssertionError(f.kind)
 
 
+@dataclass(frozen=True)
+class _Positive:
+    """The check of a field that must be a positive number; it can screen a whole column at once."""
+    label: str
+    unit: str
+
+    def __call__(self, x):
+        return v.check_positive(x, self.label, self.unit)
+
+    @staticmethod
+    def refused(numbers: np.ndarray) -> np.ndarray:
+        """Indexes of the numbers (NaN: none given) the check refuses."""
+        return np.flatnonzero(~(numbers > 0) & ~np.isnan(numbers))
+
+
 _DOMAIN_CHECKS: dict[str, Callable] = {
     "region": lambda x: v.check_region_code(x, "行政区划代码"),
-    "gfa_m2": lambda x: v.check_positive(x, "建筑面积", "m²"),
-    "cert_m2": lambda x: v.check_positive(x, "证载面积", "m²"),
-    "area_m2": lambda x: v.check_positive(x, "可租面积", "m²"),
+    "gfa_m2": _Positive("建筑面积", "m²"),
+    "cert_m2": _Positive("证载面积", "m²"),
+    "area_m2": _Positive("可租面积", "m²"),
     "floors": lambda x: _at_least_one(x),
     "uscc": lambda x: v.check_uscc(x, "统一社会信用代码"),
 }
@@ -362,8 +377,18 @@ def _attributes(p: Plan, layer: sources.Layer, reasons: Reasons) -> dict[str, li
         column = [source[1:]] * n if constant else layer.columns[source]
         label = f"{f.alias} ({'constant' if constant else source})"
         check = _DOMAIN_CHECKS.get(name)
-        if f.kind == "float" and check is None and all(type(x) is float or x is None for x in column):
-            columns[name] = column  # already numbers (NaN was turned into None when read)
+        if f.kind == "float" and (check is None or isinstance(check, _Positive)) \
+                and all(type(x) is float or x is None for x in column):
+            # Already numbers (NaN was turned into None when read). A check screens them as one
+            # array; only the refused values go through it one by one, for its message.
+            refused = _Positive.refused(np.array(column, dtype=float)).tolist() if check else []
+            columns[name] = list(column) if refused else column
+            for i in refused:
+                try:
+                    check(column[i])
+                except v.ValidationError as exc:
+                    reasons[i].append(f"{label}: {_message(exc)}")
+                    columns[name][i] = None
             continue
         if f.kind == "str" and check is None and all(type(x) is str or x is None for x in column):
             columns[name] = [x.strip() or None if x is not None else None for x in column]
