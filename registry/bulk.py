@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
+import gc
 import itertools
 import time
 from collections.abc import Callable, Iterable
@@ -214,6 +215,24 @@ def _json_default(value):
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cycle collector paused for the duration (usable as a decorator too).
+
+    Bulk work builds hundreds of thousands of small acyclic containers (an evaluation's inputs,
+    items and explanations; an import's columns and rows), and the collector walks the growing heap
+    again and again while they are made: a third of a 100,000-enterprise evaluation, 0.4 s of a
+    100,000-footprint import. Reference counting still frees everything as usual; the few cycles
+    made meanwhile are collected once it resumes."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 STREAM_SLICE = 2000  # rows converted at a time while a COPY streams

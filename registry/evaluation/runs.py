@@ -15,9 +15,7 @@ changing or deleting a stored run or result is refused.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -145,24 +143,10 @@ def park_land(session: Session, rs: RuleSet, year: int, park_id: int | None = No
     return {name: supplied.get(pid) or None for pid, name, _ in rows}
 
 
-@contextmanager
-def _collector_paused():
-    """A run builds millions of small acyclic objects (inputs, items, explanations); Python's cycle
-    collector would walk the growing heap again and again while they are made: a third of the
-    time of a 100,000-enterprise run. Nothing made here forms cycles, so pausing it frees nothing late."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def run_and_store(session: Session, rs: RuleSet, year: int, *, actor: str, park_id: int | None = None) -> EvaluationRun:
     """Evaluates from the registry and stores the run with every result and the park figures; the
     caller commits. The run is audited as one record; its results are written in bulk beside it."""
-    with _collector_paused():
+    with bulk.collector_paused():
         records = records_from_registry(session, rs, year, park_id)
         result = engine.evaluate(rs, records)
         ids = dict(session.execute(select(Enterprise.uscc, Enterprise.id).where(

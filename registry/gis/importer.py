@@ -215,6 +215,7 @@ def _plain(value):
 
 # --- planning ----------------------------------------------------------------------------------
 
+@bulk.collector_paused()
 def plan(session: Session, path: str | Path, options: Options, *, source_name: str | None = None) -> Plan:
     """The dry run: what importing ``path`` with ``options`` would do. Writes nothing.
 
@@ -738,6 +739,7 @@ def _same(before, after) -> bool:
 
 # --- committing ------------------------------------------------------------------------------
 
+@bulk.collector_paused()
 def commit(session: Session, p: Plan, user: User | None = None, *,
            progress: Callable[[int], None] | None = None) -> dict[str, int]:
     """Writes plan ``p`` in the session's transaction (the caller commits); returns the counts.
