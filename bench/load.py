@@ -65,16 +65,10 @@ def run_one(backend: str, buildings: int, parks: int) -> dict:
     engine = make_engine(url)
     t0 = time.perf_counter()
     threading.Thread(target=produce, daemon=True).start()
-    counts: dict[str, int] = {}
     timings: dict[str, float] = {}
     with Session(engine) as session:
         session.info["actor"] = "bench"
-        while (chunk := chunks.get()) is not None:
-            t = {}
-            for k, n in bulk.load(session, chunk, timings=t).items():
-                counts[k] = counts.get(k, 0) + n
-            for k, sec in t.items():
-                timings[k] = timings.get(k, 0.0) + sec
+        counts = bulk.load_chunks(session, iter(chunks.get, None), timings=timings)
         t_commit = time.perf_counter()
         session.commit()
         timings["commit"] = time.perf_counter() - t_commit

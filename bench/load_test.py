@@ -176,8 +176,7 @@ def main():
             from registry.db import sessionmaker_for
             migrate.upgrade(url)
             s = sessionmaker_for(url)()
-            for chunk in demo.scaled_chunks(a.buildings, a.parks, TODAY):
-                bulk.load(s, chunk)
+            bulk.load_chunks(s, demo.scaled_chunks(a.buildings, a.parks, TODAY))
             s.commit()
             s.close()
         result = run(url, a.users, a.duration, a.workers, a.threads)

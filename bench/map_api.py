@@ -58,8 +58,7 @@ def run(backend, buildings, parks, repeat, keep=False, url=None):
         migrate.upgrade(url)
         s = sessionmaker_for(url)()
         t_load = time.perf_counter()
-        for chunk in demo.scaled_chunks(buildings, parks, TODAY):
-            bulk.load(s, chunk)
+        bulk.load_chunks(s, demo.scaled_chunks(buildings, parks, TODAY))
         s.commit()
         load_s = round(time.perf_counter() - t_load, 1)
     if backend == "postgis":

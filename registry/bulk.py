@@ -95,6 +95,26 @@ def validate(ds: Dataset) -> None:
         raise v.ValidationError(problems)
 
 
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cycle collector paused for the duration (usable as a decorator too).
+
+    Bulk work builds hundreds of thousands of small acyclic containers (an evaluation's inputs,
+    items and explanations; an import's columns and rows; a load's row dicts), and the collector
+    walks the growing heap again and again while they are made: a third of a 100,000-enterprise
+    evaluation, 0.4 s of a 100,000-footprint import. Reference counting still frees everything as
+    usual; the few cycles made meanwhile are collected once it resumes. Concurrent users in threads
+    leave it enabled once the first that paused it is done."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@collector_paused()
 def load(session: Session, ds: Dataset, *, progress: Callable[[int], None] | None = None,
          timings: dict[str, float] | None = None) -> dict[str, int]:
     """Validates and writes ``ds`` in the session's transaction; returns rows written per table.
@@ -136,6 +156,32 @@ def load(session: Session, ds: Dataset, *, progress: Callable[[int], None] | Non
                 t = model.__table__.name
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), "
                                   f"COALESCE((SELECT MAX(id) FROM {t}), 0) + 1, false)"))
+    return written
+
+
+def load_chunks(session: Session, chunks: Iterable[Dataset], *,
+                timings: dict[str, float] | None = None) -> dict[str, int]:
+    """Loads a dataset that comes in chunks (a park at a time, each continuing the previous ids)
+    in the session's transaction; returns rows written per table. The caller commits.
+
+    Into an empty registry, on PostgreSQL, every table's keys and indexes are put back once after
+    the last chunk (``keys_deferred``) instead of being kept up row by row; a key broken across
+    chunks fails then, and nothing of the load remains. ``timings``, if given, receives the
+    seconds per table summed over the chunks, and ``keys`` for putting them back."""
+    tables = [model.__table__ for _, model in TABLES] if is_empty(session) else []
+    written: dict[str, int] = {}
+    spent: dict[str, float] = {}
+    with keys_deferred(session, tables):
+        for chunk in chunks:
+            for name, n in load(session, chunk, timings=spent).items():
+                written[name] = written.get(name, 0) + n
+            if timings is not None:
+                for name, seconds in spent.items():
+                    timings[name] = timings.get(name, 0.0) + seconds
+            spent.clear()
+        clock = time.perf_counter()
+    if timings is not None:
+        timings["keys"] = time.perf_counter() - clock
     return written
 
 
@@ -217,24 +263,6 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-@contextlib.contextmanager
-def collector_paused():
-    """Python's cycle collector paused for the duration (usable as a decorator too).
-
-    Bulk work builds hundreds of thousands of small acyclic containers (an evaluation's inputs,
-    items and explanations; an import's columns and rows), and the collector walks the growing heap
-    again and again while they are made: a third of a 100,000-enterprise evaluation, 0.4 s of a
-    100,000-footprint import. Reference counting still frees everything as usual; the few cycles
-    made meanwhile are collected once it resumes."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 STREAM_SLICE = 2000  # rows converted at a time while a COPY streams
 SQLITE_SLICE = 5000  # rows per executemany on SQLite (progress is reported between them)
 
@@ -284,45 +312,64 @@ REBUILD_MIN = 10000  # rows: below this, dropping and rebuilding indexes costs m
 
 @contextlib.contextmanager
 def indexes_rebuilt(session: Session, table, adding: int):
-    """On PostgreSQL, when ``adding`` rows at least double ``table``, takes off its indexes that
-    back no constraint (the GiST index of its geometry, plain B-trees), its foreign keys and its
-    unique constraints for the duration, and puts each back once afterwards, as PostgreSQL's
-    "Populating a Database" advises: an index built sorted in one pass (0.2 s for the GiST index
-    of 100,000 footprints, 30 ms for a B-tree), a foreign key checked by one join and a unique
-    constraint by one sorted index build, against a lookup and an index insert per row. Every row
-    is still checked: a row that breaks a key makes the constraint fail to come back, and the
-    import with it. The primary key and unique constraints other tables' keys point at stay.
-
-    All inside the transaction: on failure the table is as it was. Other writers and readers of
-    the table wait until the transaction ends. Elsewhere, or for smaller additions, it does
-    nothing."""
+    """``keys_deferred`` for ``table`` when ``adding`` rows at least double it (and number at least
+    REBUILD_MIN); otherwise nothing: for a small addition to a large table, rebuilding costs more
+    than the per-row upkeep it saves."""
     if dialect(session) != "postgresql" or adding < REBUILD_MIN:
         yield
         return
     present = session.scalar(select(func.count()).select_from(table)) or 0
-    if adding < present:
+    with keys_deferred(session, [table] if adding >= present else []):
+        yield
+
+
+@contextlib.contextmanager
+def keys_deferred(session: Session, tables):
+    """On PostgreSQL, takes off the ``tables``' indexes that back no constraint (GiST indexes of
+    geometries, plain B-trees), their foreign keys, exclusion constraints and unique constraints for
+    the duration, and puts each back once afterwards, as PostgreSQL's "Populating a Database"
+    advises: an index built sorted in one pass (0.2 s for the GiST index of 100,000 footprints,
+    30 ms for a B-tree), a foreign key checked by one join, a unique or exclusion constraint by one
+    index build, against a lookup and an index insert per row. Every row is still checked: a row
+    that breaks a key makes the constraint fail to come back, and the write with it. Primary keys
+    and the unique constraints other tables' keys point at stay.
+
+    All inside the transaction: on failure the tables are as they were. Other writers and readers
+    of the tables wait until the transaction ends. Elsewhere it does nothing."""
+    if dialect(session) != "postgresql" or not tables:
         yield
         return
-    indexes = session.execute(text(
-        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-        "WHERE i.indrelid = CAST(:t AS regclass) AND NOT EXISTS "
-        "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"), {"t": table.name}).all()
-    constraints = session.execute(text(
-        "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
-        "WHERE c.conrelid = CAST(:t AS regclass) AND (c.contype = 'f' OR (c.contype = 'u' AND NOT EXISTS "
-        "(SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = c.conindid))) "
-        "ORDER BY c.contype DESC, c.conname"), {"t": table.name}).all()
+    indexes, constraints = [], []
+    for table in tables:
+        indexes += session.execute(text(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = CAST(:t AS regclass) AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"), {"t": table.name}).all()
+        constraints += session.execute(text(
+            "SELECT c.conrelid::regclass::text, c.contype, c.conname, pg_get_constraintdef(c.oid) "
+            "FROM pg_constraint c WHERE c.conrelid = CAST(:t AS regclass) AND (c.contype IN ('f', 'x') "
+            "OR (c.contype = 'u' AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = c.conindid))) "
+            "ORDER BY c.conname"), {"t": table.name}).all()
+    # Keys that point elsewhere go first and come back last, after the keys they may point at.
+    pointing = [c for c in constraints if c[1] == "f"]
+    pointed = [c for c in constraints if c[1] != "f"]
     for name, _definition in indexes:
         session.execute(text(f"DROP INDEX {name}"))
-    if constraints:
-        session.execute(text(f"ALTER TABLE {table.name} "
-                             + ", ".join(f'DROP CONSTRAINT "{name}"' for name, _ in constraints)))
+    for group in (pointing, pointed):
+        _alter(session, group, lambda name, _definition: f'DROP CONSTRAINT "{name}"')
     yield
-    if constraints:
-        session.execute(text(f"ALTER TABLE {table.name} "
-                             + ", ".join(f'ADD CONSTRAINT "{name}" {definition}' for name, definition in constraints)))
+    for group in (pointed, pointing):
+        _alter(session, group, lambda name, definition: f'ADD CONSTRAINT "{name}" {definition}')
     for _name, definition in indexes:
         session.execute(text(definition))
+
+
+def _alter(session: Session, constraints, action: Callable[[str, str], str]) -> None:
+    """One ALTER TABLE per table for ``action`` on each of its ``constraints`` (table, type, name,
+    definition)."""
+    for table, group in itertools.groupby(sorted(constraints, key=lambda c: c[0]), key=lambda c: c[0]):
+        session.execute(text(f"ALTER TABLE {table} " + ", ".join(action(name, d) for _, _, name, d in group)))
 
 
 # SpatiaLite keeps a geometry column in step through triggers fired per row: a type and SRID check

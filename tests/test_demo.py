@@ -1,14 +1,16 @@
 """The demo and benchmark data: deterministic, valid, and laid out like a real park."""
 import datetime as dt
+import sqlite3
 
 import numpy as np
 import pytest
 import shapely
 from shapely import STRtree
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from registry import bulk, demo
-from registry.models import AuditRecord, Enterprise, Park
+from registry.models import AuditRecord, Building, Enterprise, Lease, Park
 from registry.validation import ValidationError
 
 from .conftest import TODAY
@@ -148,3 +150,36 @@ def test_a_dataset_loads_into_a_registry_that_already_has_data(session):
     assert session.scalar(select(func.count(Building.id))) == first + len(second.buildings)
     lease = session.get(Lease, second.leases[0]["id"])  # ids were shifted, references follow them
     assert lease.unit.building.park_id == second.parks[0]["id"]
+
+
+def _keys_and_indexes(session, backend) -> list:
+    if backend == "postgis":
+        return sorted(session.execute(text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE connamespace = 'public'::regnamespace UNION ALL "
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")).all())
+    return sorted(session.execute(text("SELECT tbl_name, name, sql FROM sqlite_master "
+                                       "WHERE type IN ('index', 'table', 'trigger')")).all())
+
+
+def test_a_load_in_chunks_keeps_every_key_and_index(session, backend):
+    before = _keys_and_indexes(session, backend)
+    chunks = list(demo.scaled_chunks(300, 3, TODAY))
+    counts = bulk.load_chunks(session, chunks)
+    session.commit()
+    assert _keys_and_indexes(session, backend) == before
+    assert counts["buildings"] == sum(len(c.buildings) for c in chunks)
+    assert session.scalar(select(func.count(Building.id))) == counts["buildings"]
+    assert session.scalar(select(func.count(Lease.id))) == counts["leases"] > 0
+
+
+def test_a_key_broken_across_chunks_refuses_the_whole_load(session, backend):
+    before = _keys_and_indexes(session, backend)
+    first, second = demo.scaled_chunks(200, 2, TODAY)
+    second.parks[0]["name"] = first.parks[0]["name"]  # each chunk is valid on its own
+    # SQLite refuses the second park as it is written; PostgreSQL when the key is put back.
+    with pytest.raises((IntegrityError, sqlite3.IntegrityError), match=r"park_name_key|UNIQUE constraint failed: park\.name"):
+        bulk.load_chunks(session, [first, second])
+    session.rollback()
+    assert bulk.is_empty(session) and session.scalar(select(func.count(Building.id))) == 0
+    assert _keys_and_indexes(session, backend) == before
