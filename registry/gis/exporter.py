@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from geodata import area as geo_area
 from geodata import writers
-from .. import exports
+from .. import bulk, exports
 from ..enums import UnitStatus
 from ..models import MAX_ID, Building, Enterprise, Lease, Park, Plot, Reservation, Unit
 from ..occupancy import building_completed_on, unit_states
@@ -197,6 +197,7 @@ def _finish(session: Session, layer: str, out_fields: list[GisField], columns: d
     return columns
 
 
+@bulk.collector_paused()
 def export(session: Session, layer: str, fmt: str, path: str | Path, *, day: dt.date, public: bool = False,
            park: int | None = None, encoding: str = "UTF-8") -> int:
     """Writes every feature of ``layer`` (of one park, or all) to ``path`` in ``fmt``; returns the
