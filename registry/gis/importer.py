@@ -382,7 +382,7 @@ def _attributes(p: Plan, layer: sources.Layer, reasons: Reasons) -> dict[str, li
                 and all(type(x) is float or x is None for x in column):
             # Already numbers (NaN was turned into None when read). A check screens them as one
             # array; only the refused values go through it one by one, for its message.
-            refused = _Positive.refused(np.array(column, dtype=float)).tolist() if check else []
+            refused = _Positive.refused(np.array(column, dtype=float)).tolist() if check is not None else []
             columns[name] = list(column) if refused else column
             for i in refused:
                 try:
