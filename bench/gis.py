@@ -15,7 +15,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import random
 import statistics
@@ -104,11 +103,12 @@ def ours(url: str, gpkg: Path) -> dict:
 
 def export(url: str, tmp: Path) -> dict:
     from registry.db import session_scope
+    from registry import clock
     from registry.gis import exporter
     out = tmp / "export.gpkg"
     t = time.perf_counter()
     with session_scope(url) as s:
-        n = exporter.export(s, "buildings", "gpkg", out, day=dt.date.today())
+        n = exporter.export(s, "buildings", "gpkg", out, day=clock.today())
     return {"features": n, "seconds": round(time.perf_counter() - t, 2), "mb": round(out.stat().st_size / 1e6, 1)}
 
 

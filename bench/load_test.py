@@ -34,10 +34,11 @@ import geopandas  # noqa: F401  - the wheels before mod_spatialite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from occupancy import database  # noqa: E402  - the same throwaway-database helper
+from registry import clock  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "load-test-password"
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def _free_port() -> int:

@@ -14,7 +14,6 @@ API requests go through Flask's test client in-process. Usage:
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import statistics
 import sys
@@ -26,8 +25,9 @@ import geopandas  # noqa: F401  - the wheels before mod_spatialite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from occupancy import database  # noqa: E402  - same throwaway-database helper
+from registry import clock  # noqa: E402
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 PAGE = 1000  # what web/static/js/vacancy-map.js asks for
 
 

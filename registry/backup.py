@@ -7,7 +7,6 @@ against the manifest before it reports success.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from sqlalchemy.engine import make_url
 from . import migrate
 from .db import engine_for
 from .models import Base
+from . import clock
 
 SUFFIX = {"sqlite": ".sqlite", "postgresql": ".dump"}
 
@@ -48,7 +48,7 @@ def row_counts(url: str) -> dict[str, int]:
 
 
 def default_path(url: str, folder: Path) -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = clock.local_now().strftime("%Y%m%d-%H%M%S")
     return folder / f"registry-{stamp}{SUFFIX[_backend(url)]}"
 
 
@@ -84,7 +84,7 @@ def backup(url: str, dest: str | Path) -> dict:
                 _pg_tool("pg_dump", url, "--format=custom", "--no-owner", f"--snapshot={snapshot}",
                          f"--file={partial}")
     os.replace(partial, dest)
-    manifest = {"file": dest.name, "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    manifest = {"file": dest.name, "created": clock.local_now().isoformat(timespec="seconds"),
                 "backend": backend, "schema": migrate.current(url), "tables": counts,
                 "bytes": dest.stat().st_size}
     dest.with_name(dest.name + ".json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))

@@ -22,7 +22,7 @@ from sqlalchemy import types as sa_types
 from sqlalchemy.orm import Session
 
 from geodata.geometry import CHINA_LAT, CHINA_LON
-from . import validation as v
+from . import clock, validation as v
 from .db import dialect
 from .models import (SRID, AnnualIndicator, AuditRecord, Base, Building, Enterprise, EnterpriseTagLink, Floor,
                      Jurisdiction, Lease, Park, Plot, PlotObligation, RentRelief, Unit)
@@ -123,14 +123,14 @@ def load(session: Session, ds: Dataset, *, progress: Callable[[int], None] | Non
     The caller commits (or the session scope does). On any error nothing of ``ds`` remains.
     ``timings``, if given, receives the seconds spent validating and writing each table.
     """
-    clock = time.perf_counter()
+    started = time.perf_counter()
     validate(ds)
     _rebase(session, ds)
     if timings is not None:
-        timings["validate"] = time.perf_counter() - clock
+        timings["validate"] = time.perf_counter() - started
     conn = session.connection()
     backend = dialect(session)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now()
     written = {}
     for name, model in TABLES:
         rows = getattr(ds, name)
@@ -147,7 +147,7 @@ def load(session: Session, ds: Dataset, *, progress: Callable[[int], None] | Non
         written[name] = len(rows)
         if timings is not None:
             now_ = time.perf_counter()
-            timings[name] = now_ - clock - sum(timings.values())
+            timings[name] = now_ - started - sum(timings.values())
         if progress:
             progress(1)
     if backend == "postgresql":
@@ -180,9 +180,9 @@ def load_chunks(session: Session, chunks: Iterable[Dataset], *,
                 for name, seconds in spent.items():
                     timings[name] = timings.get(name, 0.0) + seconds
             spent.clear()
-        clock = time.perf_counter()
+        started = time.perf_counter()
     if timings is not None:
-        timings["keys"] = time.perf_counter() - clock
+        timings["keys"] = time.perf_counter() - started
     return written
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 
 from . import config
 from .enums import Role
+from . import clock
 
 
 def _date(ctx, param, value):
@@ -70,7 +71,7 @@ def db_current(obj):
 def demo(obj, today, if_empty):
     from . import bulk, demo as demo_mod, migrate
     from .db import session_scope
-    today = today or dt.date.today()
+    today = today or clock.today()
     if migrate.current(obj["url"]) != migrate.head():
         raise click.ClickException("the database schema is not current; run: registry db upgrade")
     with session_scope(obj["url"], actor="demo") as session:
@@ -193,7 +194,7 @@ def landcalc(obj, fmt, list_tables, **params):
     try:
         req = service.parse({k: v for k, v in params.items() if v is not None})
         with session_scope(obj["url"], actor="cli") as session:
-            result = service.calculate(session, req, dt.date.today())
+            result = service.calculate(session, req, clock.today())
             session.rollback()  # the calculator reads only
     except ValidationError as exc:
         raise click.ClickException("input refused, nothing was computed:\n" + "\n".join(
@@ -348,7 +349,7 @@ def export_(obj, layer, fmt, out, park, as_of, encoding, public):
     out = out or f"{layer}{exporter.SUFFIX[fmt]}"
     with session_scope(obj["url"]) as session:
         try:
-            n = exporter.export(session, layer, fmt, out, day=as_of or dt.date.today(), public=public,
+            n = exporter.export(session, layer, fmt, out, day=as_of or clock.today(), public=public,
                                 park=_park_id(session, park), encoding=encoding)
         except DiskFull as exc:
             raise click.ClickException(str(exc)) from None

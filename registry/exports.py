@@ -3,7 +3,6 @@ Excel opens it correctly). Written to memory; callers stream or save the bytes."
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 
 from openpyxl import Workbook
@@ -12,6 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .reports import Table
+from . import clock
 
 URGENCY_FILLS = {"red": "F8CBAD", "amber": "FCE4A6", "yellow": "FFF2CC"}
 # What spreadsheet programs take as the start of a formula (OWASP's list, tab and CR included).
@@ -67,7 +67,7 @@ def to_xlsx(table: Table) -> bytes:
         ws.append(cells)
     info = wb.create_sheet("说明")
     info.append([table.title])
-    info.append([f"导出时间：{dt.datetime.now().strftime('%Y-%m-%d %H:%M')}"])
+    info.append([f"导出时间：{clock.local_now().strftime('%Y-%m-%d %H:%M')}"])
     for note in table.notes:
         info.append([note])
     buf = io.BytesIO()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from .models import AuditRecord, Base, EvaluationResult, EvaluationRun, Lease, User
 from .validation import Problem, ValidationError
+from . import clock
 
 # Never copy secrets into the audit trail.
 _REDACT = {User: {"password_hash"}}
@@ -109,7 +110,7 @@ def _identity(obj) -> str:
 
 
 def _audit_rows(session: Session) -> list[dict]:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now()
     actor = session.info.get("actor", "system")
     rows = []
 

@@ -23,6 +23,7 @@ from geodata.area import M2_PER_WAN_M2
 from .enums import BuildingStatus, BuildingType
 from .models import Building, Enterprise, Lease, Park, Plot, Unit
 from .occupancy import Occupancy, building_completed_on, lease_active_on, occupancy, occupancy_by_park
+from . import clock
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def _enterprise_counts():
 
 def summarize(session: Session, day: dt.date | None = None, park_id: int | None = None) -> Summary:
     """The summary of one park, or of all parks together, on ``day`` (default today)."""
-    day = day or dt.date.today()
+    day = day or clock.today()
     q = _building_figures(day)
     if park_id is not None:
         q = q.where(Building.park_id == park_id)
@@ -131,7 +132,7 @@ def summarize(session: Session, day: dt.date | None = None, park_id: int | None 
 def summarize_parks(session: Session, day: dt.date | None = None) -> list[Summary]:
     """One summary per park, in name order: the same figures as ``summarize`` park by park, in
     three grouped queries instead of three per park (a province's home page)."""
-    day = day or dt.date.today()
+    day = day or clock.today()
     buildings = {row[-1]: row[:-1] for row in session.execute(
         _building_figures(day).add_columns(Building.park_id).group_by(Building.park_id))}
     occ = occupant_ids(day, None)
@@ -153,7 +154,7 @@ def overview(session: Session, day: dt.date | None = None) -> tuple[list[Summary
     """Every park's summary and the total over all parks (the home page). Buildings and units
     belong to one park each, so their totals are the parks' sums; enterprises are counted once
     however many parks they occupy, so they take one query of their own."""
-    day = day or dt.date.today()
+    day = day or clock.today()
     parks = summarize_parks(session, day)
     occ = occupant_ids(day, None)
     e_n, e_above = session.execute(select(*_enterprise_counts()).where(Enterprise.id.in_(select(occ.c.eid)))).one()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from .enums import Role
 from .models import Park, User, UserParkScope
 from .validation import Problem, ValidationError
+from . import clock
 
 _N, _R, _P = 2**14, 8, 1
 
@@ -95,7 +96,7 @@ def authenticate(session: Session, username: str, password: str, now: dt.datetim
     Failed attempts are counted per user and slow further attempts down (see ``lock_delay``). The
     session must be committed by the caller so that the count persists even on failure.
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or clock.now()
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None or not user.active:
         verify_password(_DUMMY_HASH, password)  # same time as a real check: names cannot be probed

@@ -5,7 +5,6 @@ half is skipped locally; under CI (``CI=true``) a missing PostgreSQL is an error
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import uuid
@@ -15,11 +14,15 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from registry import bulk, demo, migrate
+from registry import bulk, clock, demo, migrate
 from registry.db import engine_for, sessionmaker_for
 from registry.models import Base
 
-TODAY = dt.date(2026, 11, 23)  # the demo's reference date in every test
+# The suite's "today": the registry's one clock, read once when the session starts and then pinned
+# for the whole session, so that every app, live server, CLI run and subprocess agrees (even across
+# midnight). Pin it yourself to run the suite on another date: REGISTRY_TODAY=2027-11-29 pytest.
+TODAY = clock.today()
+os.environ[clock.TODAY_ENV] = TODAY.isoformat()
 
 # Property-based tests (hypothesis, schemathesis): CI replays the same examples on every run, so main
 # stays green for the code it was green for; a developer's run explores new ones each time.
@@ -137,11 +140,10 @@ def demo_url(request, demo_urls, tmp_path_factory):
         else:
             url = request.getfixturevalue("pg_databases").create()
             migrate.upgrade(url)
-        s = sessionmaker_for(url)()
-        s.info["actor"] = "demo"
-        bulk.load(s, demo.demo_dataset(TODAY))
-        s.commit()
-        s.close()
+        with sessionmaker_for(url)() as s:  # closed even when the load fails, so no lock outlives it
+            s.info["actor"] = "demo"
+            bulk.load(s, demo.demo_dataset(TODAY))
+            s.commit()
         demo_urls[request.param] = url
     return demo_urls[request.param]
 

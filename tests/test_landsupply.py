@@ -13,6 +13,7 @@ from registry.landsupply import balance, calc, service, tables
 from registry.models import AnnualIndicator, Park
 from registry.validation import ValidationError
 
+from .conftest import TODAY
 from . import factories as f
 from .webhelpers import login_as, make_user
 
@@ -152,7 +153,7 @@ def test_the_standard_factory_alternative_lists_exactly_the_matching_demo_units(
                                           'max_clear_height_m = 8\n', encoding="utf-8")
     monkeypatch.setenv("REGISTRY_LANDSUPPLY_TABLES", str(tmp_path))
     park = demo_session.scalars(select(Park).order_by(Park.id)).first()
-    today = dt.date.today()
+    today = TODAY
     req = service.parse({"industry_code": "3911", "investment_wan": "2000", "footprint_m2": "1500", "gfa_m2": "4000",
                          "park": str(park.id), "floor_load_t_m2": "1.0", "clear_height_m": "5", "power_kva": "300"})
     r = service.calculate(demo_session, req, today)
@@ -178,7 +179,7 @@ def test_the_standard_factory_alternative_lists_exactly_the_matching_demo_units(
 
 def _balance_park(session):
     park = f.park(session, name="平衡园区")
-    today = dt.date.today()
+    today = TODAY
     firms = []
     for i, tax in enumerate((500, 400, 300, 200, 10)):
         e = f.enterprise(session, f"企业{i}", above_scale=True)
@@ -201,9 +202,9 @@ def test_land_balance_lists_idle_and_d_class_plots(session):
     park, firms, idle = _balance_park(session)
     raw = rulesets.load("huaian-2024").raw
     raw = {**raw, "classification": {"method": "thresholds", "thresholds": [["A", 80], ["B", 50], ["C", 20], ["D", 0]]}}
-    runs.run_and_store(session, rulesets.parse(raw), dt.date.today().year - 1, actor="t")
+    runs.run_and_store(session, rulesets.parse(raw), TODAY.year - 1, actor="t")
     session.commit()
-    b = balance.land_balance(session, park.id, dt.date.today())
+    b = balance.land_balance(session, park.id, TODAY)
     rows = {(r["category"], r["code"]) for r in b["rows"]}
     low = [r for r in b["rows"] if r["category"] == "low_efficiency"]
     # Scores against 2 × the pool mean: the firm paying 10 万元 on 20 亩 scores under 20, in D.
@@ -259,11 +260,11 @@ def test_yields_are_compared_with_the_park_and_the_latest_evaluation(session):
     park = world["parks"]["甲园区"]
     req = service.parse({"industry_code": "3811", "investment_wan": "5000", "footprint_m2": "3000", "gfa_m2": "6000",
                          "land_mu": "10", "tax_wan": "600", "output_wan": "12000", "jobs": "80", "park": str(park.id)})
-    y = service.calculate(session, req, dt.date.today()).yields
+    y = service.calculate(session, req, TODAY).yields
     # 甲园区 now: 500 万元 tax on 40 亩 = 12.5; the project: 600 ÷ 10 = 60 万元/亩, best of the pool.
     assert y["park_tax_per_mu"] == pytest.approx(12.5) and y["tax_per_mu"] == pytest.approx(60)
     assert y["vs_park_tax"] == pytest.approx(4.8)
     assert y["would_rank"]["class"] == "A" and y["would_rank"]["rank"] == 1 and y["would_rank"]["pool_size"] == 4
     weak = service.parse({"industry_code": "3811", "investment_wan": "5000", "footprint_m2": "3000", "gfa_m2": "6000",
                           "land_mu": "10", "tax_wan": "1", "output_wan": "2100", "park": str(park.id)})
-    assert service.calculate(session, weak, dt.date.today()).yields["would_rank"]["rank"] == 4
+    assert service.calculate(session, weak, TODAY).yields["would_rank"]["rank"] == 4

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from registry.models import AuditRecord, Building, Enterprise, Lease, RentRelief, Reservation
 from registry.validation import make_uscc
 
+from .conftest import TODAY
 from .webhelpers import post
 
 D = dt.date
@@ -88,7 +89,7 @@ def test_reserve_relief_and_verify(manager, world, session):
     assert session.scalar(select(RentRelief.amount_yuan)) == 30000
     assert post(manager, f"/buildings/{world.building_a.id}/verify").status_code == 302
     session.expire_all()
-    assert session.get(Building, world.building_a.id).last_verified == dt.date.today()
+    assert session.get(Building, world.building_a.id).last_verified == TODAY
     page = manager.get(f"/units/{unit.id}?as_of=2026-02-01").get_data(as_text=True)
     assert 'data-status="reserved"' in page and "意向客户李总" in page
 

@@ -10,6 +10,7 @@ from geodata import chinacoords
 from registry.enums import BuildingStatus
 from registry.models import Building, Park, Reservation
 
+from .conftest import TODAY
 from . import factories as f
 from .webhelpers import login_as
 
@@ -25,7 +26,7 @@ def estate(session):
 def build_estate(session):
     """Four buildings with known specs in one park, and one far away in another."""
     p = f.park(session, name="招商园区", contact_name="王经理", contact_phone="0915-1234567")
-    today = dt.date.today()
+    today = TODAY
 
     def make(code, dx, floors, load_t, height, crane=None, power=800, rent=10.0, status=BuildingStatus.COMPLETED,
              excluded=None, park=p, name=None):
@@ -81,12 +82,12 @@ def test_every_building_with_leasable_units_is_listed_with_its_availability(clie
     ("available_by={soon}&min_area=5500", ["MULTI"]),  # its let unit is free by then
 ])
 def test_filters_select_the_right_buildings(client, estate, query, expected):
-    soon = (dt.date.today() + dt.timedelta(days=90)).isoformat()
+    soon = (TODAY + dt.timedelta(days=90)).isoformat()
     assert codes(client, query.format(park=estate["park"].id, soon=soon)) == expected
 
 
 def test_available_area_and_dates_follow_leases_past_and_future_and_reservations(client, session, estate):
-    today = dt.date.today()
+    today = TODAY
     multi = estate["multi"]
     free = [u for u in multi.units if not u.leases]
     # An expired lease does not hold a unit; a lease starting next month holds it from then on;
@@ -116,7 +117,7 @@ def test_available_area_and_dates_follow_leases_past_and_future_and_reservations
 
 
 def test_space_in_a_building_under_construction_is_available_from_its_completion(client, session, estate):
-    today = dt.date.today()
+    today = TODAY
     building = estate["building"]
     building.completion_date = today + dt.timedelta(days=100)
     session.commit()

@@ -2,7 +2,6 @@
 /api/openapi.json. Public by default; a signed-in user gets the staff fields their role allows."""
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import Blueprint, g, jsonify, request
 
@@ -12,6 +11,7 @@ from registry.landsupply import tables as landcalc_tables
 from registry.validation import ValidationError
 
 from .db import get_session
+from registry import clock
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -33,7 +33,7 @@ def _missing(exc):
 
 @bp.get("/buildings")
 def buildings():
-    q = vacancy.parse_query(request.args, dt.date.today())
+    q = vacancy.parse_query(request.args, clock.today())
     result = vacancy.search(get_session(), q, public=_public())
     if q.offset + result["numberReturned"] < result["numberMatched"] and not result["clustered"]:
         args = request.args.to_dict()
@@ -46,7 +46,7 @@ def buildings():
 
 @bp.get("/buildings/<int:building_id>")
 def building(building_id):
-    return jsonify(vacancy.building_card(get_session(), building_id, dt.date.today(), public=_public()))
+    return jsonify(vacancy.building_card(get_session(), building_id, clock.today(), public=_public()))
 
 
 @bp.get("/parks")
@@ -63,7 +63,7 @@ def landcalc():
     if g.get("user") is None:
         return jsonify({"errors": [{"message": "sign in first: the calculator is for staff"}]}), 401
     req = landcalc_service.parse(request.args)
-    return jsonify(landcalc_service.as_json(landcalc_service.calculate(get_session(), req, dt.date.today())))
+    return jsonify(landcalc_service.as_json(landcalc_service.calculate(get_session(), req, clock.today())))
 
 
 @bp.get("/landcalc/tables")

@@ -1,7 +1,6 @@
 """Excel bulk update pages: download the template, upload, preview, commit."""
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import re
@@ -16,6 +15,7 @@ from registry.models import Park
 from . import forms
 from .auth import login_required
 from .db import get_session
+from registry import clock
 
 bp = Blueprint("bulk_excel", __name__, url_prefix="/parks/<int:park_id>/excel")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,7 +34,7 @@ def page(park_id):
     park = get_session().get(Park, park_id)
     if park is None:
         raise LookupError(f"no park #{park_id}")
-    return render_template("excel.html", park=park, can_write=authz.can_write_park(g.user, park_id), today=dt.date.today())
+    return render_template("excel.html", park=park, can_write=authz.can_write_park(g.user, park_id), today=clock.today())
 
 
 @bp.get("/template")

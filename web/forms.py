@@ -6,6 +6,7 @@ import datetime as dt
 from flask import request
 
 from registry.validation import Problem, ValidationError, normalize_code
+from registry import clock
 
 
 def text(name: str, required: bool = False) -> str | None:
@@ -59,4 +60,4 @@ def ids(name: str) -> list[int]:
 
 def as_of() -> dt.date:
     """The ?as_of= date of a page (default today); a bad value is a 400 naming the field."""
-    return date("as_of", required=False, default=dt.date.today())
+    return date("as_of", required=False, default=clock.today())

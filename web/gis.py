@@ -6,7 +6,6 @@ runs the same plan inside the request's transaction.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import secrets
@@ -27,6 +26,7 @@ from registry.validation import ValidationError
 from . import forms
 from .auth import admin_required, login_required
 from .db import get_session
+from registry import clock
 
 bp = Blueprint("gis", __name__)
 _TOKEN = re.compile(r"[0-9a-f]{32}")
@@ -164,7 +164,7 @@ def import_commit(token):
 @login_required
 def export_page():
     return render_template("gis_export.html", layers=fields.LAYER_TITLES, formats=exporter.FORMATS,
-                           today=dt.date.today(), **_form_context())
+                           today=clock.today(), **_form_context())
 
 
 @bp.get("/export/<layer>.<fmt>")
@@ -172,7 +172,7 @@ def export_page():
 def export_file(layer, fmt):
     if layer not in fields.LAYERS or fmt not in exporter.FORMATS:
         raise LookupError(f"no export {layer}.{fmt}")
-    day = forms.date("as_of", default=dt.date.today())
+    day = forms.date("as_of", default=clock.today())
     park = request.args.get("park", type=int)
     encoding = "GBK" if request.args.get("encoding", "").upper() == "GBK" else "UTF-8"
     tmp = Path(tempfile.mkdtemp(prefix="registry-export-"))

@@ -2,7 +2,6 @@
 land balance (page with map, .xlsx/CSV)."""
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, render_template, request
@@ -17,6 +16,7 @@ from registry.validation import ValidationError
 from . import forms
 from .auth import login_required
 from .db import get_session
+from registry import clock
 
 bp = Blueprint("landsupply", __name__)
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
@@ -33,7 +33,7 @@ def _calculate(template: str):
     result, problems = None, []
     if "industry_code" in args:
         try:
-            result = service.calculate(db, service.parse(args), dt.date.today())
+            result = service.calculate(db, service.parse(args), clock.today())
         except ValidationError as exc:
             problems = exc.problems
     status = 400 if problems else 200
@@ -41,7 +41,7 @@ def _calculate(template: str):
                            parks=db.scalars(select(Park).order_by(Park.name)).all(), tables=tables.table_ids(),
                            plots=db.execute(select(Plot.id, Plot.code, Park.name).join(Park)
                                             .where(Plot.holder_id.is_(None)).order_by(Park.name, Plot.code)).all(),
-                           today=dt.date.today()), status
+                           today=clock.today()), status
 
 
 @bp.get("/landcalc")

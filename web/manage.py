@@ -5,7 +5,6 @@ registry for the user's park scope and for stale edits, and committed whole or n
 """
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,6 +17,7 @@ from . import forms
 from .auth import login_required
 from .db import get_session
 from .i18n import gettext as _
+from registry import clock
 
 bp = Blueprint("manage", __name__)
 
@@ -59,7 +59,7 @@ def building(building_id):
 @login_required
 def unit(unit_id):
     rec = stacking.unit_record(get_session(), unit_id, forms.as_of())
-    return render_template("unit.html", rec=rec, today=dt.date.today(),
+    return render_template("unit.html", rec=rec, today=clock.today(),
                            can_write=authz.can_write_park(g.user, rec.unit.building.park_id))
 
 
@@ -105,7 +105,7 @@ def relief(lease_id):
 @login_required
 def reserve(unit_id):
     return _act(lambda db: leasing.reserve_unit(db, g.user, unit_id, prospect=forms.text("prospect", required=True),
-                                                until=forms.date("until"), start=forms.date("start_date", default=dt.date.today()),
+                                                until=forms.date("until"), start=forms.date("start_date", default=clock.today()),
                                                 note=forms.text("note")),
                 _("已预留"), url_for(".unit", unit_id=unit_id))
 
@@ -113,5 +113,5 @@ def reserve(unit_id):
 @bp.post("/buildings/<int:building_id>/verify")
 @login_required
 def verify(building_id):
-    return _act(lambda db: leasing.verify_building(db, g.user, building_id, dt.date.today()),
+    return _act(lambda db: leasing.verify_building(db, g.user, building_id, clock.today()),
                 _("已标记为今日核实"), url_for(".building", building_id=building_id))

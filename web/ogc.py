@@ -6,7 +6,6 @@ signed in.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from flask import Blueprint, Response, g, render_template, request
@@ -15,6 +14,7 @@ from registry.authz import can_read_private
 from registry.gis import ogc
 
 from .db import get_session
+from registry import clock
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -104,7 +104,7 @@ def schema(collection_id):
 def items(collection_id):
     html = _html()
     result = ogc.items(get_session(), _base(), collection_id, request.args.to_dict(), public=_public(),
-                       day=dt.date.today(), html=html)
+                       day=clock.today(), html=html)
     if html:
         return _page("items", result.data, collection_id=collection_id,
                      fields=ogc.layer_fields(collection_id, public=_public()))
@@ -115,7 +115,7 @@ def items(collection_id):
 def item(collection_id, feature_id):
     html = _html()
     result = ogc.item(get_session(), _base(), collection_id, feature_id, request.args.to_dict(), public=_public(),
-                      day=dt.date.today())
+                      day=clock.today())
     if html:
         return _page("item", result.data, collection_id=collection_id,
                      fields=ogc.layer_fields(collection_id, public=_public()))

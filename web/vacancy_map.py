@@ -1,7 +1,6 @@
 """The investor vacancy map (/map), building photos, and the one-page brochure."""
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 
@@ -18,6 +17,7 @@ from . import offline_folium
 from .security import csp_nonce
 from .auth import login_required
 from .db import get_session
+from registry import clock
 
 bp = Blueprint("vacancy_map", __name__)
 
@@ -60,13 +60,13 @@ def map_page():
     manufacturing = [(c, i.name) for c, i in industries().items() if i.level == "大类" and 13 <= int(c) <= 43]
     return render_template("map.html", parts=parts, map_name=m.get_name(), datum=datum, parks=parks,
                            types=list(BuildingType), industries=manufacturing, staff=g.user is not None,
-                           today=dt.date.today())
+                           today=clock.today())
 
 
 @bp.get("/buildings/<int:building_id>/brochure")
 def brochure(building_id):
-    b = vacancy.brochure(get_session(), building_id, dt.date.today(), public=g.user is None)
-    return render_template("brochure.html", card=b["card"], plan=b["site_plan"], today=dt.date.today())
+    b = vacancy.brochure(get_session(), building_id, clock.today(), public=g.user is None)
+    return render_template("brochure.html", card=b["card"], plan=b["site_plan"], today=clock.today())
 
 
 @bp.get("/photos/<path:name>")

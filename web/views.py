@@ -8,6 +8,7 @@ from flask import Blueprint, abort, render_template, request
 from registry import summary
 
 from .db import get_session
+from registry import clock
 
 bp = Blueprint("main", __name__)
 
@@ -15,7 +16,7 @@ bp = Blueprint("main", __name__)
 def _as_of() -> dt.date:
     value = request.args.get("as_of")
     if not value:
-        return dt.date.today()
+        return clock.today()
     try:
         return dt.date.fromisoformat(value)
     except ValueError:

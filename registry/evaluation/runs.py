@@ -31,6 +31,7 @@ from ..validation import Problem, ValidationError
 from . import engine
 from . import parks as parks_mod
 from .rulesets import RuleSet
+from .. import clock
 
 TENANT_STRATEGIES = ("separate", "apportion", "merge")
 
@@ -155,7 +156,7 @@ def run_and_store(session: Session, rs: RuleSet, year: int, *, actor: str, park_
         figures = parks_mod.park_figures(result.results, by_uscc, class_names(rs.raw), rs.raw,
                                          park_land(session, rs, year, park_id))
         run = EvaluationRun(ruleset_id=rs.id, ruleset=rs.raw, year=year, scope=f"park:{park_id}" if park_id else "all",
-                            fingerprint=result.fingerprint, created_at=dt.datetime.now(dt.timezone.utc),
+                            fingerprint=result.fingerprint, created_at=clock.now(),
                             created_by=actor, parks=figures)
         session.add(run)
         session.flush()

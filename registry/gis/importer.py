@@ -37,6 +37,7 @@ from .. import validation as v
 from ..authz import require_admin
 from ..models import AuditRecord, Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
 from .fields import IMPORT_TARGETS, GisField, importable, suggest_mapping
+from .. import clock
 
 SPATIAL = {"parks": "boundary", "plots": "geom", "buildings": "footprint"}
 MODELS = {"parks": Park, "plots": Plot, "buildings": Building, "units": Unit}
@@ -808,7 +809,7 @@ def _insert_new(session: Session, p: Plan, progress) -> int:
         bulk.insert_columns(session, table, data, geom_col, progress)
     if target == "units":
         _add_storeys(session, set(zip(data["building_id"], data["floor_level"])))
-    session.add(AuditRecord(at=dt.datetime.now(dt.timezone.utc), actor=session.info.get("actor", "system"),
+    session.add(AuditRecord(at=clock.now(), actor=session.info.get("actor", "system"),
                             action="bulk_insert", entity=table.name, entity_id=None, before=None, after=None,
                             note=f"import of {p.source} (layer {p.layer}): {n} rows, ids {ids[0]}–{ids[-1]}; "
                                  f"options {json.dumps(p.options.as_dict(), ensure_ascii=False)}"))

@@ -23,6 +23,7 @@ from ..models import MAX_ID, Building, Park, Plot
 from ..spatial import extent
 from .exporter import Page, page, queryables
 from .fields import fields
+from .. import clock
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
@@ -231,7 +232,7 @@ def items(session: Session, base: str, collection_id: str, args: dict[str, str],
     if offset > 0:
         links.append(_link(href(max(0, offset - limit)), "prev", "application/geo+json", "previous page"))
     head = {"type": "FeatureCollection", "numberMatched": pg.matched, "numberReturned": len(pg),
-            "timeStamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "links": links}
+            "timeStamp": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), "links": links}
     body = _feature_collection(pg, head, crs)
     return Items(body, crs, json.loads(body) if html else None)
 

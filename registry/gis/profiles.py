@@ -2,7 +2,6 @@
 (encoding, CRS, datum, park, CAD layers), so next year's file from the same bureau loads the same way."""
 from __future__ import annotations
 
-import datetime as dt
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +10,7 @@ from .. import validation as v
 from ..authz import require_admin
 from ..models import ImportProfile, User
 from .importer import Options
+from .. import clock
 
 # Per-run choices, not part of how a kind of file is read.
 _NOT_SAVED = ("skip_rejected",)
@@ -28,7 +28,7 @@ def save(session: Session, user: User | None, name: str, options: Options) -> Im
     profile.target = options.target
     profile.options = data
     profile.updated_by = user.username if user is not None else session.info.get("actor", "system")
-    profile.updated_at = dt.datetime.now(dt.timezone.utc)
+    profile.updated_at = clock.now()
     session.add(profile)
     session.flush()
     return profile
