@@ -73,7 +73,7 @@ def registry_dataset(n: int):
 
     from shapely.geometry import MultiPolygon, box
 
-    from registry.synth import Dataset
+    from registry.bulk import Dataset
     ds = Dataset()
     ds.jurisdictions.append({"code": "331003", "name": "台州市黄岩区", "parent_code": None})
     for p in range(20):

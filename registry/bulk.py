@@ -13,6 +13,7 @@ import gc
 import itertools
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 import orjson
@@ -26,7 +27,54 @@ from . import clock, validation as v
 from .db import dialect
 from .models import (SRID, AnnualIndicator, AuditRecord, Base, Building, Enterprise, EnterpriseTagLink, Floor,
                      Jurisdiction, Lease, Park, Plot, PlotObligation, RentRelief, Unit)
-from .synth import Dataset
+
+
+@dataclass
+class _Shared:
+    """What the chunks of one dataset share: the last id given per table, and the values a producer
+    keeps unique across chunks (credit codes, names, regions), by kind."""
+
+    ids: dict = field(default_factory=dict)
+    seen: dict = field(default_factory=dict)
+
+    def unique(self, kind: str) -> set:
+        return self.seen.setdefault(kind, set())
+
+
+@dataclass
+class Dataset:  # rows per table (dicts with explicit ids) for ``load``, parents before children
+    jurisdictions: list[dict] = field(default_factory=list)
+    parks: list[dict] = field(default_factory=list)
+    enterprises: list[dict] = field(default_factory=list)
+    tags: list[dict] = field(default_factory=list)
+    plots: list[dict] = field(default_factory=list)
+    obligations: list[dict] = field(default_factory=list)
+    buildings: list[dict] = field(default_factory=list)
+    floors: list[dict] = field(default_factory=list)
+    units: list[dict] = field(default_factory=list)
+    leases: list[dict] = field(default_factory=list)
+    reliefs: list[dict] = field(default_factory=list)
+    indicators: list[dict] = field(default_factory=list)
+    shared: _Shared = field(default_factory=_Shared)
+
+    def next_id(self, table: str) -> int:
+        self.shared.ids[table] = self.shared.ids.get(table, 0) + 1
+        return self.shared.ids[table]
+
+    def chunk(self) -> Dataset:
+        """An empty dataset that continues this one's ids, so the two can be loaded one after the other."""
+        return Dataset(shared=self.shared)
+
+    def extend(self, other: Dataset) -> None:
+        for name, rows in self.tables().items():
+            rows.extend(getattr(other, name))
+
+    def tables(self) -> dict[str, list[dict]]:
+        return {k: v for k, v in self.__dict__.items() if isinstance(v, list)}
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(v) for k, v in self.tables().items()}
+
 
 # Parents before children.
 TABLES: list[tuple[str, type[Base]]] = [

@@ -6,7 +6,7 @@ import contextlib
 from sqlalchemy import inspect
 from sqlalchemy.orm.exc import StaleDataError
 
-from .integrity import _snapshot
+from .audit import snapshot
 
 
 class Conflict(RuntimeError):
@@ -15,7 +15,7 @@ class Conflict(RuntimeError):
     def __init__(self, obj, seen_version: int | None = None):
         self.entity = obj.__tablename__
         self.ident = inspect(obj).identity[0] if inspect(obj).identity else None
-        self.current = _snapshot(obj)
+        self.current = snapshot(obj)
         self.seen_version = seen_version
         super().__init__(f"{self.entity} #{self.ident} was changed by someone else (now version "
                          f"{self.current.get('version')}, you saw {seen_version}); reload to see the newer values")

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import config, integrity  # noqa: F401  - integrity registers the flush rules
+from . import audit, config, integrity  # noqa: F401  - they register the flush rules and the audit trail
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 

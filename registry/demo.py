@@ -19,7 +19,8 @@ import random
 from collections.abc import Iterator
 
 from .enums import BuildingStatus as S, BuildingType as T, ParkLevel
-from .synth import Dataset, ParkSpec, Program, Relief, add_park
+from .bulk import Dataset
+from .synth import ParkSpec, Program, Relief, add_park
 
 SHAANXI, ANKANG = ("610000", "陕西省"), ("610900", "安康市")
 HUNAN, YONGZHOU = ("430000", "湖南省"), ("431100", "永州市")

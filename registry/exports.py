@@ -1,17 +1,42 @@
-"""Tables to .xlsx (frozen header, number formats, Chinese headers) and CSV (UTF-8 with BOM, so
-Excel opens it correctly). Written to memory; callers stream or save the bytes."""
+"""Tables as people read them: a ``Table`` (Chinese column headers, a number format per column,
+plain rows) and its renderings as .xlsx (frozen header, number formats, row colours) and CSV (UTF-8
+with BOM, so Excel opens it correctly). The same table serves a page, a workbook and a CSV; reports,
+the land balance, evaluation outputs and GIS exports all build one. Written to memory; callers
+stream or save the bytes."""
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass, field
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .reports import Table
 from . import clock
+
+
+@dataclass(frozen=True)
+class Column:  # a table's column: its key in the rows, the header people read, how Excel shows it
+    key: str
+    header: str  # Chinese, as exported
+    number_format: str | None = None  # Excel format for numeric columns
+    width: int = 12
+
+
+@dataclass
+class Table:  # what a report, list or export shows, before it becomes a page, a workbook or a CSV
+    title: str
+    columns: list[Column]
+    rows: list[dict]
+    urgency_key: str | None = None  # rows carry "urgency": "red" / "amber" / "yellow" / None
+    notes: list[str] = field(default_factory=list)
+    # Row colours in the workbook: the row's value under ``fill_key`` looked up in ``fills`` (hex
+    # colours); by default the rent-roll urgency colours.
+    fill_key: str = "urgency"
+    fills: dict[str, str] | None = None
+
 
 URGENCY_FILLS = {"red": "F8CBAD", "amber": "FCE4A6", "yellow": "FFF2CC"}
 # What spreadsheet programs take as the start of a formula (OWASP's list, tab and CR included).

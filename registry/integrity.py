@@ -1,29 +1,19 @@
-"""Rules that span records, enforced on every flush of every session, and the audit trail.
+"""Rules that span records, enforced on every flush of every session.
 
 - Leases on one unit must not overlap: checked against both the database and the pending changes,
   using in-memory values, so ending one lease and starting the next in one transaction is fine.
 - Stored evaluation runs and their results are immutable.
-- Every insert, update and delete of a registry record writes an AuditRecord in the same
-  transaction, with who (``session.info["actor"]``), when, what, and the values before and after.
 """
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections import defaultdict
 
-import shapely
-from geoalchemy2 import WKBElement
-from geoalchemy2.shape import to_shape
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from .models import AuditRecord, Base, EvaluationResult, EvaluationRun, Lease, User
+from .models import EvaluationResult, EvaluationRun, Lease
 from .validation import Problem, ValidationError
-from . import clock
-
-# Never copy secrets into the audit trail.
-_REDACT = {User: {"password_hash"}}
 
 
 def _unit_id(lease: Lease) -> int | None:
@@ -84,65 +74,6 @@ def check_leases(session: Session) -> None:
         raise ValidationError(problems)
 
 
-def _json_value(value):
-    if isinstance(value, WKBElement):
-        return shapely.to_wkt(to_shape(value), rounding_precision=9)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value
-
-
-def _columns(obj) -> list[str]:
-    hidden = _REDACT.get(type(obj), set())
-    return [a.key for a in inspect(obj).mapper.column_attrs if a.key not in hidden]
-
-
-def _snapshot(obj) -> dict:
-    state = inspect(obj)
-    return {k: _json_value(state.dict.get(k)) for k in _columns(obj)}
-
-
-def _identity(obj) -> str:
-    ident = inspect(obj).identity
-    return ",".join(str(i) for i in ident) if ident else ""
-
-
-def _audit_rows(session: Session) -> list[dict]:
-    now = clock.now()
-    actor = session.info.get("actor", "system")
-    rows = []
-
-    def row(action, obj, before, after):
-        rows.append({"at": now, "actor": actor, "action": action, "entity": obj.__tablename__,
-                     "entity_id": _identity(obj), "before": before, "after": after, "note": None})
-
-    for obj in session.new:
-        if isinstance(obj, Base) and not isinstance(obj, AuditRecord):
-            row("insert", obj, None, _snapshot(obj))
-    for obj in session.dirty:
-        if not isinstance(obj, Base) or isinstance(obj, AuditRecord) or not session.is_modified(obj):
-            continue
-        state = inspect(obj)
-        before, after = {}, {}
-        for key in _columns(obj):
-            hist = state.attrs[key].history
-            if hist.has_changes():
-                before[key] = _json_value(hist.deleted[0]) if hist.deleted else None
-                after[key] = _json_value(hist.added[0]) if hist.added else None
-        if after:
-            if "version" in state.dict and "version" not in after:
-                # The mapper bumps the version counter by one inside the flush, outside attribute history.
-                after["version"] = state.dict["version"]
-                before["version"] = state.dict["version"] - 1
-            row("update", obj, before, after)
-    for obj in session.deleted:
-        if isinstance(obj, Base) and not isinstance(obj, AuditRecord):
-            row("delete", obj, _snapshot(obj), None)
-    return rows
-
-
 def refuse_changing_runs(session: Session) -> None:
     """Stored evaluation runs are published facts: they are never changed or deleted."""
     for obj in list(session.dirty) + list(session.deleted):
@@ -156,17 +87,10 @@ def _before_flush(session, _flush_context, _instances):
     check_leases(session)
 
 
-def _after_flush(session, _flush_context):
-    rows = _audit_rows(session)
-    if rows:
-        session.connection().execute(AuditRecord.__table__.insert(), rows)
-
-
 def install() -> None:
     """Attach the rules to every SQLAlchemy session in the process (idempotent)."""
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
-        event.listen(Session, "after_flush", _after_flush)
 
 
 install()

@@ -7,35 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .enums import LeaseKind, UnitStatus
 from .models import Building, Enterprise, Lease, Park, Unit
+from .exports import Column, Table
 from .occupancy import building_completed_on, unit_states
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str  # Chinese, as exported
-    number_format: str | None = None  # Excel format for numeric columns
-    width: int = 12
-
-
-@dataclass
-class Table:
-    title: str
-    columns: list[Column]
-    rows: list[dict]
-    urgency_key: str | None = None  # rows carry "urgency": "red" / "amber" / "yellow" / None
-    notes: list[str] = field(default_factory=list)
-    # Row colours in the workbook: the row's value under ``fill_key`` looked up in ``fills`` (hex
-    # colours); by default the rent-roll urgency colours.
-    fill_key: str = "urgency"
-    fills: dict[str, str] | None = None
 
 
 def urgency(days_left: int | None) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -21,6 +21,7 @@ from shapely.geometry import Polygon
 
 from geodata import crs
 from geodata.area import M2_PER_MU, geodesic_areas_m2
+from .bulk import Dataset
 from .enums import (BuildingStatus, BuildingType, ConstructionMode, EnterpriseTag, LandUse,
                     ParkLevel, PlotStatus, RightsType, Structure)
 from .validation import USCC_ALPHABET, make_uscc
@@ -77,51 +78,6 @@ class ParkSpec:
     hide_rents: bool = False
     seed: int = 1
     name_words: tuple[str, ...] = ()
-
-
-@dataclass
-class _Shared:
-    """What stays unique across the chunks of one dataset: ids, credit codes, names, regions."""
-
-    ids: dict = field(default_factory=dict)
-    usccs: set = field(default_factory=set)
-    names: set = field(default_factory=set)
-    jurisdictions: set = field(default_factory=set)
-
-
-@dataclass
-class Dataset:
-    jurisdictions: list[dict] = field(default_factory=list)
-    parks: list[dict] = field(default_factory=list)
-    enterprises: list[dict] = field(default_factory=list)
-    tags: list[dict] = field(default_factory=list)
-    plots: list[dict] = field(default_factory=list)
-    obligations: list[dict] = field(default_factory=list)
-    buildings: list[dict] = field(default_factory=list)
-    floors: list[dict] = field(default_factory=list)
-    units: list[dict] = field(default_factory=list)
-    leases: list[dict] = field(default_factory=list)
-    reliefs: list[dict] = field(default_factory=list)
-    indicators: list[dict] = field(default_factory=list)
-    shared: _Shared = field(default_factory=_Shared)
-
-    def next_id(self, table: str) -> int:
-        self.shared.ids[table] = self.shared.ids.get(table, 0) + 1
-        return self.shared.ids[table]
-
-    def chunk(self) -> Dataset:
-        """An empty dataset that continues this one's ids, so the two can be loaded one after the other."""
-        return Dataset(shared=self.shared)
-
-    def extend(self, other: Dataset) -> None:
-        for name, rows in self.tables().items():
-            rows.extend(getattr(other, name))
-
-    def tables(self) -> dict[str, list[dict]]:
-        return {k: v for k, v in self.__dict__.items() if isinstance(v, list)}
-
-    def counts(self) -> dict[str, int]:
-        return {k: len(v) for k, v in self.tables().items()}
 
 
 # --- names -------------------------------------------------------------------------------------
@@ -270,12 +226,12 @@ def add_park(ds: Dataset, spec: ParkSpec, today: dt.date, *, history_years: int 
     """Appends one park with plots, buildings, units, enterprises, leases and indicators to ``ds``."""
     rng = random.Random(f"{spec.seed}:{spec.name}")
     region = spec.jurisdiction[0]
-    names = ds.shared.names
+    names = ds.shared.unique("names")
     for code, name in (*spec.parents, spec.jurisdiction):
-        if code not in ds.shared.jurisdictions:
+        if code not in ds.shared.unique("jurisdictions"):
             parent = next((c for c, _ in reversed(spec.parents) if c != code and _is_parent(c, code)), None)
             ds.jurisdictions.append({"code": code, "name": name, "parent_code": parent})
-            ds.shared.jurisdictions.add(code)
+            ds.shared.unique("jurisdictions").add(code)
     # Only this park's rows are looked at below, so adding parks stays linear in their size.
     first = {name: len(rows) for name, rows in ds.tables().items()}
 
@@ -285,7 +241,7 @@ def add_park(ds: Dataset, spec: ParkSpec, today: dt.date, *, history_years: int 
     def new_enterprise(industry: str, above: bool, start: dt.date | None) -> int:
         eid = ds.next_id("enterprise")
         ds.enterprises.append({
-            "id": eid, "uscc": _uscc(rng, region, ds.shared.usccs), "name": _company_name(rng, prefix, industry, names),
+            "id": eid, "uscc": _uscc(rng, region, ds.shared.unique("usccs")), "name": _company_name(rng, prefix, industry, names),
             "industry_code": industry, "above_scale": above, "production_start": start, "version": 1})
         if above or rng.random() < 0.15:
             for tag, p in ((EnterpriseTag.HIGH_TECH, 0.25), (EnterpriseTag.TECH_SME, 0.3),
@@ -297,7 +253,7 @@ def add_park(ds: Dataset, spec: ParkSpec, today: dt.date, *, history_years: int 
         return eid
 
     operator_id = ds.next_id("enterprise")
-    ds.enterprises.append({"id": operator_id, "uscc": _uscc(rng, region, ds.shared.usccs), "name": spec.operator,
+    ds.enterprises.append({"id": operator_id, "uscc": _uscc(rng, region, ds.shared.unique("usccs")), "name": spec.operator,
                            "industry_code": spec.operator_industry, "above_scale": False,
                            "production_start": None, "version": 1})
     names.add(spec.operator)

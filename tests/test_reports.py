@@ -71,6 +71,6 @@ def test_report_pages_render(viewer, world):
 
 
 def test_formula_injection_is_neutralised_in_csv_too():
-    table = reports.Table("t", [reports.Column("a", "A")], [{"a": "=1+1"}, {"a": "@SUM(A1)"}, {"a": "-3"}, {"a": "正常"}])
+    table = exports.Table("t", [exports.Column("a", "A")], [{"a": "=1+1"}, {"a": "@SUM(A1)"}, {"a": "-3"}, {"a": "正常"}])
     text = exports.to_csv(table).decode("utf-8-sig")
     assert "'=1+1" in text and "'@SUM(A1)" in text and "'-3" in text and "\r\n正常" in text

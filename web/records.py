@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from registry import history as history_mod, quality as quality_mod
+from registry import audit, quality as quality_mod
 
 from . import forms
 from .auth import login_required
@@ -16,7 +16,7 @@ quality_bp = Blueprint("quality", __name__)
 @history_bp.get("/history/<entity>/<ident>")
 @login_required
 def record(entity, ident):
-    records = history_mod.record_history(get_session(), entity, ident)
+    records = audit.record_history(get_session(), entity, ident)
     return render_template("history.html", entity=entity, ident=ident, records=records)
 
 

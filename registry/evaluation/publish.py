@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import EvaluationResult, EvaluationRun
-from ..reports import Column, Table
+from ..exports import Column, Table
 from . import filemode
 from .filemode import CLASS_FILLS
 from .rulesets import PARK_METRICS as METRICS

@@ -22,7 +22,7 @@ from .. import bulk, exports
 from ..enums import UnitStatus
 from ..models import MAX_ID, Building, Enterprise, Lease, Park, Plot, Reservation, Unit
 from ..occupancy import building_completed_on, unit_states
-from ..reports import Column as TableColumn, Table
+from ..exports import Column as TableColumn, Table
 from ..spatial import bbox_filter
 from .fields import LAYER_TITLES, GisField, fields
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..enums import BuildingStatus, PlotStatus
 from ..evaluation.runs import class_names
 from ..models import Building, Enterprise, EvaluationResult, Park, Plot
-from ..reports import Column, Table
+from ..exports import Column, Table
 from . import tables
 from .calc import add_months
 from .service import latest_run
