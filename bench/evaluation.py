@@ -24,7 +24,7 @@ import numpy as np
 
 def synthetic(n: int, seed: int = 5):
     from registry.evaluation.engine import EnterpriseInput
-    from registry.validation import make_uscc
+    from registry.core.validation import make_uscc
     rng = random.Random(seed)
     out = []
     for i in range(n):
@@ -73,7 +73,7 @@ def registry_dataset(n: int):
 
     from shapely.geometry import MultiPolygon, box
 
-    from registry.bulk import Dataset
+    from registry.storage.bulk import Dataset
     ds = Dataset()
     ds.jurisdictions.append({"code": "331003", "name": "台州市黄岩区", "parent_code": None})
     for p in range(20):
@@ -97,8 +97,8 @@ def registry_dataset(n: int):
 
 
 def _load(url: str, n: int) -> None:
-    from registry import bulk, migrate
-    from registry.db import sessionmaker_for
+    from registry.storage import bulk, migrate
+    from registry.storage.db import sessionmaker_for
     migrate.upgrade(url)
     s = sessionmaker_for(url)()
     bulk.load(s, registry_dataset(n))
@@ -110,7 +110,7 @@ def _load(url: str, n: int) -> None:
 
 
 def _evaluate(url: str, ruleset: str) -> dict:
-    from registry.db import session_scope
+    from registry.storage.db import session_scope
     from registry.evaluation import rulesets, runs
     rs = rulesets.load(ruleset)
     t = time.perf_counter()

@@ -59,10 +59,10 @@ def make_gpkg(path: Path, n: int) -> None:
 
 
 def prepare(url: str) -> None:
-    from registry import migrate
-    from registry.db import sessionmaker_for
-    from registry.enums import ParkLevel
-    from registry.models import Jurisdiction, Park
+    from registry.storage import migrate
+    from registry.storage.db import sessionmaker_for
+    from registry.core.enums import ParkLevel
+    from registry.core.models import Jurisdiction, Park
     migrate.upgrade(url)
     s = sessionmaker_for(url)()
     s.add(Jurisdiction(code="420102", name="江岸区"))
@@ -87,7 +87,7 @@ def ogr2ogr(url: str, gpkg: Path) -> float:
 
 
 def ours(url: str, gpkg: Path) -> dict:
-    from registry.db import session_scope
+    from registry.storage.db import session_scope
     from registry.gis import importer
     opts = importer.Options("buildings", park=PARK)
     t = time.perf_counter()
@@ -102,8 +102,8 @@ def ours(url: str, gpkg: Path) -> dict:
 
 
 def export(url: str, tmp: Path) -> dict:
-    from registry.db import session_scope
-    from registry import clock
+    from registry.storage.db import session_scope
+    from registry.core import clock
     from registry.gis import exporter
     out = tmp / "export.gpkg"
     t = time.perf_counter()

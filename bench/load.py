@@ -26,8 +26,9 @@ def run_one(backend: str, buildings: int, parks: int) -> dict:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from registry import bulk, demo, migrate
-    from registry.db import make_engine
+    from registry.storage import bulk, migrate
+    from registry.sample import demo
+    from registry.storage.db import make_engine
     from sqlalchemy.orm import Session
 
     if backend == "spatialite":

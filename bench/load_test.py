@@ -34,7 +34,7 @@ import geopandas  # noqa: F401  - the wheels before mod_spatialite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from occupancy import database  # noqa: E402  - the same throwaway-database helper
-from registry import clock  # noqa: E402
+from registry.core import clock  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "load-test-password"
@@ -52,10 +52,10 @@ def prepare(url: str, managers: int) -> dict:
     from geoalchemy2.shape import to_shape
     from sqlalchemy import select
 
-    from registry import users
-    from registry.db import session_scope
-    from registry.enums import Role
-    from registry.models import Building, Lease, Park, Unit, User
+    from registry.core import users
+    from registry.storage.db import session_scope
+    from registry.core.enums import Role
+    from registry.core.models import Building, Lease, Park, Unit, User
     with session_scope(url, actor="load-test") as s:
         parks = s.execute(select(Park.id, Park.name, Park.boundary).order_by(Park.id)).all()
         out = {"password": PASSWORD, "park_bboxes": [to_shape(p.boundary).bounds for p in parks], "managers": []}
@@ -173,8 +173,9 @@ def main():
     url, drop = (a.url, lambda: None) if a.url else database("postgis")
     try:
         if not a.url:
-            from registry import bulk, demo, migrate
-            from registry.db import sessionmaker_for
+            from registry.storage import bulk, migrate
+            from registry.sample import demo
+            from registry.storage.db import sessionmaker_for
             migrate.upgrade(url)
             s = sessionmaker_for(url)()
             bulk.load_chunks(s, demo.scaled_chunks(a.buildings, a.parks, TODAY))
@@ -182,7 +183,7 @@ def main():
             s.close()
         result = run(url, a.users, a.duration, a.workers, a.threads)
     finally:
-        from registry.db import engine_for
+        from registry.storage.db import engine_for
         engine_for(url).dispose()
         drop()
     print(json.dumps(result, ensure_ascii=False, indent=1))

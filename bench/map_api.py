@@ -25,7 +25,7 @@ import geopandas  # noqa: F401  - the wheels before mod_spatialite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from occupancy import database  # noqa: E402  - same throwaway-database helper
-from registry import clock  # noqa: E402
+from registry.core import clock  # noqa: E402
 
 TODAY = clock.today()
 PAGE = 1000  # what web/static/js/vacancy-map.js asks for
@@ -44,9 +44,11 @@ def p50(fn, repeat):
 def run(backend, buildings, parks, repeat, keep=False, url=None):
     from sqlalchemy import func, select, text
 
-    from registry import bulk, demo, migrate, vacancy
-    from registry.db import sessionmaker_for
-    from registry.models import Building, Park
+    from registry.storage import bulk, migrate
+    from registry.sample import demo
+    from registry.vacancy import search as vacancy
+    from registry.storage.db import sessionmaker_for
+    from registry.core.models import Building, Park
     from web import create_app
 
     load_s = None
@@ -112,8 +114,9 @@ def first_paint():
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
-    from registry import bulk, demo, migrate
-    from registry.db import sessionmaker_for
+    from registry.storage import bulk, migrate
+    from registry.sample import demo
+    from registry.storage.db import sessionmaker_for
     from web import create_app
     url = f"sqlite:///{tempfile.mkdtemp()}/demo.sqlite"
     migrate.upgrade(url)

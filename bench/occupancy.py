@@ -46,8 +46,9 @@ def database(backend: str) -> tuple[str, callable]:
 
 def park_with_units(url: str, target_units: int, seed: int) -> int:
     """Loads one synthetic park with about ``target_units`` units; returns its id."""
-    from registry import bulk, demo
-    from registry.db import sessionmaker_for
+    from registry.storage import bulk
+    from registry.sample import demo
+    from registry.storage.db import sessionmaker_for
     buildings = max(10, round(target_units / 6.3))  # the generator averages 6.3 units per building
     ds = demo.scaled_dataset(buildings, 1, TODAY, seed=seed)
     s = sessionmaker_for(url)()
@@ -62,9 +63,9 @@ def one_building_with_units(s, park_id: int, floors: int, per_floor: int) -> int
     """A stress case: one building of floors × per_floor units, four in five let."""
     from shapely.geometry import box
 
-    from registry.enums import BuildingStatus, BuildingType
-    from registry.models import Building, Enterprise, Floor, Lease, Park, Unit
-    from registry.validation import make_uscc
+    from registry.core.enums import BuildingStatus, BuildingType
+    from registry.core.models import Building, Enterprise, Floor, Lease, Park, Unit
+    from registry.core.validation import make_uscc
     park = s.get(Park, park_id)
     c = park.boundary
     from geoalchemy2.shape import to_shape
@@ -102,12 +103,12 @@ def run(backend: str, repeat: int) -> dict:
     from openpyxl import load_workbook
     from sqlalchemy import func, select
 
-    from registry import migrate
-    from registry.db import sessionmaker_for
-    from registry.enums import Role
-    from registry.models import Building, Lease, Unit
-    from registry.users import create_user
-    from registry.validation import make_uscc
+    from registry.storage import migrate
+    from registry.storage.db import sessionmaker_for
+    from registry.core.enums import Role
+    from registry.core.models import Building, Lease, Unit
+    from registry.core.users import create_user
+    from registry.core.validation import make_uscc
     from web import create_app
 
     url, drop = database(backend)

@@ -6,9 +6,9 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import pool
 
-from registry import config as registry_config
-from registry.db import make_engine  # imports the spatial wheels first (see registry/db.py)
-from registry.models import Base
+from registry.storage import config as registry_config
+from registry.storage.db import make_engine  # imports the spatial wheels first (see registry/storage/db.py)
+from registry.core.models import Base
 
 target_metadata = Base.metadata
 

@@ -10,9 +10,9 @@ from importlib.metadata import entry_points
 import click
 from sqlalchemy import or_, select
 
-from . import config
-from .enums import Role
-from . import clock
+from .storage import config
+from .core.enums import Role
+from .core import clock
 
 
 def _date(ctx, param, value):
@@ -42,7 +42,7 @@ def db():
 @click.argument("revision", default="head")
 @click.pass_obj
 def db_upgrade(obj, revision):
-    from . import migrate
+    from .storage import migrate
     migrate.upgrade(obj["url"], revision)
     click.echo(f"database at revision {migrate.current(obj['url'])}: {_safe_url(obj['url'])}")
 
@@ -52,7 +52,7 @@ def db_upgrade(obj, revision):
 @click.confirmation_option(prompt="Downgrading can drop tables and their data. Continue?")
 @click.pass_obj
 def db_downgrade(obj, revision):
-    from . import migrate
+    from .storage import migrate
     migrate.downgrade(obj["url"], revision)
     click.echo(f"database at revision {migrate.current(obj['url']) or 'base'}")
 
@@ -60,7 +60,7 @@ def db_downgrade(obj, revision):
 @db.command("current", help="Show the applied migration.")
 @click.pass_obj
 def db_current(obj):
-    from . import migrate
+    from .storage import migrate
     click.echo(migrate.current(obj["url"]) or "base (empty)")
 
 
@@ -69,8 +69,9 @@ def db_current(obj):
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database already holds parks.")
 @click.pass_obj
 def demo(obj, today, if_empty):
-    from . import bulk, demo as demo_mod, migrate
-    from .db import session_scope
+    from .storage import bulk, migrate
+    from .sample import demo as demo_mod
+    from .storage.db import session_scope
     today = today or clock.today()
     if migrate.current(obj["url"]) != migrate.head():
         raise click.ClickException("the database schema is not current; run: registry db upgrade")
@@ -93,8 +94,8 @@ def demo(obj, today, if_empty):
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
 def summary(obj, park, as_of, fmt):
-    from . import summary as summary_mod
-    from .db import session_scope
+    from .occupancy import summary as summary_mod
+    from .storage.db import session_scope
     with session_scope(obj["url"]) as session:
         if park:
             results = [summary_mod.summarize(session, as_of, _park_id(session, park))]
@@ -119,7 +120,7 @@ def summary(obj, park, as_of, fmt):
 @click.pass_obj
 def evaluate(obj, ruleset, year, source, out, fmt, want_template, from_registry, park):
     from .evaluation import engine, filemode, rulesets
-    from .validation import ValidationError
+    from .core.validation import ValidationError
     if want_template:
         if not out:
             raise click.UsageError("--template needs --out FILE.xlsx")
@@ -128,9 +129,9 @@ def evaluate(obj, ruleset, year, source, out, fmt, want_template, from_registry,
         click.echo(f"template written to {out}")
         return
     if from_registry:
-        from .db import session_scope
+        from .storage.db import session_scope
         from .evaluation import runs
-        from .models import Park
+        from .core.models import Park
         rs = rulesets.load(ruleset)
         with session_scope(obj["url"], actor="cli") as session:
             park_id = None
@@ -183,9 +184,9 @@ def _landcalc_options(f):
 @click.option("--tables", "list_tables", is_flag=True, help="List the indicator tables and exit.")
 @click.pass_obj
 def landcalc(obj, fmt, list_tables, **params):
-    from .db import session_scope
+    from .storage.db import session_scope
     from .landsupply import service, tables
-    from .validation import ValidationError
+    from .core.validation import ValidationError
     if list_tables:
         for tid in tables.table_ids():
             t = tables.load(tid)
@@ -222,7 +223,7 @@ def landcalc(obj, fmt, list_tables, **params):
 
 
 def _park_id(session, park: str | None) -> int | None:
-    from .models import Park
+    from .core.models import Park
     if not park:
         return None
     cond = Park.name == park
@@ -270,9 +271,9 @@ def _mapping(ctx, param, values):
 def import_(obj, path, target, park, layer, mapping, encoding, crs, datum, cad_layers, close_tolerance, repair,
             skip_rejected, profile, save_profile, do_commit, fmt):
     from geodata.sources import SourceError
-    from .db import session_scope
+    from .storage.db import session_scope
     from .gis import importer, profiles
-    from .validation import ValidationError
+    from .core.validation import ValidationError
     given = {"target": target, "park": park, "layer": layer, "mapping": mapping, "encoding": encoding, "crs": crs,
              "datum": datum, "cad_layers": list(cad_layers) or None, "close_tolerance_m": close_tolerance,
              "repair": repair, "skip_rejected": skip_rejected or None}
@@ -343,7 +344,7 @@ def _print_plan(plan) -> None:
 @click.option("--public", is_flag=True, help="Only the fields the public investor map shows.")
 @click.pass_obj
 def export_(obj, layer, fmt, out, park, as_of, encoding, public):
-    from .db import session_scope
+    from .storage.db import session_scope
     from .gis import exporter
     from geodata.writers import DiskFull
     out = out or f"{layer}{exporter.SUFFIX[fmt]}"
@@ -362,7 +363,7 @@ def export_(obj, layer, fmt, out, park, as_of, encoding, public):
               help="Backup file (default: backups/registry-<date>-<time>.sqlite|.dump in the instance folder).")
 @click.pass_obj
 def backup_(obj, out):
-    from . import backup
+    from .storage import backup
     path = out or backup.default_path(obj["url"], config.instance_path() / "backups")
     try:
         manifest = backup.backup(obj["url"], path)
@@ -378,7 +379,7 @@ def backup_(obj, out):
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
 def restore_(obj, file, yes):
-    from . import backup
+    from .storage import backup
     if not yes:
         click.confirm(f"Replace everything in {_safe_url(obj['url'])} with {file}?", abort=True)
     try:
@@ -401,9 +402,9 @@ def user():
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 @click.pass_obj
 def user_create(obj, username, role, parks, display_name, password_stdin):
-    from .db import session_scope
-    from .users import create_user
-    from .validation import ValidationError
+    from .storage.db import session_scope
+    from .core.users import create_user
+    from .core.validation import ValidationError
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -432,7 +433,7 @@ def main(argv=None):
     and exit status 75 (EX_TEMPFAIL: try again later) instead of a traceback."""
     from sqlalchemy.exc import DBAPIError
 
-    from .db import DatabaseUnavailable, unavailable
+    from .storage.db import DatabaseUnavailable, unavailable
     _add_contributed_commands()
     try:
         status = cli.main(args=argv, prog_name="registry", standalone_mode=False)

@@ -14,9 +14,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from registry import bulk, clock, demo, migrate
-from registry.db import engine_for, sessionmaker_for
-from registry.models import Base
+from registry.storage import bulk, migrate
+from registry.core import clock
+from registry.sample import demo
+from registry.storage.db import engine_for, sessionmaker_for
+from registry.core.models import Base
 
 # The suite's "today": the registry's one clock, read once when the session starts and then pinned
 # for the whole session, so that every app, live server, CLI run and subprocess agrees (even across

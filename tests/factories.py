@@ -6,9 +6,9 @@ import itertools
 
 from shapely.geometry import box
 
-from registry.enums import BuildingStatus, BuildingType, ParkLevel, PlotStatus, RightsType
-from registry.models import Building, Enterprise, Floor, Jurisdiction, Lease, Park, Plot, Unit
-from registry.validation import make_uscc
+from registry.core.enums import BuildingStatus, BuildingType, ParkLevel, PlotStatus, RightsType
+from registry.core.models import Building, Enterprise, Floor, Jurisdiction, Lease, Park, Plot, Unit
+from registry.core.validation import make_uscc
 
 _seq = itertools.count(1)
 LON, LAT = 108.955, 32.662  # 安康高新区

@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from registry.models import Building, Floor, Jurisdiction, Park, Plot, Unit
+from registry.core.models import Building, Floor, Jurisdiction, Park, Plot, Unit
 
 from . import factories as f
 from .webhelpers import login_as, post
@@ -107,7 +107,7 @@ def test_only_admins_create_parks_and_only_scoped_users_edit(client, world, who)
 
 
 def test_admin_user_page(client, world, session):
-    from registry.models import User
+    from registry.core.models import User
     login_as(client, world.admin)
     resp = post(client, "/admin/users", {"username": "zhang", "password": "long-enough-pw", "role": "park_manager",
                                          "park": ["甲园区"], "display_name": "张三"})

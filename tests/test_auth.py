@@ -2,8 +2,8 @@
 import datetime as dt
 
 
-from registry.models import User
-from registry.users import lock_delay
+from registry.core.models import User
+from registry.core.users import lock_delay
 
 from .webhelpers import PASSWORD, login_as, post
 

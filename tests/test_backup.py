@@ -9,9 +9,10 @@ import pytest
 from geoalchemy2.elements import WKBElement
 from sqlalchemy import select
 
-from registry import backup, bulk, demo, migrate
-from registry.db import engine_for, sessionmaker_for
-from registry.models import Base, Building
+from registry.storage import backup, bulk, migrate
+from registry.sample import demo
+from registry.storage.db import engine_for, sessionmaker_for
+from registry.core.models import Base, Building
 
 from .conftest import TODAY, Runner
 
@@ -65,7 +66,7 @@ def test_a_backup_restores_every_row_of_every_table(filled, empty_copy, tmp_path
         assert after[table] == before[table], table
     # The restored copy is a working registry: its spatial index answers, and it takes new writes.
     s = sessionmaker_for(empty_copy)()
-    from registry import spatial
+    from registry.storage import spatial
     hits = s.scalars(select(Building.id).where(spatial.bbox_filter(s, Building.footprint, (108.4, 32.8, 108.6, 33.0))))
     assert len(list(hits)) > 0
     s.close()

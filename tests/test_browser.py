@@ -75,7 +75,7 @@ def test_drawing_a_building_footprint_on_the_offline_map(app_page, session):
 
     from sqlalchemy import select
 
-    from registry.models import Building
+    from registry.core.models import Building
 
     from .webhelpers import build_world
     w = build_world(session)
@@ -235,7 +235,7 @@ def test_the_bureau_runs_an_evaluation_and_reads_it_offline(app_page, session):
 
 
 def test_the_printable_land_supply_sheet_renders(app_page, session):
-    from registry.enums import Role
+    from registry.core.enums import Role
 
     from .webhelpers import make_user
     make_user(session, "ls_printer", Role.INVESTMENT)

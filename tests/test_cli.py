@@ -39,8 +39,8 @@ def test_unknown_park_and_bad_date_are_explained(runner):
 
 
 def test_user_create(runner, session):
-    from registry.models import User
-    from registry.users import verify_password
+    from registry.core.models import User
+    from registry.core.users import verify_password
     runner("demo", "--today", TODAY.isoformat())
     ok = runner("user", "create", "--username", "wang", "--role", "park_manager", "--park", "冷水滩区创业园",
                 "--password-stdin", input="s3cret-pass\n")

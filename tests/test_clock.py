@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from registry import clock
+from registry.core import clock
 
 from .conftest import TODAY
 
 ROOT = Path(__file__).resolve().parent.parent
-CLOCK = ROOT / "registry" / "clock.py"
+CLOCK = ROOT / "registry" / "core" / "clock.py"
 # Asking the system for the date or the time: what only registry/clock.py may do.
 FORBIDDEN = {("date", "today"), ("datetime", "today"), ("datetime", "now"), ("datetime", "utcnow")}
 

@@ -11,7 +11,7 @@ import threading
 import requests
 from sqlalchemy import select
 
-from registry.models import AuditRecord, Lease
+from registry.core.models import AuditRecord, Lease
 
 from .webhelpers import PASSWORD, build_world
 

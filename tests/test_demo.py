@@ -9,9 +9,10 @@ from shapely import STRtree
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from registry import bulk, demo
-from registry.models import AuditRecord, Building, Enterprise, Lease, Park
-from registry.validation import ValidationError
+from registry.storage import bulk
+from registry.sample import demo
+from registry.core.models import AuditRecord, Building, Enterprise, Lease, Park
+from registry.core.validation import ValidationError
 
 from .conftest import TODAY
 
@@ -140,7 +141,7 @@ def test_chunks_continue_each_others_ids():
 
 
 def test_a_dataset_loads_into_a_registry_that_already_has_data(session):
-    from registry.models import Building, Lease
+    from registry.core.models import Building, Lease
     bulk.load(session, demo.scaled_dataset(60, 1, TODAY, seed=1))
     session.flush()
     first = session.scalar(select(func.count(Building.id)))

@@ -6,7 +6,7 @@ import pytest
 from openpyxl import load_workbook
 
 from registry.evaluation import engine, rulesets
-from registry.validation import ValidationError, make_uscc
+from registry.core.validation import ValidationError, make_uscc
 
 E = engine.EnterpriseInput
 
@@ -209,7 +209,7 @@ def _registry_park(session, strategy):
     owner-occupier on its own 20-亩 plot. All have 2024 indicators."""
     import datetime as dt
 
-    from registry.models import AnnualIndicator
+    from registry.core.models import AnnualIndicator
     from . import factories as f
     p = f.park(session)
     landlord = f.enterprise(session, "房东公司", above_scale=True)
@@ -249,7 +249,7 @@ def test_tenant_land_strategies(session, strategy):
 
 def test_stored_runs_are_complete_reproducible_and_immutable(session):
     from registry.evaluation import runs
-    from registry.models import EvaluationRun
+    from registry.core.models import EvaluationRun
     _, rs, _ = _registry_park(session, "apportion")
     first = runs.run_and_store(session, rs, 2024, actor="tester")
     session.commit()

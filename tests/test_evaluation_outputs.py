@@ -9,9 +9,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from openpyxl import load_workbook
 
-from registry.enums import Role
+from registry.core.enums import Role
 from registry.evaluation import publish, rulesets, runs
-from registry.models import AnnualIndicator, EvaluationRun
+from registry.core.models import AnnualIndicator, EvaluationRun
 
 from . import factories as f
 from .webhelpers import login_as, make_user, post

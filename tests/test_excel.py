@@ -7,8 +7,8 @@ import re
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from registry.models import AuditRecord, Enterprise, Lease, Unit
-from registry.validation import make_uscc
+from registry.core.models import AuditRecord, Enterprise, Lease, Unit
+from registry.core.validation import make_uscc
 
 from .webhelpers import post
 

@@ -9,10 +9,10 @@ import os
 import pytest
 from sqlalchemy import func, select
 
-from registry import migrate
-from registry.db import engine_for, sessionmaker_for
-from registry.enums import Role
-from registry.models import AnnualIndicator, AuditRecord, Building, EvaluationRun, Lease
+from registry.storage import migrate
+from registry.storage.db import engine_for, sessionmaker_for
+from registry.core.enums import Role
+from registry.core.models import AnnualIndicator, AuditRecord, Building, EvaluationRun, Lease
 
 from . import factories as f
 from .conftest import _truncate
@@ -91,7 +91,7 @@ def test_a_stopped_database_gives_503_and_the_app_recovers_without_a_restart(pg,
 
 def test_database_stopped_in_the_middle_of_a_lease_update(pg, setup, monkeypatch):
     """The renewal is flushed (new end date, audit row) but not committed when the server stops."""
-    from registry import leasing
+    from registry.occupancy import leasing
     app, session, w = setup
     client = app.test_client()
     login_as(client, w.manager_a)
@@ -116,7 +116,7 @@ def test_database_stopped_in_the_middle_of_a_lease_update(pg, setup, monkeypatch
 
 
 def test_database_stopped_in_the_middle_of_an_import(pg, setup, monkeypatch, tmp_path):
-    from registry import bulk
+    from registry.storage import bulk
 
     from .test_gis_web import gbk_zip, upload
     app, session, w = setup

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from geodata import writers
 from registry.gis import exporter, fields, importer
-from registry.models import Building, Park, Plot, Unit
+from registry.core.models import Building, Park, Plot, Unit
 
 from .conftest import TODAY, Runner
 from .webhelpers import login_as
@@ -113,8 +113,8 @@ def test_spreadsheets_have_chinese_headers_and_wkt(demo_session, tmp_path):
 
 
 def test_units_carry_their_status_and_vacancies_are_the_vacant_ones(demo_session):
-    from registry.occupancy import unit_states
-    from registry.enums import UnitStatus
+    from registry.occupancy.status import unit_states
+    from registry.core.enums import UnitStatus
     units = exporter.page(demo_session, "units", day=TODAY, public=False)
     vacancies = exporter.page(demo_session, "vacancies", day=TODAY, public=True)
     states = unit_states(demo_session, TODAY)

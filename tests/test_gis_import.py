@@ -18,9 +18,9 @@ from pyproj import Transformer
 from sqlalchemy import func, select
 
 from geodata import chinacoords
-from registry import bulk
+from registry.storage import bulk
 from registry.gis import importer, profiles
-from registry.models import AuditRecord, Building, Unit
+from registry.core.models import AuditRecord, Building, Unit
 
 from . import factories as f
 

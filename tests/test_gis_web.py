@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from registry.models import Building, ImportProfile
+from registry.core.models import Building, ImportProfile
 
 from .test_gis_import import NAMES, bowtie, footprints, frame
 from .webhelpers import login_as, post

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from registry.models import Base, Enterprise
+from registry.core.models import Base, Enterprise
 
 from .webhelpers import login_as, post
 

@@ -8,10 +8,10 @@ import pytest
 
 from sqlalchemy import select
 
-from registry.enums import BuildingType, PlotStatus, Role, UnitStatus
+from registry.core.enums import BuildingType, PlotStatus, Role, UnitStatus
 from registry.landsupply import balance, calc, service, tables
-from registry.models import AnnualIndicator, Park
-from registry.validation import ValidationError
+from registry.core.models import AnnualIndicator, Park
+from registry.core.validation import ValidationError
 
 from .conftest import TODAY
 from . import factories as f
@@ -146,7 +146,7 @@ admin_gfa_share_max = 0.15
 
 
 def test_the_standard_factory_alternative_lists_exactly_the_matching_demo_units(demo_session, tmp_path, monkeypatch):
-    from registry.occupancy import unit_states
+    from registry.occupancy.status import unit_states
     (tmp_path / "ankang.toml").write_text('id = "ankang"\nname = "安康（测试）"\nsource = "test"\n'
                                           'extends = "national-2008"\njurisdictions = ["610900"]\n'
                                           '[standard_factory]\nmax_mu = 15\nmax_floor_load_t_m2 = 2\n'

@@ -3,8 +3,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from registry.models import AuditRecord, Building, Enterprise, Lease, RentRelief, Reservation
-from registry.validation import make_uscc
+from registry.core.models import AuditRecord, Building, Enterprise, Lease, RentRelief, Reservation
+from registry.core.validation import make_uscc
 
 from .conftest import TODAY
 from .webhelpers import post

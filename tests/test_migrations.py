@@ -3,9 +3,9 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect
 
-from registry import migrate
-from registry.db import make_engine
-from registry.models import Base
+from registry.storage import migrate
+from registry.storage.db import make_engine
+from registry.core.models import Base
 
 
 @pytest.fixture(params=["spatialite", "postgis"])
@@ -41,8 +41,9 @@ def test_upgrading_keeps_the_data(empty_url):
 
     from sqlalchemy import func, select
 
-    from registry import bulk, demo
-    from registry.db import sessionmaker_for
+    from registry.storage import bulk
+    from registry.sample import demo
+    from registry.storage.db import sessionmaker_for
     migrate.upgrade(empty_url, "0001")
     engine = make_engine(empty_url)
     ds = demo.demo_dataset(dt.date(2026, 11, 23))
@@ -60,7 +61,7 @@ def test_upgrading_keeps_the_data(empty_url):
     engine.dispose()
     migrate.upgrade(empty_url)
     s = sessionmaker_for(empty_url)()
-    from registry.models import Lease, Unit
+    from registry.core.models import Lease, Unit
     assert s.scalar(select(func.count(Lease.id))) == len(ds.leases)
     assert s.scalar(select(func.count(Unit.id)).where(Unit.leasable)) == len(ds.units)
     assert s.scalar(select(func.count(Lease.id)).where(Lease.kind == "lease")) == len(ds.leases)

@@ -3,8 +3,8 @@ import datetime as dt
 
 import pytest
 
-from registry.enums import BuildingStatus, UnitStatus
-from registry.occupancy import occupancy, unit_states, unit_status
+from registry.core.enums import BuildingStatus, UnitStatus
+from registry.occupancy.status import occupancy, unit_states, unit_status
 
 from . import factories as f
 
@@ -52,8 +52,8 @@ def test_states_name_the_occupying_lease_and_tenant(session, leased_unit):
 
 
 def test_reserved_self_use_and_not_leasable_units(session, leased_unit):
-    from registry.enums import LeaseKind
-    from registry.models import Lease, Reservation
+    from registry.core.enums import LeaseKind
+    from registry.core.models import Lease, Reservation
     _, b, _, _ = leased_unit
     reserved, own, plant = b.units[1], b.units[2], b.units[3]
     session.add(Reservation(unit=reserved, prospect="意向客户张先生", start_date=D(2025, 5, 1), end_date=D(2025, 7, 1)))

@@ -12,7 +12,7 @@ from owslib.ogcapi.features import Features
 from sqlalchemy import func, select
 
 from registry.gis import exporter, ogc
-from registry.models import Building, Park, Plot
+from registry.core.models import Building, Park, Plot
 
 from .conftest import TODAY
 from . import factories as f

@@ -9,8 +9,8 @@ import sqlite3
 import pytest
 from sqlalchemy import func, select
 
-from registry.db import engine_for
-from registry.models import AuditRecord, Lease
+from registry.storage.db import engine_for
+from registry.core.models import AuditRecord, Lease
 
 from .webhelpers import login_as, post
 

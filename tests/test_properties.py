@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
 from geodata import chinacoords, crs, geometry
-from registry.validation import USCC_ALPHABET, ValidationError, make_uscc, uscc_check_char, uscc_problem
+from registry.core.validation import USCC_ALPHABET, ValidationError, make_uscc, uscc_check_char, uscc_problem
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -134,7 +134,7 @@ def test_any_excel_sheet_gets_named_errors_never_an_exception(rows):
     """Whatever a user types into the template's cells, reading it gives rows or row errors."""
     from openpyxl import Workbook
 
-    from registry import excel_bulk
+    from registry.occupancy import workbook as excel_bulk
     wb = Workbook()
     ws = wb.active
     ws.title = excel_bulk.SHEET
@@ -149,7 +149,7 @@ def test_any_excel_sheet_gets_named_errors_never_an_exception(rows):
 
 @given(st.binary(max_size=200))
 def test_any_bytes_uploaded_as_excel_get_a_clear_error(data):
-    from registry import excel_bulk
+    from registry.occupancy import workbook as excel_bulk
     rows, errors = excel_bulk.read_rows(data)
     assert rows == [] and errors and "无法读取 Excel 文件" in errors[0].reason
 

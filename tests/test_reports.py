@@ -6,7 +6,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from registry import exports, reports
+from registry.core import tabular as exports
+from registry.occupancy import reports
 
 from . import factories as f
 from .webhelpers import build_world, login_as

@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from registry.enums import Role
+from registry.core.enums import Role
 from registry.evaluation import runs
-from registry.models import AnnualIndicator, Base
+from registry.core.models import AnnualIndicator, Base
 
 from . import factories as f
 from .webhelpers import ACCESS, ALLOWED, PASSWORD, TOKEN, build_world, login_as, make_user, route_urls

@@ -9,10 +9,10 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy import func, select, text
 from sqlalchemy.orm.exc import StaleDataError
 
-from registry import spatial
-from registry.db import sessionmaker_for
-from registry.models import AuditRecord, Building, Enterprise, Jurisdiction, Lease, Park, Plot, Unit
-from registry.validation import ValidationError
+from registry.storage import spatial
+from registry.storage.db import sessionmaker_for
+from registry.core.models import AuditRecord, Building, Enterprise, Jurisdiction, Lease, Park, Plot, Unit
+from registry.core.validation import ValidationError
 
 from . import factories as f
 
@@ -189,7 +189,7 @@ def test_bulk_writes_store_every_value_as_given_binary_or_text(session, backend)
     from sqlalchemy import Column, Date, Float, Integer, MetaData, String, Table
     from sqlalchemy.dialects.postgresql import JSONB
 
-    from registry import bulk
+    from registry.storage import bulk
     p = f.park(session)
     session.flush()
     geoms = [box(f.LON + i * 0.001, f.LAT, f.LON + i * 0.001 + 0.0004, f.LAT + 0.0004) for i in range(3)]
@@ -219,7 +219,7 @@ def test_bulk_writes_store_every_value_as_given_binary_or_text(session, backend)
 
 
 def test_a_missing_spatialite_is_explained_with_the_install_command(tmp_path, monkeypatch):
-    from registry.db import SpatiaLiteUnavailable, make_engine
+    from registry.storage.db import SpatiaLiteUnavailable, make_engine
     monkeypatch.setenv("SPATIALITE_LIBRARY_PATH", str(tmp_path / "no_such_mod_spatialite.so"))
     engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite'}")
     with pytest.raises(SpatiaLiteUnavailable, match="apt-get install -y libsqlite3-mod-spatialite"):

@@ -3,9 +3,9 @@ import datetime as dt
 
 import pytest
 
-from registry.enums import BuildingStatus, BuildingType
-from registry.models import Park
-from registry.summary import summarize, summarize_parks
+from registry.core.enums import BuildingStatus, BuildingType
+from registry.core.models import Park
+from registry.occupancy.summary import summarize, summarize_parks
 from sqlalchemy import select
 
 from . import factories as f
@@ -84,7 +84,7 @@ def test_the_home_pages_grouped_figures_equal_the_park_by_park_ones(demo_session
 
 
 def test_the_home_pages_total_equals_the_summary_of_everything(demo_session):
-    from registry.summary import overview
+    from registry.occupancy.summary import overview
     _parks, total = overview(demo_session, TODAY)
     everything = summarize(demo_session, TODAY)
     assert total.statement() == everything.statement()

@@ -7,8 +7,8 @@ from geoalchemy2.shape import to_shape
 from shapely.geometry import shape
 
 from geodata import chinacoords
-from registry.enums import BuildingStatus
-from registry.models import Building, Park, Reservation
+from registry.core.enums import BuildingStatus
+from registry.core.models import Building, Park, Reservation
 
 from .conftest import TODAY
 from . import factories as f
@@ -226,7 +226,7 @@ def test_pages_escape_what_comes_from_the_database(client, estate):
 
 
 def test_openapi_documents_every_api_route_and_parameter(app, client):
-    from registry.vacancy import PARAMS
+    from registry.vacancy.search import PARAMS
     doc = client.get("/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
     routes = {r.rule.replace("<int:building_id>", "{building_id}") for r in app.url_map.iter_rules()

@@ -2,7 +2,7 @@
 import pytest
 from shapely.geometry import Polygon
 
-from registry import validation as v
+from registry.core import validation as v
 
 REAL_USCC = ["91110108551385082Q", "91110000600037341L"]  # verified in domain.md §5.1
 

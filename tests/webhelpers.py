@@ -4,9 +4,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from registry.enums import Role
-from registry.models import User, UserParkScope
-from registry.users import hash_password
+from registry.core.enums import Role
+from registry.core.models import User, UserParkScope
+from registry.core.users import hash_password
 
 from . import factories as f
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from registry import vacancy
+from registry.vacancy import search as vacancy
 from registry.landsupply import service as landcalc_service
 from registry.landsupply import tables as landcalc_tables
-from registry.validation import ValidationError
+from registry.core.validation import ValidationError
 
 from .db import get_session
-from registry import clock
+from registry.core import clock
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
-from registry import assets
-from registry.enums import (BuildingStatus, BuildingType, ConstructionMode, LandUse, ParkLevel, PlotStatus,
-                            RightsType, Structure)
-from registry.validation import Problem, ValidationError, normalize_code
+from registry.assets import editing as assets
+from registry.core.enums import (BuildingStatus, BuildingType, ConstructionMode, LandUse, ParkLevel, PlotStatus,
+                                 RightsType, Structure)
+from registry.core.validation import Problem, ValidationError, normalize_code
 
 from .auth import login_required
 from .db import get_session

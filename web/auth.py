@@ -8,10 +8,10 @@ import secrets
 from flask import (Blueprint, Flask, abort, g, jsonify, redirect, render_template, request, session,
                    url_for)
 
-from registry import authz, users
-from registry.conflicts import Conflict
-from registry.models import User
-from registry.validation import ValidationError
+from registry.core import authz, users
+from registry.core.conflicts import Conflict
+from registry.core.models import User
+from registry.core.validation import ValidationError
 
 from .db import get_session
 from .i18n import gettext as _

@@ -9,13 +9,14 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from registry import authz, excel_bulk
-from registry.models import Park
+from registry.core import authz
+from registry.occupancy import workbook as excel_bulk
+from registry.core.models import Park
 
 from . import forms
 from .auth import login_required
 from .db import get_session
-from registry import clock
+from registry.core import clock
 
 bp = Blueprint("bulk_excel", __name__, url_prefix="/parks/<int:park_id>/excel")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g
 
-from registry.db import sessionmaker_for
+from registry.storage.db import sessionmaker_for
 
 
 def get_session():

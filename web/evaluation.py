@@ -7,11 +7,11 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from registry import authz
+from registry.core import authz
 from registry.evaluation import charts, publish, rulesets, runs
-from registry.exports import to_csv, to_xlsx
-from registry.models import Jurisdiction, Park
-from registry.validation import Problem, ValidationError
+from registry.core.tabular import to_csv, to_xlsx
+from registry.core.models import Jurisdiction, Park
+from registry.core.validation import Problem, ValidationError
 
 from .auth import login_required
 from .db import get_session

@@ -5,8 +5,8 @@ import datetime as dt
 
 from flask import request
 
-from registry.validation import Problem, ValidationError, normalize_code
-from registry import clock
+from registry.core.validation import Problem, ValidationError, normalize_code
+from registry.core import clock
 
 
 def text(name: str, required: bool = False) -> str | None:

@@ -20,13 +20,13 @@ from werkzeug.utils import secure_filename
 
 from geodata.sources import SUFFIXES, SourceError
 from registry.gis import exporter, fields, importer, profiles
-from registry.models import Park
-from registry.validation import ValidationError
+from registry.core.models import Park
+from registry.core.validation import ValidationError
 
 from . import forms
 from .auth import admin_required, login_required
 from .db import get_session
-from registry import clock
+from registry.core import clock
 
 bp = Blueprint("gis", __name__)
 _TOKEN = re.compile(r"[0-9a-f]{32}")

@@ -8,15 +8,15 @@ from flask import Blueprint, Response, abort, render_template, request
 from sqlalchemy import select
 
 from geodata.area import m2_to_mu
-from registry.exports import to_csv, to_xlsx
+from registry.core.tabular import to_csv, to_xlsx
 from registry.landsupply import balance, service, tables
-from registry.models import Park, Plot
-from registry.validation import ValidationError
+from registry.core.models import Park, Plot
+from registry.core.validation import ValidationError
 
 from . import forms
 from .auth import login_required
 from .db import get_session
-from registry import clock
+from registry.core import clock
 
 bp = Blueprint("landsupply", __name__)
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}

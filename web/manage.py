@@ -9,15 +9,16 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.orm.exc import StaleDataError
 
-from registry import authz, kpi, leasing, stacking
-from registry.enums import LeaseKind, UnitStatus
-from registry.validation import ValidationError
+from registry.core import authz
+from registry.occupancy import kpi, leasing, stacking
+from registry.core.enums import LeaseKind, UnitStatus
+from registry.core.validation import ValidationError
 
 from . import forms
 from .auth import login_required
 from .db import get_session
 from .i18n import gettext as _
-from registry import clock
+from registry.core import clock
 
 bp = Blueprint("manage", __name__)
 

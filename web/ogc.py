@@ -10,11 +10,11 @@ import json
 
 from flask import Blueprint, Response, g, render_template, request
 
-from registry.authz import can_read_private
+from registry.core.authz import can_read_private
 from registry.gis import ogc
 
 from .db import get_session
-from registry import clock
+from registry.core import clock
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 

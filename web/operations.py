@@ -16,8 +16,8 @@ from flask import Blueprint, Flask, current_app, g, has_request_context, jsonify
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from registry import health
-from registry.db import DatabaseUnavailable, unavailable
+from registry.storage import health
+from registry.storage.db import DatabaseUnavailable, unavailable
 
 from .db import get_session
 from .i18n import gettext as _

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from registry import audit, quality as quality_mod
+from registry.core import audit
+from registry.assets import quality as quality_mod
 
 from . import forms
 from .auth import login_required

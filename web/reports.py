@@ -5,7 +5,8 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, render_template, request
 
-from registry import exports, reports
+from registry.core import tabular as exports
+from registry.occupancy import reports
 
 from . import forms
 from .auth import login_required

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 
-from registry.validation import Problem, ValidationError
+from registry.core.validation import Problem, ValidationError
 
 # Where each configurable basemap's tiles come from (web/vacancy_map.py builds the tile URLs).
 BASEMAP_IMAGE_SOURCES = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from registry import users
-from registry.enums import Role
-from registry.models import Park
-from registry.validation import ValidationError
+from registry.core import users
+from registry.core.enums import Role
+from registry.core.models import Park
+from registry.core.validation import ValidationError
 
 from .auth import admin_required
 from .db import get_session

@@ -8,16 +8,17 @@ import folium
 import folium.plugins
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_from_directory, url_for
 
-from registry import authz, vacancy
-from registry.enums import BuildingType
-from registry.models import Building, Park
-from registry.validation import industries
+from registry.core import authz
+from registry.vacancy import search as vacancy
+from registry.core.enums import BuildingType
+from registry.core.models import Building, Park
+from registry.core.validation import industries
 
 from . import offline_folium
 from .security import csp_nonce
 from .auth import login_required
 from .db import get_session
-from registry import clock
+from registry.core import clock
 
 bp = Blueprint("vacancy_map", __name__)
 

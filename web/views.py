@@ -5,10 +5,10 @@ import datetime as dt
 
 from flask import Blueprint, abort, render_template, request
 
-from registry import summary
+from registry.occupancy import summary
 
 from .db import get_session
-from registry import clock
+from registry.core import clock
 
 bp = Blueprint("main", __name__)
 

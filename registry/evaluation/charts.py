@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import EvaluationRun
+from ..core.models import EvaluationRun
 from .rulesets import PARK_METRICS
 from .runs import class_names, enterprise_history, park_ranking
 

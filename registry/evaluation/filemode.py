@@ -14,8 +14,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ..exports import literal
-from ..validation import uscc_problem, normalize_code
+from ..core.tabular import literal
+from ..core.validation import uscc_problem, normalize_code
 from .engine import EnterpriseInput, Run
 from .rulesets import INDICATORS, RuleSet
 

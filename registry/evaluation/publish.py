@@ -12,8 +12,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import EvaluationResult, EvaluationRun
-from ..exports import Column, Table
+from ..core.models import EvaluationResult, EvaluationRun
+from ..core.tabular import Column, Table
 from . import filemode
 from .filemode import CLASS_FILLS
 from .rulesets import PARK_METRICS as METRICS

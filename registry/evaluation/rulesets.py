@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from ..validation import Problem, ValidationError
+from ..core.validation import Problem, ValidationError
 
 # Indicator keys → (Chinese name, unit, higher is better).
 INDICATORS = {

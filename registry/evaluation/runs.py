@@ -23,15 +23,15 @@ from sqlalchemy.orm import Session
 
 from geodata.area import m2_to_mu
 
-from .. import bulk
-from ..enums import LandUse
-from ..models import (AnnualIndicator, Building, Enterprise, EnterpriseTagLink, EvaluationResult, EvaluationRun,
-                      Jurisdiction, Lease, Park, Plot, Unit)
-from ..validation import Problem, ValidationError
+from ..storage import bulk
+from ..core.enums import LandUse
+from ..core.models import (AnnualIndicator, Building, Enterprise, EnterpriseTagLink, EvaluationResult, EvaluationRun,
+                           Jurisdiction, Lease, Park, Plot, Unit)
+from ..core.validation import Problem, ValidationError
 from . import engine
 from . import parks as parks_mod
 from .rulesets import RuleSet
-from .. import clock
+from ..core import clock
 
 TENANT_STRATEGIES = ("separate", "apportion", "merge")
 

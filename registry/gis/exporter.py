@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session, aliased
 
 from geodata import area as geo_area
 from geodata import writers
-from .. import bulk, exports
-from ..enums import UnitStatus
-from ..models import MAX_ID, Building, Enterprise, Lease, Park, Plot, Reservation, Unit
-from ..occupancy import building_completed_on, unit_states
-from ..exports import Column as TableColumn, Table
-from ..spatial import bbox_filter
+from ..storage import bulk
+from ..core import tabular as exports
+from ..core.enums import UnitStatus
+from ..core.models import MAX_ID, Building, Enterprise, Lease, Park, Plot, Reservation, Unit
+from ..occupancy.status import building_completed_on, unit_states
+from ..core.tabular import Column as TableColumn, Table
+from ..storage.spatial import bbox_filter
 from .fields import LAYER_TITLES, GisField, fields
 
 FORMATS = ("geojson", "gpkg", "shp", "kml", "csv", "xlsx")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..enums import BuildingStatus, BuildingType, ConstructionMode, LandUse, ParkLevel, PlotStatus, RightsType, Structure
+from ..core.enums import (BuildingStatus, BuildingType, ConstructionMode, LandUse, ParkLevel, PlotStatus, RightsType,
+                          Structure)
 
 
 @dataclass(frozen=True)

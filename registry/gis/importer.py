@@ -32,12 +32,12 @@ from geodata import area as geo_area
 from geodata import crs as geo_crs
 from geodata import geometry as geo
 from geodata import sources
-from .. import bulk, db
-from .. import validation as v
-from ..authz import require_admin
-from ..models import AuditRecord, Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
+from ..storage import bulk, db
+from ..core import validation as v
+from ..core.authz import require_admin
+from ..core.models import AuditRecord, Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
 from .fields import IMPORT_TARGETS, GisField, importable, suggest_mapping
-from .. import clock
+from ..core import clock
 
 SPATIAL = {"parks": "boundary", "plots": "geom", "buildings": "footprint"}
 MODELS = {"parks": Park, "plots": Plot, "buildings": Building, "units": Unit}

@@ -19,11 +19,11 @@ import numpy as np
 import shapely
 from sqlalchemy.orm import Session
 
-from ..models import MAX_ID, Building, Park, Plot
-from ..spatial import extent
+from ..core.models import MAX_ID, Building, Park, Plot
+from ..storage.spatial import extent
 from .exporter import Page, page, queryables
 from .fields import fields
-from .. import clock
+from ..core import clock
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"

@@ -6,11 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import validation as v
-from ..authz import require_admin
-from ..models import ImportProfile, User
+from ..core import validation as v
+from ..core.authz import require_admin
+from ..core.models import ImportProfile, User
 from .importer import Options
-from .. import clock
+from ..core import clock
 
 # Per-run choices, not part of how a kind of file is read.
 _NOT_SAVED = ("skip_rejected",)

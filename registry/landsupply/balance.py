@@ -20,10 +20,10 @@ from shapely.geometry import mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..enums import BuildingStatus, PlotStatus
+from ..core.enums import BuildingStatus, PlotStatus
 from ..evaluation.runs import class_names
-from ..models import Building, Enterprise, EvaluationResult, Park, Plot
-from ..exports import Column, Table
+from ..core.models import Building, Enterprise, EvaluationResult, Park, Plot
+from ..core.tabular import Column, Table
 from . import tables
 from .calc import add_months
 from .service import latest_run

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from geodata.area import M2_PER_MU, m2_to_mu
 
-from ..validation import Problem, ValidationError, check_industry_code, industries
+from ..core.validation import Problem, ValidationError, check_industry_code, industries
 from .tables import COMMITMENTS, CONTROL_KEYS, Table, crosswalk
 
 

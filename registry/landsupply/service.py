@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from geodata.area import m2_to_mu
 
-from ..enums import BuildingStatus, BuildingType, UnitStatus
+from ..core.enums import BuildingStatus, BuildingType, UnitStatus
 from ..evaluation import engine, rulesets
-from ..models import KN_PER_T, Building, EvaluationRun, Floor, Park, Plot, Unit
-from ..occupancy import unit_states
-from ..validation import Problem, ValidationError, normalize_code
+from ..core.models import KN_PER_T, Building, EvaluationRun, Floor, Park, Plot, Unit
+from ..occupancy.status import unit_states
+from ..core.validation import Problem, ValidationError, normalize_code
 from . import calc, tables
 from .calc import Project
 

@@ -19,8 +19,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .. import config
-from ..validation import Problem, ValidationError
+from ..storage import config
+from ..core.validation import Problem, ValidationError
 
 BASES = ("gb4754-2002", "gb4754-2017")
 CONTROL_KEYS = {

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .models import Building, Unit
-from .occupancy import UnitState, unit_states
+from ..core.models import Building, Unit
+from .status import UnitState, unit_states
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class UnitRecord:
 
 def unit_record(session: Session, unit_id: int, day: dt.date) -> UnitRecord:
     """A unit with its state on ``day`` and its full lease and reservation history."""
-    from .models import Lease, Reservation
+    from ..core.models import Lease, Reservation
     unit = session.get(Unit, unit_id)
     if unit is None:
         raise LookupError(f"no unit #{unit_id}")

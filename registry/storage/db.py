@@ -20,7 +20,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import audit, config, integrity  # noqa: F401  - they register the flush rules and the audit trail
+from ..core import audit, integrity  # noqa: F401  - they register the flush rules and the audit trail
+from . import config
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 

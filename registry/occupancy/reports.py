@@ -1,7 +1,7 @@
 """Occupancy reports of a park: the rent roll (一房一行), the lease-expiry schedule, and vacancy.
 
 Each returns a ``Table``: Chinese column headers, a number format per column, and plain rows, so the
-same data renders as a page, an .xlsx and a CSV (see exports.py).
+same data renders as a page, an .xlsx and a CSV (see core/tabular.py).
 """
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .enums import LeaseKind, UnitStatus
-from .models import Building, Enterprise, Lease, Park, Unit
-from .exports import Column, Table
-from .occupancy import building_completed_on, unit_states
+from ..core.enums import LeaseKind, UnitStatus
+from ..core.models import Building, Enterprise, Lease, Park, Unit
+from ..core.tabular import Column, Table
+from .status import building_completed_on, unit_states
 
 
 def urgency(days_left: int | None) -> str | None:

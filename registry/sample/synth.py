@@ -21,10 +21,10 @@ from shapely.geometry import Polygon
 
 from geodata import crs
 from geodata.area import M2_PER_MU, geodesic_areas_m2
-from .bulk import Dataset
-from .enums import (BuildingStatus, BuildingType, ConstructionMode, EnterpriseTag, LandUse,
-                    ParkLevel, PlotStatus, RightsType, Structure)
-from .validation import USCC_ALPHABET, make_uscc
+from ..storage.bulk import Dataset
+from ..core.enums import (BuildingStatus, BuildingType, ConstructionMode, EnterpriseTag, LandUse, ParkLevel,
+                          PlotStatus, RightsType, Structure)
+from ..core.validation import USCC_ALPHABET, make_uscc
 
 ROAD_M = 24.0  # main road width incl. verges
 STREET_M = 16.0  # cross street width

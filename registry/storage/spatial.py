@@ -15,7 +15,7 @@ from sqlalchemy import CTE, ColumnElement, Float, Integer, Select, String, bindp
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .db import dialect
-from .models import SRID
+from ..core.models import SRID
 
 
 def bbox_filter(session: Session, column: InstrumentedAttribute, bbox: tuple[float, float, float, float]) -> ColumnElement[bool]:

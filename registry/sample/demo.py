@@ -18,8 +18,8 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 
-from .enums import BuildingStatus as S, BuildingType as T, ParkLevel
-from .bulk import Dataset
+from ..core.enums import BuildingStatus as S, BuildingType as T, ParkLevel
+from ..storage.bulk import Dataset
 from .synth import ParkSpec, Program, Relief, add_park
 
 SHAANXI, ANKANG = ("610000", "陕西省"), ("610900", "安康市")

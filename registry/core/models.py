@@ -1,7 +1,7 @@
 """The registry's tables as SQLAlchemy 2 typed models with GeoAlchemy2 geometry in EPSG:4490.
 
 Only facts are stored. A unit's status on a date, vacancy and occupancy, and every total are derived
-from lease intervals and units (see occupancy.py and summary.py). Field checks run on assignment
+from lease intervals and units (see occupancy/status.py and occupancy/summary.py). Field checks run on assignment
 (``@validates``), so an invalid record is refused before it reaches a session; cross-record rules
 (overlapping leases) run at flush in ``integrity.py``.
 """
@@ -365,7 +365,7 @@ class Lease(Versioned, Base):  # 租约: a half-open interval [start_date, end_d
     reliefs: Mapped[list[RentRelief]] = relationship(back_populates="lease", cascade="all, delete-orphan")
 
     # The unit's lease on a day is the latest starting on or before it: one ordered probe of this
-    # B-tree, answered from the index alone (registry.vacancy, registry.occupancy).
+    # B-tree, answered from the index alone (registry.vacancy.search, registry.occupancy.status).
     __table_args__ = (Index("ix_lease_unit_interval", "unit_id", "start_date", "end_date"),
                       CheckConstraint("end_date > start_date", name="lease_interval"),
                       CheckConstraint("rent_free_months >= 0", name="lease_rent_free_nonneg"))

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from .enums import BuildingStatus, BuildingType, LeaseKind
-from .models import Building, Enterprise, Lease, Park, Unit
-from .occupancy import Occupancy, building_completed_on, lease_active_on, occupancy
+from ..core.enums import BuildingStatus, BuildingType, LeaseKind
+from ..core.models import Building, Enterprise, Lease, Park, Unit
+from .status import Occupancy, building_completed_on, lease_active_on, occupancy
 
 EXPIRY_WINDOWS = (30, 60, 90)
 

@@ -12,7 +12,7 @@ DATABASE_URL_ENV = "REGISTRY_DATABASE_URL"
 INSTANCE_ENV = "REGISTRY_INSTANCE_PATH"
 BUSY_TIMEOUT_ENV = "REGISTRY_SQLITE_BUSY_MS"
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def instance_path() -> Path:

@@ -23,10 +23,10 @@ from sqlalchemy import types as sa_types
 from sqlalchemy.orm import Session
 
 from geodata.geometry import CHINA_LAT, CHINA_LON
-from . import clock, validation as v
+from ..core import clock, validation as v
 from .db import dialect
-from .models import (SRID, AnnualIndicator, AuditRecord, Base, Building, Enterprise, EnterpriseTagLink, Floor,
-                     Jurisdiction, Lease, Park, Plot, PlotObligation, RentRelief, Unit)
+from ..core.models import (SRID, AnnualIndicator, AuditRecord, Base, Building, Enterprise, EnterpriseTagLink, Floor,
+                           Jurisdiction, Lease, Park, Plot, PlotObligation, RentRelief, Unit)
 
 
 @dataclass

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .enums import BuildingStatus, BuildingType
-from .models import Building, Enterprise, Lease, Unit
-from .occupancy import lease_active_on
-from .validation import uscc_problem
+from ..core.enums import BuildingStatus, BuildingType
+from ..core.models import Building, Enterprise, Lease, Unit
+from ..occupancy.status import lease_active_on
+from ..core.validation import uscc_problem
 
 AREA_TOLERANCE = 0.02  # unit areas may differ from the registered GFA by 2% (rounding, 公摊 splits)
 VERIFY_DAYS = 90

@@ -12,11 +12,11 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import validation as v
-from .authz import require_write_park
-from .conflicts import check_version
-from .enums import LeaseKind
-from .models import Building, Enterprise, Lease, RentRelief, Reservation, Unit, User
+from ..core import validation as v
+from ..core.authz import require_write_park
+from ..core.conflicts import check_version
+from ..core.enums import LeaseKind
+from ..core.models import Building, Enterprise, Lease, RentRelief, Reservation, Unit, User
 
 
 def _get(session: Session, model, ident, field: str):

@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 
 from . import migrate
 from .db import engine_for
-from .models import Base
-from . import clock
+from ..core.models import Base
+from ..core import clock
 
 SUFFIX = {"sqlite": ".sqlite", "postgresql": ".dump"}
 

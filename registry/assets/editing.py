@@ -14,12 +14,12 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import validation as v
-from .authz import require_admin, require_write_park
-from .conflicts import check_version
-from .enums import (BuildingStatus, BuildingType, ConstructionMode, LandUse, ParkLevel, PlotStatus, RightsType,
-                    Structure)
-from .models import KN_PER_T, Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
+from ..core import validation as v
+from ..core.authz import require_admin, require_write_park
+from ..core.conflicts import check_version
+from ..core.enums import (BuildingStatus, BuildingType, ConstructionMode, LandUse, ParkLevel, PlotStatus, RightsType,
+                          Structure)
+from ..core.models import KN_PER_T, Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
 
 
 ENUMS = {"level": ParkLevel, "land_use": LandUse, "rights_type": RightsType, "status": None, "type": BuildingType,

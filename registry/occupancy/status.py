@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, extract, func, or_, select
 from sqlalchemy.orm import Session
 
-from .enums import BuildingStatus, LeaseKind, UnitStatus
-from .models import Building, Enterprise, Lease, Reservation, Unit
+from ..core.enums import BuildingStatus, LeaseKind, UnitStatus
+from ..core.models import Building, Enterprise, Lease, Reservation, Unit
 
 EXPIRING_DAYS = 90
 

@@ -24,12 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geodata.sources import parse_date
-from . import validation as v
-from .exports import literal
-from .authz import require_write_park
-from .enums import LeaseKind
-from .models import Building, Enterprise, Lease, Park, Unit, User
-from .occupancy import unit_states
+from ..core import validation as v
+from ..core.tabular import literal
+from ..core.authz import require_write_park
+from ..core.enums import LeaseKind
+from ..core.models import Building, Enterprise, Lease, Park, Unit, User
+from .status import unit_states
 
 SHEET = "房源租约"
 ACTIONS = {"保持": "keep", "新签": "new", "续租": "renew", "退租": "end"}

@@ -27,11 +27,11 @@ from sqlalchemy import Float, String, and_, case, cast, func, literal, null, or_
 from sqlalchemy.orm import Session
 
 from geodata import chinacoords
-from . import validation as v
-from .db import dialect
-from .enums import BuildingStatus, BuildingType
-from .models import KN_PER_T, MAX_ID, Building, Floor, Lease, Park, Reservation, Unit
-from .spatial import as_geojson, bbox_filter, box_centre, computed_cte, lookup_cte, with_lookup
+from ..core import validation as v
+from ..storage.db import dialect
+from ..core.enums import BuildingStatus, BuildingType
+from ..core.models import KN_PER_T, MAX_ID, Building, Floor, Lease, Park, Reservation, Unit
+from ..storage.spatial import as_geojson, bbox_filter, box_centre, computed_cte, lookup_cte, with_lookup
 
 POLYGON_ZOOM = 14  # from this zoom on, footprints; below, points
 CLUSTER_ZOOM = 11  # below this zoom, server-side clusters
@@ -425,7 +425,7 @@ def _clusters(session: Session, q: VacancyQuery) -> dict:
 
 def building_card(session: Session, building_id: int, day: dt.date, *, public: bool) -> dict:
     """Everything the map's detail panel and the brochure show about one building."""
-    from .occupancy import unit_states
+    from ..occupancy.status import unit_states
     b = session.get(Building, building_id)
     if b is None:
         raise LookupError(f"no building #{building_id}")

@@ -9,7 +9,7 @@ Definitions (also in docs/data-model.md):
 - 入驻企业: enterprises leasing a unit on the date, plus holders of plots with a building built by
   the date and no leasable unit (they work on their own land). A landlord that lets its plot's
   units, such as the park's operator, is not an occupier, nor is the holder of idle land;
-- 出租率: leased ÷ leasable m² of units in built buildings (see occupancy.py).
+- 出租率: leased ÷ leasable m² of units in built buildings (see status.py).
 """
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ from sqlalchemy import and_, case, exists, func, or_, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from geodata.area import M2_PER_WAN_M2
-from .enums import BuildingStatus, BuildingType
-from .models import Building, Enterprise, Lease, Park, Plot, Unit
-from .occupancy import Occupancy, building_completed_on, lease_active_on, occupancy, occupancy_by_park
-from . import clock
+from ..core.enums import BuildingStatus, BuildingType
+from ..core.models import Building, Enterprise, Lease, Park, Plot, Unit
+from .status import Occupancy, building_completed_on, lease_active_on, occupancy, occupancy_by_park
+from ..core import clock
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Sample data: the deterministic synthetic generator and the three demo parks."""
