@@ -73,3 +73,27 @@ def test_a_bad_setting_is_named(monkeypatch, variable, value, named):
         monkeypatch.delenv(clock.TODAY_ENV)
     with pytest.raises(clock.ClockError, match=named.replace("(", r"\(")):
         clock.today()
+
+
+# The files whose tests look at "today" (demo data, statuses, expiries, maps, reports, forms).
+DATE_FACING = ["test_occupancy.py", "test_summary.py", "test_vacancy.py", "test_reports.py", "test_manage.py",
+               "test_concurrency.py", "test_gis_export.py", "test_landsupply.py", "test_demo.py", "test_web.py",
+               "test_cli.py", "test_excel.py"]
+
+
+@pytest.mark.slow
+def test_the_date_facing_tests_pass_with_the_clock_a_year_ahead(tmp_path):
+    """The same tests, in a fresh pytest whose registry clock is pinned a year later (SpatiaLite half;
+    README gives the command for the whole suite on any date)."""
+    import os
+    import subprocess
+    import sys
+    ahead = TODAY + dt.timedelta(days=365)
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "TEST_PG_ADMIN_URL")}
+    env[clock.TODAY_ENV] = ahead.isoformat()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "not postgis",
+                           "--basetemp", str(tmp_path / "ahead"), *[f"tests/{name}" for name in DATE_FACING]],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-2000:]
+    assert proc.returncode == 0, f"with {clock.TODAY_ENV}={ahead}: {summary}\n{proc.stdout[-4000:]}"
+    assert " passed" in summary and "failed" not in summary

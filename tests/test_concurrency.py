@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from registry.core.models import AuditRecord, Lease
 
+from .conftest import TODAY
 from .webhelpers import PASSWORD, build_world
 
 CLIENTS = 6
@@ -39,12 +40,14 @@ def _lease_form(html: str, lease_id: int) -> tuple[int, dt.date, str]:
 
 def test_concurrent_terminations_lose_no_update(live_app_server, session):
     w = build_world(session)
-    leases = {w.lease_a.id: w.lease_a.unit_id}
-    second = w.building_a.units[1]
     from . import factories as f
-    other = f.lease(session, second, w.lease_a.enterprise, dt.date(2025, 1, 1), dt.date(2027, 1, 1))
+    # Two leases in force today, with a year to run: each client ends them a few days earlier.
+    leases = {}
+    for unit in w.building_a.units[1:3]:
+        lease = f.lease(session, unit, w.lease_a.enterprise, TODAY - dt.timedelta(days=365),
+                        TODAY + dt.timedelta(days=365))
+        leases[lease.id] = unit.id
     session.commit()
-    leases[other.id] = second.id
 
     clients = [_signed_in(live_app_server, "mgr_a") for _ in range(CLIENTS)]
     log: list[dict] = []

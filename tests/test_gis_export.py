@@ -171,7 +171,7 @@ def test_download_buttons_need_a_sign_in_and_deliver_readable_files(client, worl
     (tmp_path / "d.gpkg").write_bytes(resp.data)  # as the browser saves it
     gdf = pyogrio.read_dataframe(tmp_path / "d.gpkg")
     assert list(gdf["code"]) == [world.building_a.code] and "filename*=UTF-8''" in resp.headers["Content-Disposition"]
-    shp = client.get("/export/units.shp?encoding=GBK")
+    shp = client.get("/export/units.shp?encoding=GBK&as_of=2026-06-01")  # the two tenants' leases
     assert shp.status_code == 200
     units = pyogrio.read_dataframe(io.BytesIO(shp.data))
     assert set(units["tenant"].dropna()) == {"甲租户有限公司", "乙租户有限公司"}
