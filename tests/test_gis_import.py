@@ -312,6 +312,11 @@ def test_matching_updates_by_key_and_audits_the_change(session, park, tmp_path):
     frame(footprints(2)).to_file(tmp_path / "v1.gpkg")
     importer.commit(session, importer.plan(session, tmp_path / "v1.gpkg", options(park)))
     session.commit()
+    created = session.scalars(select(AuditRecord).where(AuditRecord.entity == "building",
+                                                        AuditRecord.action == "insert")).all()
+    ids = {str(i) for i in session.scalars(select(Building.id))}
+    assert {a.entity_id for a in created} == ids and len(created) == 2
+    assert {a.after["code"] for a in created} == {"A-01", "A-02"} and all("v1.gpkg" in a.note for a in created)
     moved = [shapely.affinity.translate(footprints(2)[0], 0.00002, 0), footprints(2)[1]]  # ~2 m east
     frame(moved, JZMJ=[1500.0, 1201.0]).to_file(tmp_path / "v2.gpkg")
     plan = importer.plan(session, tmp_path / "v2.gpkg", options(park))

@@ -482,12 +482,15 @@ class AuditRecord(Base):  # 操作日志: who, when, what, before, after
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     actor: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(16))  # insert / update / delete / bulk_insert
+    action: Mapped[str] = mapped_column(String(16))  # insert / update / delete (bulk_insert: before revision 0009)
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
+
+    # A record's history page: its records, found by table and id.
+    __table_args__ = (Index("ix_audit_record_entity", "entity", "entity_id"),)
 
 
 class ImportProfile(Base):  # 导入方案: a saved field mapping and reading options for a kind of file

@@ -35,9 +35,8 @@ from geodata import sources
 from ..storage import bulk, db
 from ..core import validation as v
 from ..core.authz import require_admin
-from ..core.models import AuditRecord, Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
+from ..core.models import Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
 from .fields import IMPORT_TARGETS, GisField, importable, suggest_mapping
-from ..core import clock
 
 SPATIAL = {"parks": "boundary", "plots": "geom", "buildings": "footprint"}
 MODELS = {"parks": Park, "plots": Plot, "buildings": Building, "units": Unit}
@@ -809,10 +808,8 @@ def _insert_new(session: Session, p: Plan, progress) -> int:
         bulk.insert_columns(session, table, data, geom_col, progress)
     if target == "units":
         _add_storeys(session, set(zip(data["building_id"], data["floor_level"])))
-    session.add(AuditRecord(at=clock.now(), actor=session.info.get("actor", "system"),
-                            action="bulk_insert", entity=table.name, entity_id=None, before=None, after=None,
-                            note=f"import of {p.source} (layer {p.layer}): {n} rows, ids {ids[0]}–{ids[-1]}; "
-                                 f"options {json.dumps(p.options.as_dict(), ensure_ascii=False)}"))
+    bulk.audit_inserted(session, table, "id", ids, list(data),
+                        note=f"导入 {p.source}（图层 {p.layer}）；选项 {json.dumps(p.options.as_dict(), ensure_ascii=False)}")
     return n
 
 
@@ -829,6 +826,8 @@ def _add_storeys(session: Session, needed: set[tuple[int, int]]) -> None:
         for row, fid in zip(rows, bulk.reserve_ids(session, Floor.__table__, len(rows))):
             row["id"] = fid
         bulk.insert_rows(session, Floor.__table__, ["id", "building_id", "level"], rows, None)
+        bulk.audit_inserted(session, Floor.__table__, "id", [r["id"] for r in rows], ["id", "building_id", "level"],
+                            note="导入单元时补建的楼层")
 
 
 def _enum_default(model, attr):
