@@ -22,7 +22,7 @@ def leased_unit(session):
 
 
 @pytest.mark.parametrize("day, status", [
-    (D(2025, 2, 28), UnitStatus.VACANT),  # the day before the start
+    (D(2025, 2, 28), UnitStatus.SIGNED),  # the day before the start: signed, not offered to anyone else
     (D(2025, 3, 1), UnitStatus.LEASED),  # the start day is included
     (D(2026, 2, 28), UnitStatus.EXPIRING),  # the last day of the lease (one day left)
     (D(2026, 3, 1), UnitStatus.VACANT),  # the end day is not included

@@ -90,8 +90,8 @@ def test_available_area_and_dates_follow_leases_past_and_future_and_reservations
     today = TODAY
     multi = estate["multi"]
     free = [u for u in multi.units if not u.leases]
-    # An expired lease does not hold a unit; a lease starting next month holds it from then on;
-    # a reservation holds it on the days it covers.
+    # An expired lease does not hold a unit; a lease starting next month holds it already (it is
+    # signed: nobody else is offered it); a reservation holds it on the days it covers.
     f.lease(session, free[0], f.enterprise(session), today + dt.timedelta(days=30), today + dt.timedelta(days=300))
     f.lease(session, free[1], f.enterprise(session), today - dt.timedelta(days=400), today - dt.timedelta(days=10))
     session.add(Reservation(unit=free[2], prospect="意向客户", start_date=today, end_date=today + dt.timedelta(days=20)))
@@ -102,8 +102,8 @@ def test_available_area_and_dates_follow_leases_past_and_future_and_reservations
         return {ft["properties"]["code"]: ft["properties"] for ft in data["features"]}
 
     now = props()["MULTI"]
-    # Six units of 1,000 m²: one let, one reserved today; the future lease has not begun.
-    assert (now["available_units"], now["available_m2"], now["available_from"]) == (4, 4000.0, today.isoformat())
+    # Six units of 1,000 m²: one let, one reserved today, one signed from next month.
+    assert (now["available_units"], now["available_m2"], now["available_from"]) == (3, 3000.0, today.isoformat())
     in_60_days = props(f"available_by={(today + dt.timedelta(days=60)).isoformat()}")["MULTI"]
     # By then: the first lease has ended (free from its end date), the reservation has lapsed,
     # and the future lease has begun.

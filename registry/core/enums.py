@@ -111,6 +111,7 @@ class UnitStatus(LabelledEnum):  # 房源状态 (derived from leases and reserva
     VACANT = ("vacant", "空置")
     LEASED = ("leased", "已出租")
     EXPIRING = ("expiring", "90天内到期")
+    SIGNED = ("signed", "已签约待入驻")  # a lease starts later: not offered to anyone else
     RESERVED = ("reserved", "已预留")
     SELF_USE = ("self_use", "自用")
     NOT_LEASABLE = ("not_leasable", "不可租")

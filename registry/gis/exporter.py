@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import shapely
-from sqlalchemy import exists, false, func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session, aliased
 
 from geodata import area as geo_area
@@ -21,8 +21,8 @@ from geodata import writers
 from ..storage import bulk
 from ..core import tabular as exports
 from ..core.enums import UnitStatus
-from ..core.models import MAX_ID, Building, Enterprise, Lease, Park, Plot, Reservation, Unit
-from ..occupancy.status import building_completed_on, unit_states
+from ..core.models import MAX_ID, Building, Enterprise, Park, Plot, Unit
+from ..occupancy import status
 from ..core.tabular import Column as TableColumn, Table
 from ..storage.spatial import bbox_filter
 from .fields import LAYER_TITLES, GisField, fields
@@ -80,14 +80,12 @@ def _select(layer: str, day: dt.date):
     if layer in ("units", "vacancies"):
         exprs = {"id": Unit.id, "park": Park.name, "building": Building.code, "floor": Unit.floor_level,
                  "code": Unit.code, "area_m2": Unit.leasable_area_m2, "leasable": Unit.leasable,
-                 "rent": Building.asking_rent_yuan_m2_month, "_hide": Park.hide_rents}
+                 "rent": Building.asking_rent_yuan_m2_month, "_hide": Park.hide_rents,
+                 "_building_status": Building.status, "_completion": Building.completion_date}
         stmt = (select(Unit.id).select_from(Unit).join(Building, Building.id == Unit.building_id)
                 .join(Park, Park.id == Building.park_id))
-        if layer == "vacancies":
-            let = exists().where(Lease.unit_id == Unit.id, Lease.start_date <= day, Lease.end_date > day)
-            held = exists().where(Reservation.unit_id == Unit.id, Reservation.start_date <= day,
-                                  Reservation.end_date > day)
-            stmt = stmt.where(Unit.leasable, building_completed_on(day), ~let, ~held)
+        if layer == "vacancies":  # available by the day, as the map offers them
+            stmt = stmt.where(status.building_ready_by(day), status.available_unit(day))
         return stmt, Building.footprint, exprs
     raise LookupError(f"no layer {layer!r}")
 
@@ -176,20 +174,20 @@ def _finish(session: Session, layer: str, out_fields: list[GisField], columns: d
     hide = columns.pop("_hide", None)
     if hide is not None and public and "rent" in columns:
         columns["rent"] = [None if h else r for r, h in zip(columns["rent"], hide)]
+    ready = [status.ready_date(b, c, day) for b, c in zip(columns.pop("_building_status", [None] * n),
+                                                          columns.pop("_completion", [None] * n))]
     if layer == "vacancies":
         columns["state"] = [UnitStatus.VACANT.label] * n
-        columns["avail_from"] = [day] * n
+        columns["avail_from"] = [status.available_from(day, r, None) for r in ready]
     elif layer == "units":
         states = {}
         ids = columns["id"]
         for start in range(0, len(ids), 20000):
-            states.update(unit_states(session, day, ids[start:start + 20000]))
+            states.update(status.unit_states(session, day, ids[start:start + 20000]))
         columns["state"] = [states[i].status.label for i in ids]
         columns["tenant"] = [states[i].tenant for i in ids]
         columns["lease_end"] = [states[i].last_day for i in ids]
-        columns["avail_from"] = [day if states[i].status == UnitStatus.VACANT else
-                                 states[i].lease_end if states[i].lease_end else
-                                 states[i].reserved_until for i in ids]
+        columns["avail_from"] = [states[i].available_from(day, r) for i, r in zip(ids, ready)]
         # A let unit's rent is its lease's; a vacant one's, the building's asking rent.
         columns["rent"] = [states[i].rent_yuan_m2_month if states[i].lease_id else r
                            for i, r in zip(ids, columns["rent"])]

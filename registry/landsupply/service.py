@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from geodata.area import m2_to_mu
 
-from ..core.enums import BuildingStatus, BuildingType, UnitStatus
+from ..core.enums import BuildingType
 from ..evaluation import engine, rulesets
-from ..core.models import KN_PER_T, Building, EvaluationRun, Floor, Park, Plot, Unit
-from ..occupancy.status import unit_states
+from ..core.models import Building, EvaluationRun, Floor, Park, Plot, Unit
+from ..occupancy import status
+from ..vacancy.needs import SpaceNeeds, building_fits, storey_fits
 from ..core.validation import Problem, ValidationError, normalize_code
 from . import calc, tables
 from .calc import Project
@@ -175,30 +176,21 @@ def would_rank(run: EvaluationRun, project: Project) -> dict:
 
 
 def vacant_units(session: Session, project: Project, park_id: int | None, day: dt.date) -> list[dict]:
-    """Vacant standard-factory units on ``day`` that meet the project's floor load, storey height,
-    crane and power; the buildings' own figures (crane, power) apply to all their units."""
+    """Standard-factory units available by ``day`` (the map's rule) that meet the project's floor
+    load, clear height, crane and power (the map's check of needs); the buildings' own figures
+    (crane, power) apply to all their units."""
+    needs = SpaceNeeds(available_by=day, min_load_t_m2=project.floor_load_t_m2, min_height_m=project.clear_height_m,
+                       crane_t=project.crane_t or None, min_power_kva=project.power_kva)
     stmt = (select(Unit, Floor, Building, Park.name).join(Building, Building.id == Unit.building_id)
             .join(Park, Park.id == Building.park_id)
             .outerjoin(Floor, (Floor.building_id == Unit.building_id) & (Floor.level == Unit.floor_level))
-            .where(Unit.leasable, Building.type == BuildingType.STANDARD_FACTORY,
-                   or_(Building.status == BuildingStatus.COMPLETED,
-                       (Building.status == BuildingStatus.UNDER_CONSTRUCTION) & (Building.completion_date <= day))))
+            .where(Building.type == BuildingType.STANDARD_FACTORY, status.building_ready_by(day),
+                   status.available_unit(day), storey_fits(needs), *building_fits(needs)))
     if park_id is not None:
         stmt = stmt.where(Building.park_id == park_id)
-    if project.floor_load_t_m2:
-        stmt = stmt.where(Floor.floor_load_kn_m2 >= project.floor_load_t_m2 * KN_PER_T - 1e-9)
-    if project.clear_height_m:
-        stmt = stmt.where(Floor.storey_height_m >= project.clear_height_m)
-    if project.crane_t:
-        stmt = stmt.where(Building.crane_tonnage_t >= project.crane_t)
-    if project.power_kva:
-        stmt = stmt.where(Building.power_kva >= project.power_kva)
-    rows = session.execute(stmt.order_by(Park.name, Building.code, Unit.floor_level, Unit.code)).all()
-    states = unit_states(session, day, [u.id for u, *_ in rows]) if rows else {}
     out = []
-    for unit, floor, building, park_name in rows:
-        if states[unit.id].status != UnitStatus.VACANT:
-            continue
+    for unit, floor, building, park_name in session.execute(
+            stmt.order_by(Park.name, Building.code, Unit.floor_level, Unit.code)):
         out.append({"unit_id": unit.id, "unit": unit.code, "building_id": building.id, "building": building.code,
                     "building_name": building.name, "park": park_name, "floor": unit.floor_level,
                     "area_m2": unit.leasable_area_m2,

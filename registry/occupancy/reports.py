@@ -11,10 +11,10 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core.enums import LeaseKind, UnitStatus
+from ..core.enums import LeaseKind
 from ..core.models import Building, Enterprise, Lease, Park, Unit
 from ..core.tabular import Column, Table
-from .status import building_completed_on, unit_states
+from .status import ON_MARKET, VACANT, building_completed_on, unit_states
 
 
 def urgency(days_left: int | None) -> str | None:
@@ -49,7 +49,7 @@ def rent_roll(session: Session, park_id: int, day: dt.date) -> Table:
             "area": unit.leasable_area_m2, "status": s.status.label, "tenant": s.tenant or s.prospect or "",
             "uscc": usccs.get(s.enterprise_id, ""), "rent": s.rent_yuan_m2_month, "monthly_rent": monthly,
             "start": s.lease_start, "last_day": s.last_day, "days_left": s.days_left,
-            "urgency": urgency(s.days_left) if s.status in (UnitStatus.LEASED, UnitStatus.EXPIRING) else None,
+            "urgency": urgency(s.days_left) if s.let else None,
             "unit_id": unit.id})
     cols = [Column("building", "楼栋编号", width=10), Column("building_name", "楼栋名称", width=16),
             Column("floor", "楼层", "0", 6), Column("unit", "单元", width=10), Column("area", "面积(㎡)", "#,##0.00"),
@@ -106,13 +106,13 @@ def vacancy(session: Session, park_id: int, day: dt.date) -> Table:
     per: dict[int, dict] = {}
     for u, b in units:
         s = states[u.id].status
-        if s in (UnitStatus.NOT_LEASABLE, UnitStatus.SELF_USE):
+        if s not in ON_MARKET:
             continue
         r = per.setdefault(b.id, {"building": b.code, "name": b.name or "", "type": b.type.label,
                                   "units": 0, "vacant_units": 0, "area": 0.0, "vacant_area": 0.0})
         r["units"] += 1
         r["area"] += u.leasable_area_m2
-        if s in (UnitStatus.VACANT, UnitStatus.RESERVED):
+        if s in VACANT:
             r["vacant_units"] += 1
             r["vacant_area"] += u.leasable_area_m2
     rows = list(per.values())
@@ -126,4 +126,4 @@ def vacancy(session: Session, park_id: int, day: dt.date) -> Table:
             Column("area", "可租面积(㎡)", "#,##0.00", 14), Column("vacant_area", "空置面积(㎡)", "#,##0.00", 14),
             Column("vacancy_rate", "空置率", "0.0%", 10)]
     return Table(f"{park.name} 空置统计（{day}）", cols, rows + [total],
-                 notes=["预留单元计入空置；自用与不可租单元不计入可租面积。"])
+                 notes=["预留单元计入空置，已签约待入驻的单元不计入；自用与不可租单元不计入可租面积。"])

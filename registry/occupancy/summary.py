@@ -16,13 +16,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, exists, func, or_, select, union
+from sqlalchemy import and_, case, exists, func, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from geodata.area import M2_PER_WAN_M2
 from ..core.enums import BuildingStatus, BuildingType
 from ..core.models import Building, Enterprise, Lease, Park, Plot, Unit
-from .status import Occupancy, building_completed_on, lease_active_on, occupancy, occupancy_by_park
+from .status import (Occupancy, building_completed_on, building_status_on, lease_active_on, occupancy,
+                     occupancy_by_park)
 from ..core import clock
 
 
@@ -95,8 +96,7 @@ def occupant_ids(day: dt.date, park_id: int | None):
 def _building_figures(day: dt.date):
     """SQL: count and GFA of built buildings, of built standard factories, and under construction."""
     built = building_completed_on(day)
-    completed_later = and_(Building.status == BuildingStatus.COMPLETED, Building.completion_date > day)
-    in_construction = or_(Building.status == BuildingStatus.UNDER_CONSTRUCTION, completed_later)
+    in_construction = building_status_on(day) == BuildingStatus.UNDER_CONSTRUCTION
     std = and_(built, Building.type == BuildingType.STANDARD_FACTORY)
 
     def count_sum(cond):
@@ -146,7 +146,7 @@ def summarize_parks(session: Session, day: dt.date | None = None) -> list[Summar
         e_n, e_above = firms.get(park.id, (0, 0))
         out.append(Summary(day, park.id, park.name, park.level.label, park.jurisdiction.name, int(b_n), float(b_m2),
                            int(s_n), float(s_m2), int(c_n), float(c_m2), int(e_n), int(e_above),
-                           rates.get(park.id) or Occupancy(day, 0, 0, 0.0, 0.0, 0.0, 0.0)))
+                           rates.get(park.id) or Occupancy.total(day, [])))
     return out
 
 
@@ -162,12 +162,7 @@ def overview(session: Session, day: dt.date | None = None) -> tuple[list[Summary
     def total(attr):
         return sum(getattr(p, attr) for p in parks)
 
-    def occupancy_total(attr):
-        return sum(getattr(p.occupancy, attr) for p in parks)
-
     return parks, Summary(day, None, None, None, None, total("built_count"), float(total("built_gfa_m2")),
                           total("standard_count"), float(total("standard_gfa_m2")), total("construction_count"),
                           float(total("construction_gfa_m2")), int(e_n), int(e_above),
-                          Occupancy(day, occupancy_total("units"), occupancy_total("leased_units"),
-                                    float(occupancy_total("leasable_m2")), float(occupancy_total("leased_m2")),
-                                    float(occupancy_total("billable_m2")), float(occupancy_total("self_use_m2"))))
+                          Occupancy.total(day, [p.occupancy for p in parks]))

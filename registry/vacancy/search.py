@@ -1,10 +1,12 @@
 """Vacancy search for the investor map: which buildings have space matching an investor's needs.
 
 One aggregate query per request: buildings in the bbox (through the spatial index), joined to their
-units, storeys, and the leases and reservations on the dates that matter, grouped per building.
-A unit counts as available when it is leasable, matches the storey filters (ground floor, floor load,
-storey height) and is neither let nor reserved on the ``available_by`` date (default: today); its
-available-from date is today, or the end of the lease it is under today.
+units, storeys, the end of each unit's last lease and the reservations on the day that matters,
+grouped per building. Availability is the registry's one rule (``registry.occupancy.status``): a unit
+counts as available when its building is ready by the ``available_by`` date (default: today), it is
+vacant then (leasable, free from that day on, not held for a prospect) and it meets the investor's
+needs (``registry.vacancy.needs``: storey, floor load, clear height, crane, power, area). Its
+available-from date is the latest of today, its building's completion and the end of its last lease.
 
 Buildings are classed fully vacant / partly vacant / fully let / under construction. At low zoom the
 result is clustered on the server (a grid of cells), so a province-wide view stays small.
@@ -30,8 +32,10 @@ from geodata import chinacoords
 from ..core import validation as v
 from ..storage.db import dialect
 from ..core.enums import BuildingStatus, BuildingType
-from ..core.models import KN_PER_T, MAX_ID, Building, Floor, Lease, Park, Reservation, Unit
+from ..core.models import MAX_ID, Building, Park, Unit
+from ..occupancy import status
 from ..storage.spatial import as_geojson, bbox_filter, box_centre, computed_cte, lookup_cte, with_lookup
+from .needs import SpaceNeeds, building_fits, storey_fits, with_storeys
 
 POLYGON_ZOOM = 14  # from this zoom on, footprints; below, points
 CLUSTER_ZOOM = 11  # below this zoom, server-side clusters
@@ -101,9 +105,15 @@ class VacancyQuery:
     offset: int = 0
 
     @property
+    def needs(self) -> SpaceNeeds:
+        """The investor's needs, as the land calculator states them too."""
+        return SpaceNeeds(available_by=self.available_by, ground_floor=self.ground_floor, min_load_t_m2=self.min_load,
+                          min_height_m=self.min_height, crane_t=0.0 if self.crane else None,
+                          min_power_kva=self.min_power, min_area_m2=self.min_area, max_area_m2=self.max_area)
+
+    @property
     def space_filters(self) -> bool:
-        return bool(self.min_area or self.max_area or self.ground_floor or self.min_load or self.min_height
-                    or self.available_by != self.day)
+        return self.needs.about_space or self.available_by != self.day
 
 
 def parse_query(params: Mapping[str, str], today: dt.date) -> VacancyQuery:
@@ -191,10 +201,7 @@ def _building_filters(session: Session, q: VacancyQuery) -> list:
         out.append(Building.park_id == q.park)
     if q.type is not None:
         out.append(Building.type == q.type)
-    if q.crane:
-        out.append(Building.crane_tonnage_t > 0)
-    if q.min_power:
-        out.append(Building.power_kva >= q.min_power)
+    out += building_fits(q.needs)
     if q.max_rent is not None:
         out.append(Building.asking_rent_yuan_m2_month <= q.max_rent)
     if q.industry:
@@ -204,55 +211,24 @@ def _building_filters(session: Session, q: VacancyQuery) -> list:
     return out
 
 
-def _lease_end(day: dt.date):
-    """The lookup of the end of the lease a unit is under on ``day`` (None or ≤ ``day``: not let).
-
-    Leases on one unit never overlap, so the only candidate is the latest lease starting on or
-    before ``day``: one ordered probe of the B-tree on (unit_id, start_date, end_date), answered
-    from the index alone. (A plain range join let PostgreSQL probe the GiST exclusion index instead,
-    seven times slower per unit.)
-    """
-    return (select(Lease.end_date).where(Lease.unit_id == Unit.id, Lease.start_date <= day)
-            .order_by(Lease.start_date.desc()).limit(1).correlate(Unit))
-
-
-def _fits_and_held(q: VacancyQuery):
-    """Whether a unit's storey fits the storey filters, and whether the unit is held (reserved) on
-    ``available_by``. Held units are few: they are collected once and looked up in a hash."""
-    fits = true()
-    if q.ground_floor:
-        fits = and_(fits, Unit.floor_level == 1)
-    if q.min_load:
-        fits = and_(fits, Floor.floor_load_kn_m2 >= q.min_load * KN_PER_T)
-    if q.min_height:
-        fits = and_(fits, Floor.storey_height_m >= q.min_height)
-    held = Unit.id.in_(select(Reservation.unit_id).where(Reservation.start_date <= q.available_by,
-                                                         Reservation.end_date > q.available_by))
-    return fits, held
-
-
-def _with_storeys(stmt, q: VacancyQuery):
-    if q.min_load or q.min_height:
-        return stmt.outerjoin(Floor, and_(Floor.building_id == Unit.building_id, Floor.level == Unit.floor_level))
-    return stmt
-
-
-def _unit_aggregates(q: VacancyQuery, area, now_end, later_end, fits, held) -> list:
-    """Per building, over its leasable units: the area and count of units that are available
-    (fit the storey filters, free on ``available_by``, not held), the units vacant today, all
-    leasable units, the available units already free today, and the earliest end of a current
-    lease on an available unit (the date it frees up). Each is one aggregate with a FILTER, so a
-    unit's conditions are evaluated once per aggregate, never re-derived from building columns."""
-    free_now = or_(now_end.is_(None), now_end <= q.day)
+def _unit_aggregates(q: VacancyQuery, area, last_end, fits, held) -> list:
+    """Per building, over its leasable units: the area and count of the units available by
+    ``available_by`` (meeting the storey needs, vacant then: free from that day on and not held;
+    the building's readiness is applied per building), the units vacant today, all leasable
+    units, the available units already free today, and the earliest end of the last lease of an
+    available unit still let today (the date it frees up). Each is one aggregate with a FILTER,
+    so a unit's conditions are evaluated once per aggregate, never re-derived from building
+    columns."""
+    free_now = status.free_from(q.day, last_end)
     # Asked about today, "free then" is "free now".
-    free_later = free_now if later_end is None else or_(later_end.is_(None), later_end <= q.available_by)
-    ok = and_(fits, free_later, ~held)
+    free_then = free_now if q.available_by == q.day else status.free_from(q.available_by, last_end)
+    ok = and_(fits, free_then, ~held)
     return [func.coalesce(func.sum(area).filter(ok), 0.0).label("ok_m2"),
             func.count().filter(ok).label("ok_units"),
             func.count().filter(free_now).label("vacant_now"),
             func.count().label("leasable_units"),
             func.count().filter(and_(ok, free_now)).label("ok_free_now"),
-            func.min(now_end).filter(and_(ok, ~free_now)).label("next_end")]
+            func.min(last_end).filter(and_(ok, ~free_now)).label("next_end")]
 
 
 def _units_per_building(session: Session, q: VacancyQuery):
@@ -260,34 +236,26 @@ def _units_per_building(session: Session, q: VacancyQuery):
     join condition, and the conditions on the building still to apply. Only leasable units count:
     an owner's own workshop is never space on the market.
 
-    Each unit's lease is looked up once (the latest lease starting on or before the day: one
-    ordered probe of the B-tree on (unit_id, start_date, end_date)). On PostgreSQL the aggregate is
+    Each unit's last lease is looked up once (``status.last_lease_end``: one ordered probe of the
+    B-tree on (unit_id, start_date, end_date)). On PostgreSQL the aggregate is
     a LATERAL subquery per building: no sort or hash of every unit to group them, and no second
     visit to the building row. SQLite has no LATERAL: its units are collected in a materialized CTE
     (the lookups as scalar subqueries, run once per unit) and grouped.
     """
-    fits, held = _fits_and_held(q)
+    fits, held = storey_fits(q.needs), status.held_on(q.available_by)
     if dialect(session) == "postgresql":
-        now = _lease_end(q.day).lateral("now_lease")
-        stmt = _with_storeys(select().select_from(Unit).outerjoin(now, true()), q)
-        later = None
-        if q.available_by != q.day:
-            later_lease = _lease_end(q.available_by).lateral("later_lease")
-            stmt = stmt.outerjoin(later_lease, true())
-            later = list(later_lease.c)[0]
-        aggs = _unit_aggregates(q, Unit.leasable_area_m2, list(now.c)[0], later, fits, held)
+        last = status.last_lease_end().lateral("last_lease")
+        stmt = with_storeys(select().select_from(Unit).outerjoin(last, true()), q.needs)
+        aggs = _unit_aggregates(q, Unit.leasable_area_m2, list(last.c)[0], fits, held)
         units = (stmt.add_columns(*aggs).where(Unit.building_id == Building.id, Unit.leasable)
                  .correlate(Building).lateral("units"))
         return units, true(), _building_filters(session, q)
     rows = (select(Unit.building_id.label("building_id"), Unit.leasable_area_m2.label("area"),
                    fits.label("fits"), held.label("held"))
             .select_from(Building).join(Unit, and_(Unit.building_id == Building.id, Unit.leasable)))
-    rows = with_lookup(session, _with_storeys(rows, q), _lease_end(q.day), "now_end")
-    if q.available_by != q.day:
-        rows = with_lookup(session, rows, _lease_end(q.available_by), "later_end")
+    rows = with_lookup(session, with_storeys(rows, q.needs), status.last_lease_end(), "last_end")
     u = lookup_cte(session, rows.where(*_building_filters(session, q)), "unit_state")
-    later = u.c.later_end if q.available_by != q.day else None
-    units = (select(u.c.building_id, *_unit_aggregates(q, u.c.area, u.c.now_end, later, u.c.fits, u.c.held))
+    units = (select(u.c.building_id, *_unit_aggregates(q, u.c.area, u.c.last_end, u.c.fits, u.c.held))
              .group_by(u.c.building_id).subquery("units"))
     return units, units.c.building_id == Building.id, []  # the CTE has applied the building filters
 
@@ -299,11 +267,7 @@ def _per_building(session: Session, q: VacancyQuery):
     are not on the map. Callers add the building's own columns."""
     units, on, building_filters = _units_per_building(session, q)
     # Space in a building still under construction is available once it is completed.
-    ready = and_(Building.status != BuildingStatus.PLANNED,
-                 or_(and_(Building.status == BuildingStatus.COMPLETED,
-                          or_(Building.completion_date.is_(None), Building.completion_date <= q.available_by)),
-                     and_(Building.status == BuildingStatus.UNDER_CONSTRUCTION,
-                          Building.completion_date <= q.available_by)))
+    ready = status.building_ready_by(q.available_by)
     area = case((ready, units.c.ok_m2), else_=0.0)
     stmt = (select(Building.id, area.label("available_m2"),
                    case((ready, units.c.ok_units), else_=0).label("available_units"),
@@ -313,10 +277,10 @@ def _per_building(session: Session, q: VacancyQuery):
             .select_from(Building).join(units, on).where(units.c.leasable_units > 0, *building_filters))
     if q.only_available or q.space_filters:
         stmt = stmt.where(area > 0)
-    if q.min_area:
-        stmt = stmt.where(area >= q.min_area)
-    if q.max_area:
-        stmt = stmt.where(area <= q.max_area)
+    if q.needs.min_area_m2:
+        stmt = stmt.where(area >= q.needs.min_area_m2)
+    if q.needs.max_area_m2:
+        stmt = stmt.where(area <= q.needs.max_area_m2)
     return stmt
 
 
@@ -339,14 +303,14 @@ def search(session: Session, q: VacancyQuery, *, public: bool) -> dict:
     total = rows[0][-1] if rows else session.scalar(select(func.count()).select_from(
         _per_building(session, q).subquery()))
     features = []
-    for (bid, area, units, vacant_now, leasable, free_now, next_end, code, name, type_, status, park_id, park_name,
+    for (bid, area, units, vacant_now, leasable, free_now, next_end, code, name, type_, bstatus, park_id, park_name,
          hide, floors, gfa, crane, power, rent, completion, verified, gj, x, y, _total) in rows:
         props = {
             "id": bid, "code": code, "name": name, "park_id": park_id, "park": park_name,
-            "type": type_.value, "type_label": type_.label, "status": status.value,
-            "availability": availability(status, units, vacant_now, leasable),
+            "type": type_.value, "type_label": type_.label, "status": bstatus.value,
+            "availability": availability(bstatus, units, vacant_now, leasable),
             "available_m2": round(area, 2), "available_units": units,
-            "available_from": _available_from(q.day, status, completion, units, free_now, next_end),
+            "available_from": _available_from(q.day, bstatus, completion, units, free_now, next_end),
             "floors": floors, "gfa_m2": gfa, "crane_t": crane, "power_kva": power,
             "asking_rent": None if (public and hide) else rent,
             "last_verified": verified.isoformat() if verified else None,
@@ -358,16 +322,14 @@ def search(session: Session, q: VacancyQuery, *, public: bool) -> dict:
             "numberReturned": len(features), "clustered": False}
 
 
-def _available_from(day: dt.date, status: BuildingStatus, completion: dt.date | None, available_units: int,
-                    free_now: int, next_end: dt.date | None) -> str | None:
-    """The first day some of the building's available space can be had: today (or its completion
-    date, while under construction) if an available unit is free now, else the earliest end of a
-    current lease on one; for a building with none, its completion date while it is being built."""
+def _available_from(day: dt.date, building_status: BuildingStatus, completion: dt.date | None,
+                    available_units: int, free_now: int, next_end: dt.date | None) -> str | None:
+    """The first day some of the building's available space can be had (``status.available_from``
+    of its earliest unit); for a building with none, its completion date while it is being built."""
     if available_units:
-        dates = [d for d in ((day if status == BuildingStatus.COMPLETED else completion) if free_now else None,
-                             next_end) if d is not None]
-        return min(dates).isoformat()
-    return completion.isoformat() if completion and status != BuildingStatus.COMPLETED else None
+        ready = status.ready_date(building_status, completion, day)
+        return status.available_from(day, ready, None if free_now else next_end).isoformat()
+    return completion.isoformat() if completion and building_status != BuildingStatus.COMPLETED else None
 
 
 def feature_statement(session: Session, q: VacancyQuery):
@@ -425,26 +387,26 @@ def _clusters(session: Session, q: VacancyQuery) -> dict:
 
 def building_card(session: Session, building_id: int, day: dt.date, *, public: bool) -> dict:
     """Everything the map's detail panel and the brochure show about one building."""
-    from ..occupancy.status import unit_states
     b = session.get(Building, building_id)
     if b is None:
         raise LookupError(f"no building #{building_id}")
     park = b.park
     hide = public and park.hide_rents
-    states = unit_states(session, day, building_id=b.id)
+    states = status.unit_states(session, day, building_id=b.id)
+    ready = status.ready_date(b.status, b.completion_date, day)
     floors = {f.level: f for f in b.floors}
     units = []
     for u in sorted(b.units, key=lambda u: (u.floor_level, u.code)):
         s = states[u.id]
-        if s.status.value not in ("vacant", "expiring", "reserved") and public:
+        if s.status not in status.OFFERED and public:
             continue
         fl = floors.get(u.floor_level)
+        free = s.available_from(day, ready) if s.status in status.OFFERED else None
         entry = {"id": u.id, "code": u.code, "floor": u.floor_level, "area_m2": u.leasable_area_m2,
                  "status": s.status.value, "status_label": s.status.label,
                  "storey_height_m": fl.storey_height_m if fl else None,
                  "floor_load_t_m2": round(fl.floor_load_t_m2, 2) if fl and fl.floor_load_t_m2 else None,
-                 "available_from": (day if s.status.value == "vacant" else s.lease_end).isoformat()
-                 if s.status.value in ("vacant", "expiring") else None,
+                 "available_from": free.isoformat() if free else None,
                  "rent": None if hide else b.asking_rent_yuan_m2_month}
         if not public:
             entry.update({"tenant": s.tenant, "lease_rent": s.rent_yuan_m2_month,
