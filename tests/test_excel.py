@@ -157,3 +157,35 @@ def test_a_unit_not_in_the_park_and_a_wrong_file_are_reported(manager, world):
     resp = post(manager, f"/parks/{world.park_a.id}/excel/preview", {"file": (io.BytesIO(b"not excel"), "x.xlsx")},
                 content_type="multipart/form-data")
     assert resp.status_code == 400 and "无法读取 Excel 文件" in resp.get_data(as_text=True)
+
+
+def test_the_forms_and_the_workbook_refuse_with_the_same_words(manager, world, session):
+    """One lease path: a period that overlaps a lease, a renewal that ends no later, an early end
+    outside the lease: the same rule refuses each, in the same words, through a form or a file."""
+    import html
+
+    from registry.occupancy import workbook
+    unit, lease = world.building_a.units[0], world.lease_a  # let 2025-01-01 to 2026-12-31
+    newcomer = make_uscc("610902", "MA0LATE2")
+    cases = [  # (form url, form fields, template row edits, column)
+        (f"/buildings/{world.building_a.id}/leases",
+         {"unit_id": [unit.id], "uscc": newcomer, "name": "后来者有限公司", "start_date": "2026-06-01",
+          "end_date": "2027-06-01"},
+         {5: "新签", 6: newcomer, 7: "后来者有限公司", 8: "2026-06-01", 9: "2027-05-31"}, "起租日"),
+        (f"/leases/{lease.id}/renew", {"end_date": "2026-07-01"}, {5: "续租", 9: "2026-06-30"}, "到期日"),
+        (f"/leases/{lease.id}/terminate", {"free_from": "2027-03-01"}, {5: "退租", 13: "2027-02-28"}, "退租日"),
+    ]
+    for url, fields, edits, column in cases:
+        page = html.unescape(post(manager, url, fields).get_data(as_text=True))
+        wb = download(manager, world.park_a.id)
+        _, rows = rows_by_unit(wb["房源租约"])
+        row = rows[(world.building_a.code, unit.code)]
+        for index, value in edits.items():
+            row[index].value = value
+        buf = io.BytesIO()
+        wb.save(buf)
+        plan = workbook.plan(session, world.park_a.id, buf.getvalue())
+        session.rollback()
+        [error] = plan.errors
+        assert error.column == column and error.reason in page, (url, error.reason)
+    assert session.scalar(select(func.count(Lease.id))) == 2  # nothing written by any of them

@@ -50,7 +50,7 @@ def test_an_overlapping_lease_is_refused_naming_the_conflict(manager, world, ses
                 {"unit_id": [world.building_a.units[0].id], "uscc": make_uscc("610902", "MA0TEXT2"),
                  "name": "后来者有限公司", "start_date": "2026-06-01", "end_date": "2027-06-01"})
     text = resp.get_data(as_text=True)
-    assert resp.status_code == 400 and f"lease #{world.lease_a.id}" in text and "甲租户有限公司" in text
+    assert resp.status_code == 400 and f"租约 #{world.lease_a.id}" in text and "甲租户有限公司" in text
     assert session.scalar(select(func.count(Enterprise.id)).where(Enterprise.name == "后来者有限公司")) == 0
 
 

@@ -68,7 +68,7 @@ def test_overlapping_leases_are_refused_naming_the_conflict(session):
     with pytest.raises(ValidationError) as exc:
         f.lease(session, unit, f.enterprise(session), D(2025, 6, 1), D(2027, 6, 1))
     msg = str(exc.value)
-    assert f"lease #{first.id}" in msg and "先租企业有限公司" in msg and "[2024-01-01, 2026-01-01)" in msg
+    assert f"租约 #{first.id}" in msg and "先租企业有限公司" in msg and "2024-01-01 至 2025-12-31" in msg
     session.rollback()
     assert session.scalar(select(func.count(Lease.id))) == 1
 

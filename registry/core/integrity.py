@@ -1,7 +1,9 @@
 """Rules that span records, enforced on every flush of every session.
 
-- Leases on one unit must not overlap: checked against both the database and the pending changes,
-  using in-memory values, so ending one lease and starting the next in one transaction is fine.
+- A lease's period ends after it starts, and leases on one unit must not overlap: checked against
+  both the database and the pending changes, using in-memory values, so ending one lease and
+  starting the next in one transaction is fine. The same rules, with the same messages, check an
+  Excel bulk update row by row before anything is written (``period_problem``, ``overlapping``).
 - Stored evaluation runs and their results are immutable.
 """
 from __future__ import annotations
@@ -28,10 +30,38 @@ def _lease_key(lease: Lease):
     return uid if uid is not None else ("pending-unit", id(lease.unit))
 
 
-def _fmt(lease: Lease) -> str:
-    who = lease.enterprise.name if lease.enterprise is not None else f"enterprise #{lease.enterprise_id}"
-    ident = f"lease #{lease.id}" if lease.id else "a new lease"
-    return f"{ident} of {who} [{lease.start_date}, {lease.end_date})"
+ONE_DAY = dt.timedelta(days=1)
+
+
+def period(start: dt.date, end: dt.date) -> str:
+    """A lease's period as people read it: the first and the last day (the stored end is the day after)."""
+    return f"{start} 至 {end - ONE_DAY}"
+
+
+def period_problem(start, end, field: str = "Lease.end_date") -> Problem | None:
+    """Why [``start``, ``end``) is not a lease period, or None: two dates, the end after the start."""
+    for name, value in (("start_date", start), ("end_date", end)):
+        if not isinstance(value, dt.date):
+            return Problem(f"Lease.{name}", f"{value!r} 不是日期", "日期，如 2025-01-01")
+    if end <= start:
+        return Problem(field, f"到期日 {end - ONE_DAY} 早于起租日 {start}", "不早于起租日的到期日（合同最后一日）")
+    return None
+
+
+def overlapping(leases, start: dt.date, end: dt.date, *, besides=None):
+    """The first of ``leases`` (on one unit) whose period overlaps [``start``, ``end``), ``besides``
+    excepted; None if none does. Anything with start_date and end_date will do."""
+    return next((o for o in leases if o is not besides and o.start_date < end and start < o.end_date), None)
+
+
+def overlap_problem(unit_code: str, start: dt.date, end: dt.date, other: Lease,
+                    field: str = "Lease.start_date") -> Problem:
+    """The refusal of a period that overlaps another lease of its unit, naming that lease."""
+    who = other.enterprise.name if other.enterprise is not None else f"企业 #{other.enterprise_id}"
+    ident = f"租约 #{other.id}" if other.id else "本次新增的另一租约"
+    return Problem(field, f"单元 {unit_code} 的 {period(start, end)} 与{ident}（{who}，"
+                          f"{period(other.start_date, other.end_date)}）时间重叠",
+                   "单元空闲的期间（先终止现有租约）")
 
 
 def check_leases(session: Session) -> None:
@@ -40,15 +70,7 @@ def check_leases(session: Session) -> None:
                if isinstance(o, Lease) and (o in session.new or session.is_modified(o))]
     if not changed:
         return
-    problems: list[Problem] = []
-    for lease in changed:
-        for field in ("start_date", "end_date"):
-            if not isinstance(getattr(lease, field), dt.date):
-                problems.append(Problem(f"Lease.{field}", f"{getattr(lease, field)!r} is not a date",
-                                        "a date such as 2025-01-01"))
-        if not problems and lease.end_date <= lease.start_date:
-            problems.append(Problem("Lease.end_date", f"{lease.end_date} is not after the start {lease.start_date}",
-                                    "an end date after the start (the end day itself is not included)"))
+    problems = [p for lease in changed if (p := period_problem(lease.start_date, lease.end_date))]
     if problems:
         raise ValidationError(problems)
 
@@ -60,16 +82,10 @@ def check_leases(session: Session) -> None:
         if lease not in session.deleted:
             by_unit[_lease_key(lease)].add(lease)
     for lease in changed:
-        for other in by_unit[_lease_key(lease)]:
-            if other is lease:
-                continue
-            if other.start_date < lease.end_date and lease.start_date < other.end_date:
-                unit = lease.unit.code if lease.unit is not None else f"#{lease.unit_id}"
-                problems.append(Problem(
-                    "Lease.start_date",
-                    f"[{lease.start_date}, {lease.end_date}) on unit {unit} overlaps {_fmt(other)}",
-                    "a period when the unit is free (end an existing lease first)"))
-                break
+        other = overlapping(by_unit[_lease_key(lease)], lease.start_date, lease.end_date, besides=lease)
+        if other is not None:
+            unit = lease.unit.code if lease.unit is not None else f"#{lease.unit_id}"
+            problems.append(overlap_problem(unit, lease.start_date, lease.end_date, other))
     if problems:
         raise ValidationError(problems)
 

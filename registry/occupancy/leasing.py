@@ -3,7 +3,9 @@
 Every function checks, on the server, that the user may write to the park concerned, refuses stale
 edits (``seen_version``), validates its input with field-named messages, and leaves the commit to the
 caller, so that a request is all or nothing. History is never deleted: terminating moves the end date,
-renewing adds a lease after the old one.
+renewing adds a lease after the old one. Forms, the Excel bulk update (``workbook``) and any other
+caller go through these functions: the same rules (``*_problem``, and the period and overlap rules of
+``registry.core.integrity``), the same messages.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from ..core import validation as v
 from ..core.authz import require_write_park
 from ..core.conflicts import check_version
 from ..core.enums import LeaseKind
+from ..core.integrity import ONE_DAY, period, period_problem
 from ..core.models import Building, Enterprise, Lease, RentRelief, Reservation, Unit, User
 
 
@@ -30,70 +33,104 @@ def _park_of_unit(unit: Unit) -> int:
     return unit.building.park_id
 
 
+def new_enterprise_problem(code: str, name: str | None) -> v.Problem | None:
+    """Why an enterprise not yet registered cannot be created from what was given, or None."""
+    if not name or not str(name).strip():
+        return v.Problem("Enterprise.name", f"新企业 {code} 需填写企业名称", "登记名称，如 某某科技有限公司")
+    return None
+
+
 def find_or_create_enterprise(session: Session, uscc: str, name: str | None = None,
                               industry_code: str | None = None, above_scale: bool | None = None) -> Enterprise:
     """The enterprise with this 统一社会信用代码, created if new (then its name is required)."""
     code = v.check_uscc(uscc, "Lease.enterprise_uscc")
     ent = session.scalar(select(Enterprise).where(Enterprise.uscc == code))
     if ent is None:
-        if not name or not name.strip():
-            raise v.ValidationError(v.Problem("Enterprise.name", f"a new enterprise ({code}) needs a name",
-                                              "the registered name, e.g. 某某科技有限公司"))
+        problem = new_enterprise_problem(code, name)
+        if problem:
+            raise v.ValidationError(problem)
         ent = Enterprise(uscc=code, name=name.strip(), industry_code=industry_code or None,
                          above_scale=bool(above_scale))
         session.add(ent)
     return ent
 
 
-def sign_lease(session: Session, user: User, unit_ids: list[int], *, uscc: str, name: str | None = None,
+def renewal_problem(lease: Lease, new_end: dt.date) -> v.Problem | None:
+    """Why ``lease`` cannot be renewed to end on ``new_end`` (exclusive), or None: a renewal runs on
+    from the old end to a later one."""
+    if new_end <= lease.end_date:
+        return v.Problem("Lease.end_date", f"续租到期日 {new_end - ONE_DAY} 不晚于原到期日 {lease.end_date - ONE_DAY}",
+                         "晚于原到期日的日期")
+    return None
+
+
+def termination_problem(lease: Lease, free_from: dt.date) -> v.Problem | None:
+    """Why ``lease`` cannot end early with the unit free from ``free_from``, or None: the new last
+    day falls inside the lease, before its agreed end."""
+    if not lease.start_date < free_from < lease.end_date:
+        last = free_from - ONE_DAY
+        return v.Problem("Lease.end_date", f"退租后最后一日 {last} 不在租约期内（{period(lease.start_date, lease.end_date)}）",
+                         f"{lease.start_date} 至 {lease.end_date - 2 * ONE_DAY} 之间的日期")
+    return None
+
+
+def sign_lease(session: Session, user: User, unit_ids: list[int], *, uscc: str | None = None, name: str | None = None,
                start: dt.date, end: dt.date, rent: float | None, rent_free_months: int = 0,
                contract_no: str | None = None, kind: LeaseKind = LeaseKind.LEASE,
-               industry_code: str | None = None, above_scale: bool | None = None) -> list[Lease]:
-    """New leases [start, end) of one enterprise on one or several units."""
+               industry_code: str | None = None, above_scale: bool | None = None,
+               enterprise: Enterprise | None = None, flush: bool = True) -> list[Lease]:
+    """New leases [start, end) of one enterprise (``enterprise``, or found or created by ``uscc``) on
+    one or several units. ``flush`` False leaves the overlap check and the audit to the caller's
+    next flush (a bulk update flushes once)."""
     if not unit_ids:
-        raise v.ValidationError(v.Problem("Lease.unit_id", "no unit was chosen", "one or more units"))
+        raise v.ValidationError(v.Problem("Lease.unit_id", "未选择单元", "一个或多个单元"))
     units = [_get(session, Unit, uid, "Lease.unit_id") for uid in unit_ids]
     for u in units:
         require_write_park(user, _park_of_unit(u))
         if not u.leasable:
-            raise v.ValidationError(v.Problem("Lease.unit_id", f"unit {u.code} is marked not leasable",
-                                              "a leasable unit"))
-    ent = find_or_create_enterprise(session, uscc, name, industry_code, above_scale)
+            raise v.ValidationError(v.Problem("Lease.unit_id", f"单元 {u.code} 已标为不可租", "可出租的单元"))
+    problem = period_problem(start, end)
+    if problem:
+        raise v.ValidationError(problem)
+    ent = enterprise or find_or_create_enterprise(session, uscc, name, industry_code, above_scale)
     leases = [Lease(unit=u, enterprise=ent, start_date=start, end_date=end, rent_yuan_m2_month=rent,
                     rent_free_months=rent_free_months, contract_no=contract_no or None, kind=kind) for u in units]
     session.add_all(leases)
-    session.flush()  # overlap check and audit, inside the caller's transaction
+    if flush:
+        session.flush()  # overlap check and audit, inside the caller's transaction
     return leases
 
 
 def renew_lease(session: Session, user: User, lease_id: int, *, new_end: dt.date, rent: float | None = None,
-                contract_no: str | None = None, seen_version=None) -> Lease:
+                contract_no: str | None = None, seen_version=None, flush: bool = True) -> Lease:
     """A renewal: a new lease of the same unit and tenant from the old end to ``new_end``."""
     old = _get(session, Lease, lease_id, "Lease.id")
     require_write_park(user, _park_of_unit(old.unit))
     check_version(old, seen_version)
-    if new_end <= old.end_date:
-        raise v.ValidationError(v.Problem("Lease.end_date", f"{new_end} is not after the current end {old.end_date}",
-                                          "a date after the current end"))
+    problem = renewal_problem(old, new_end)
+    if problem:
+        raise v.ValidationError(problem)
     new = Lease(unit=old.unit, enterprise=old.enterprise, start_date=old.end_date, end_date=new_end,
                 rent_yuan_m2_month=old.rent_yuan_m2_month if rent is None else rent, rent_free_months=0,
                 contract_no=contract_no or old.contract_no, kind=old.kind)
     session.add(new)
-    session.flush()
+    if flush:
+        session.flush()
     return new
 
 
-def terminate_lease(session: Session, user: User, lease_id: int, *, free_from: dt.date, seen_version=None) -> Lease:
+def terminate_lease(session: Session, user: User, lease_id: int, *, free_from: dt.date, seen_version=None,
+                    flush: bool = True) -> Lease:
     """Ends a lease early: the unit is free from ``free_from``. Nothing is deleted."""
     lease = _get(session, Lease, lease_id, "Lease.id")
     require_write_park(user, _park_of_unit(lease.unit))
     check_version(lease, seen_version)
-    if not lease.start_date < free_from < lease.end_date:
-        raise v.ValidationError(v.Problem(
-            "Lease.end_date", f"{free_from} is not inside the lease [{lease.start_date}, {lease.end_date})",
-            f"a date after {lease.start_date} and before {lease.end_date}"))
+    problem = termination_problem(lease, free_from)
+    if problem:
+        raise v.ValidationError(problem)
     lease.end_date = free_from
-    session.flush()
+    if flush:
+        session.flush()
     return lease
 
 

@@ -27,8 +27,9 @@ from geodata.sources import parse_date
 from ..core import validation as v
 from ..core.tabular import literal
 from ..core.authz import require_write_park
-from ..core.enums import LeaseKind
+from ..core.integrity import overlap_problem, overlapping, period_problem
 from ..core.models import Building, Enterprise, Lease, Park, Unit, User
+from . import leasing
 from .status import unit_states
 
 SHEET = "房源租约"
@@ -104,6 +105,17 @@ class Plan:
 
     def count(self, kind: str) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A lease as it will be once the file has ended it early."""
+
+    lease: Lease
+    end_date: dt.date
+
+    def __getattr__(self, name):
+        return getattr(self.lease, name)
 
 
 # --- template ---------------------------------------------------------------------------------
@@ -249,8 +261,10 @@ def plan(session: Session, park_id: int, data: bytes) -> Plan:
     planned: dict[int, list[tuple[dt.date, dt.date, int]]] = {}  # unit id → new intervals from this file
     ended: dict[int, dt.date] = {}  # lease id → the end this file gives it
 
-    def end_of(lease: Lease) -> dt.date:
-        return ended.get(lease.id, lease.end_date)
+    def as_planned(leases: list[Lease]) -> list:
+        """The unit's leases with the ends this file gives them (a unit ended and re-let in one file
+        is free in between)."""
+        return [lease if lease.id not in ended else _Planned(lease, ended[lease.id]) for lease in leases]
 
     # Terminations first, so that a unit ended and re-let in the same file is seen as free.
     rows.sort(key=lambda nr: 0 if ACTIONS.get(str(_norm(nr[1].get("action")) or "")) == "end" else 1)
@@ -302,8 +316,9 @@ def plan(session: Session, park_id: int, data: bytes) -> Plan:
         ent = known.get(code)
         ent_name = ent.name if ent else name
         if ent is None and action == "new":
-            if not name:
-                p.errors.append(RowError(SHEET, n, "企业名称", f"新企业 {code} 需填写企业名称"))
+            problem = leasing.new_enterprise_problem(code, name)
+            if problem:
+                p.errors.append(RowError(SHEET, n, "企业名称", problem.message))
                 continue
             if code in p.new_enterprises and p.new_enterprises[code] != name:
                 p.errors.append(RowError(SHEET, n, "企业名称", f"与本文件中 {code} 的另一名称 {p.new_enterprises[code]!r} 不一致"))
@@ -313,17 +328,17 @@ def plan(session: Session, park_id: int, data: bytes) -> Plan:
         existing = leases_by_unit.get(unit.id, [])
         if action == "new":
             end = last_day + ONE_DAY
-            if end <= start:
-                p.errors.append(RowError(SHEET, n, "到期日", f"{last_day} 早于起租日 {start}"))
+            problem = period_problem(start, end)
+            if problem:
+                p.errors.append(RowError(SHEET, n, "到期日", problem.message))
                 continue
             same = [l for l in existing if l.start_date == start and l.end_date == end and l.enterprise.uscc == code]
             if same:
                 p.unchanged += 1
                 continue
-            clash = next((l for l in existing if l.start_date < end and start < end_of(l)), None)
+            clash = overlapping(as_planned(existing), start, end)
             if clash is not None:
-                p.errors.append(RowError(SHEET, n, "起租日", f"与租约 #{clash.id}（{clash.enterprise.name}，"
-                                         f"{clash.start_date} 至 {clash.end_date - ONE_DAY}）时间重叠"))
+                p.errors.append(RowError(SHEET, n, "起租日", overlap_problem(unit.code, start, end, clash).message))
                 continue
             other = next((row for s, e, row in planned.get(unit.id, []) if s < end and start < e), None)
             if other is not None:
@@ -346,12 +361,14 @@ def plan(session: Session, park_id: int, data: bytes) -> Plan:
             if done is not None or lease.end_date == new_end:
                 p.unchanged += 1
                 continue
-            if new_end <= lease.end_date:
-                p.errors.append(RowError(SHEET, n, "到期日", f"续租到期日 {last_day} 不晚于原到期日 {lease.end_date - ONE_DAY}"))
+            problem = leasing.renewal_problem(lease, new_end)
+            if problem:
+                p.errors.append(RowError(SHEET, n, "到期日", problem.message))
                 continue
-            clash = next((l for l in existing if l is not lease and l.start_date < new_end and lease.end_date < l.end_date), None)
+            clash = overlapping(as_planned([x for x in existing if x is not lease]), lease.end_date, new_end)
             if clash is not None:
-                p.errors.append(RowError(SHEET, n, "到期日", f"续租期与租约 #{clash.id}（{clash.enterprise.name}）重叠"))
+                p.errors.append(RowError(SHEET, n, "到期日", overlap_problem(unit.code, lease.end_date, new_end,
+                                                                          clash).message))
                 continue
             p.changes.append(Change("renew", n, unit, code, lease.enterprise.name, lease.end_date, new_end,
                                     rent if rent is not None else lease.rent_yuan_m2_month, 0,
@@ -364,8 +381,9 @@ def plan(session: Session, park_id: int, data: bytes) -> Plan:
             if lease.end_date == free_from:
                 p.unchanged += 1
                 continue
-            if not lease.start_date < free_from < lease.end_date:
-                p.errors.append(RowError(SHEET, n, "退租日", f"{end_last} 不在租约期内（{lease.start_date} 至 {lease.end_date - ONE_DAY}）"))
+            problem = leasing.termination_problem(lease, free_from)
+            if problem:
+                p.errors.append(RowError(SHEET, n, "退租日", problem.message))
                 continue
             ended[lease.id] = free_from
             p.changes.append(Change("end", n, unit, code, lease.enterprise.name, lease.start_date, free_from, lease=lease))
@@ -375,7 +393,9 @@ def plan(session: Session, park_id: int, data: bytes) -> Plan:
 
 
 def apply(session: Session, user: User, p: Plan) -> int:
-    """Writes every change of an error-free plan; returns how many. The caller commits."""
+    """Writes every change of an error-free plan through the lease functions (``leasing``: the rules
+    and messages of the forms); returns how many. One flush at the end checks every overlap with
+    the new values and writes the audit records. The caller commits."""
     require_write_park(user, p.park.id)
     if p.errors:
         raise v.ValidationError([v.Problem(f"{e.sheet}!{e.row}.{e.column}", e.reason) for e in p.errors])
@@ -385,18 +405,18 @@ def apply(session: Session, user: User, p: Plan) -> int:
         if code not in enterprises:
             enterprises[code] = Enterprise(uscc=code, name=name)
             session.add(enterprises[code])
-    for c in p.changes:
-        if c.kind == "new":
-            session.add(Lease(unit=c.unit, enterprise=enterprises[c.enterprise_uscc], start_date=c.start, end_date=c.end,
-                              rent_yuan_m2_month=c.rent, rent_free_months=c.rent_free_months, contract_no=c.contract_no,
-                              kind=LeaseKind.LEASE))
-        elif c.kind == "area":
-            c.unit.leasable_area_m2 = c.rent
-        elif c.kind == "renew":
-            session.add(Lease(unit=c.unit, enterprise=c.lease.enterprise, start_date=c.start, end_date=c.end,
-                              rent_yuan_m2_month=c.rent, rent_free_months=0, contract_no=c.contract_no,
-                              kind=c.lease.kind))
-        else:
-            c.lease.end_date = c.end
+    with session.no_autoflush:
+        for c in p.changes:
+            if c.kind == "new":
+                leasing.sign_lease(session, user, [c.unit.id], start=c.start, end=c.end, rent=c.rent,
+                                   rent_free_months=c.rent_free_months, contract_no=c.contract_no,
+                                   enterprise=enterprises[c.enterprise_uscc], flush=False)
+            elif c.kind == "area":
+                c.unit.leasable_area_m2 = c.rent
+            elif c.kind == "renew":
+                leasing.renew_lease(session, user, c.lease.id, new_end=c.end, rent=c.rent, contract_no=c.contract_no,
+                                    flush=False)
+            else:
+                leasing.terminate_lease(session, user, c.lease.id, free_from=c.end, flush=False)
     session.flush()  # overlap rules and audit records, all in the caller's transaction
     return len(p.changes)
