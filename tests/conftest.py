@@ -316,3 +316,39 @@ def libreoffice(tmp_path_factory):
         assert proc.returncode == 0 and produced and "Error" not in proc.stderr, (proc.stdout, proc.stderr)
         return produced[0]
     return convert
+
+
+@pytest.fixture
+def gunicorn_server(db_url, tmp_path):
+    """The app under gunicorn as docs/operations.md runs it (3 workers × 4 threads) on the test
+    database, on a free port: real processes racing for the same rows."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "REGISTRY_DATABASE_URL": db_url, "REGISTRY_INSTANCE_PATH": str(tmp_path / "instance")}
+    log = open(tmp_path / "gunicorn.log", "w")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # --preload: the app (and its signing key, made on first start) once, in the master.
+    server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w", "3", "-k", "gthread",
+                               "--threads", "4", "--preload", "-b", f"127.0.0.1:{port}", "--chdir", root,
+                               "web.wsgi:app"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if urllib.request.urlopen(f"{base}/healthz", timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("gunicorn did not come up: " + (tmp_path / "gunicorn.log").read_text())
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()

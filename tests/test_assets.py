@@ -53,7 +53,10 @@ def test_bad_building_input_is_refused_field_by_field_and_nothing_is_written(cli
                                                               [32.67, 108.95], [32.67, 108.96], [32.66, 108.95]]]})})
     text = resp.get_data(as_text=True)
     assert resp.status_code == 400
-    assert "Building.gfa_m2" in text and "Building.footprint" in text and "swapped lon/lat?" in text
+    # Each message beside its field.
+    assert re.search(r'name="gfa_m2"[^>]*>\s*(<small>[^<]*</small>)?<span class="field-problem"', text)
+    assert re.search(r'name="footprint"[^>]*>[^<]*</textarea></details>\s*<span class="field-problem"[^>]*>[^<]*swapped lon/lat\?',
+                     text)
     assert session.scalar(select(func.count(Building.id))) == before
     assert 'value="C-02"' in text  # what the user typed is kept
 

@@ -4,6 +4,7 @@ staff (and no one else), charts as SVG and PNG, and the exports read back by the
 import csv
 import datetime as dt
 import io
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -127,7 +128,8 @@ def test_bureau_runs_an_evaluation_and_filters_the_ranking(client, bureau):
     bad = post(client, "/evaluation", {"ruleset": "huaian-2024", "year": "1999"})
     assert bad.status_code == 400 and "1999" in bad.get_data(as_text=True)
     typo = post(client, "/evaluation", {"ruleset": "huaian-2024", "year": "二〇二五"}).get_data(as_text=True)
-    assert "<code>year</code>" in typo and "<code>park</code>" not in typo
+    assert re.search(r'name="year"[^>]*value="二〇二五"><span class="field-problem"', typo)
+    assert 'name="park"' in typo and typo.count('class="field-problem"') == 1
     resp = post(client, "/evaluation", {"ruleset": "huaian-2024", "year": "2025"})
     assert resp.status_code == 302
     page = client.get(resp.headers["Location"]).get_data(as_text=True)

@@ -21,6 +21,7 @@ from geodata import chinacoords
 from registry.storage import bulk
 from registry.gis import importer, profiles
 from registry.core.models import AuditRecord, Building, Unit
+from registry.core.validation import ValidationError
 
 from . import factories as f
 
@@ -372,7 +373,7 @@ def test_a_saved_profile_is_reused(session, park, tmp_path):
     loaded = profiles.load(session, "自然资源局楼栋")
     assert loaded.mapping == MAPPING and loaded.encoding == "GBK" and loaded.park == park.name
     assert importer.plan(session, tmp_path / "p.geojson", loaded).counts["new"] == 1
-    with pytest.raises(LookupError, match="自然资源局楼栋"):
+    with pytest.raises(ValidationError, match="自然资源局楼栋"):
         profiles.load(session, "无此方案")
 
 

@@ -73,7 +73,7 @@ def test_a_rejected_feature_blocks_the_commit_unless_skipped(client, world, sess
     assert "self-intersection at" in page and "拒绝 <b>1</b>" in page
     token = url.rsplit("/", 1)[1]
     refused = post(client, f"/import/{token}/commit", {})
-    assert refused.status_code == 409 and "1 feature(s) rejected" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "1 feature(s) rejected" in refused.get_data(as_text=True)
     session.expire_all()
     assert session.scalar(select(func.count(Building.id))) == 2
     assert post(client, f"/import/{token}/commit", {"skip_rejected": "1"}).status_code == 303
@@ -91,7 +91,7 @@ def test_uploads_from_the_page_script_get_json(client, world, tmp_path):
     with open(tmp_path / "notes.txt", "rb") as fh:
         bad = post(client, "/import", {"target": "buildings", "file": (fh, "notes.txt")},
                    content_type="multipart/form-data", headers={"Accept": "application/json"})
-    assert bad.status_code == 400 and "unknown format" in bad.get_json()["error"]
+    assert bad.status_code == 400 and "unknown format" in bad.get_json()["errors"][0]["message"]
     assert client.get("/import/not-a-token").status_code == 404
 
 

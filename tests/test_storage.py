@@ -7,11 +7,11 @@ import pytest
 from geoalchemy2.shape import to_shape
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy import func, select, text
-from sqlalchemy.orm.exc import StaleDataError
 
 from registry.storage import spatial
 from registry.storage.db import sessionmaker_for
 from registry.core.models import AuditRecord, Building, Enterprise, Jurisdiction, Lease, Park, Plot, Unit
+from registry.core.conflicts import Conflict
 from registry.core.validation import ValidationError
 
 from . import factories as f
@@ -145,9 +145,10 @@ def test_a_stale_save_is_rejected_not_silently_overwritten(session, db_url):
     unit.leasable_area_m2 = 900.0
     session.commit()
     theirs.leasable_area_m2 = 1200.0
-    with pytest.raises(StaleDataError):
+    with pytest.raises(Conflict) as refused:  # with the newer values, nothing of theirs written
         other.commit()
-    other.rollback()
+    assert refused.value.current["leasable_area_m2"] == 900.0 and refused.value.current["version"] == 2
+    assert refused.value.seen_version == 1
     other.close()
     session.refresh(unit)
     assert unit.leasable_area_m2 == 900.0

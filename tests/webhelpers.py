@@ -94,7 +94,7 @@ ACCESS = {
     **{(f"gis.{e}", m): ADMIN for e, m in (("import_form", "GET"), ("import_upload", "POST"),
                                           ("import_preview", "GET"), ("import_options", "POST"),
                                           ("import_commit", "POST"))},
-    ("users_admin.list_users", "GET"): ADMIN, ("users_admin.list_users", "POST"): ADMIN,
+    ("users_admin.list_users", "GET"): ADMIN, ("users_admin.create_user", "POST"): ADMIN,
     ("users_admin.set_active", "POST"): ADMIN,
     **{(f"evaluation.{e}", "GET"): EVALUATION_READER for e in ("index", "ranking", "parks", "enterprise", "chart",
                                                                "export")},

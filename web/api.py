@@ -8,7 +8,6 @@ from flask import Blueprint, g, jsonify, request
 from registry.vacancy import search as vacancy
 from registry.landsupply import service as landcalc_service
 from registry.landsupply import tables as landcalc_tables
-from registry.core.validation import ValidationError
 
 from .db import get_session
 from registry.core import clock
@@ -18,12 +17,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 def _public() -> bool:
     return g.get("user") is None
-
-
-@bp.errorhandler(ValidationError)
-def _invalid(exc):
-    return jsonify({"errors": [{"field": p.field, "message": p.message, "expected": p.expected}
-                               for p in exc.problems]}), 400
 
 
 @bp.errorhandler(LookupError)

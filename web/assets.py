@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
@@ -13,6 +12,7 @@ from registry.core.enums import (BuildingStatus, BuildingType, ConstructionMode,
 from registry.core.validation import Problem, ValidationError, normalize_code
 
 from .auth import login_required
+from .refusals import form_page, form_state
 from .db import get_session
 
 bp = Blueprint("assets", __name__)
@@ -61,29 +61,8 @@ TITLES = {"park": "园区", "plot": "地块", "building": "楼栋", "unit": "单
 SAVERS = {"park": assets.save_park, "plot": assets.save_plot, "building": assets.save_building, "unit": assets.save_unit}
 
 
-def _current_values(ctx) -> dict:
-    obj, values = ctx.obj, {}
-    if obj is None:
-        return {"leasable": True, "floors_above": 1}
-    for f in FIELDS[ctx.kind]:
-        value = getattr(obj, f.name, None)
-        values[f.name] = getattr(value, "value", value)
-    if ctx.kind == "park":
-        values["jurisdiction_code"] = obj.jurisdiction_code
-        values["jurisdiction_name"] = obj.jurisdiction.name
-    if ctx.kind == "plot":
-        values["holder_uscc"] = obj.holder.uscc if obj.holder else ""
-    if ctx.kind == "building":
-        values["storey_heights"] = ", ".join("" if fl.storey_height_m is None else f"{fl.storey_height_m:g}" for fl in obj.floors)
-        values["floor_loads_t"] = ", ".join("" if fl.floor_load_t_m2 is None else f"{fl.floor_load_t_m2:.2f}".rstrip("0").rstrip(".")
-                                            for fl in obj.floors)
-    if ctx.geometry:
-        geom_field = next(f.name for f in FIELDS[ctx.kind] if f.kind == "geometry")
-        values[geom_field] = json.dumps(ctx.geometry)
-    return values
-
-
-def _submitted(kind: str) -> tuple[dict, list[Problem]]:
+def _submitted(kind: str) -> dict:
+    """The form's fields as the saver takes them; an unreadable date is refused, naming the field."""
     data, problems = {}, []
     for f in FIELDS[kind]:
         raw = request.form.get(f.name)
@@ -95,35 +74,31 @@ def _submitted(kind: str) -> tuple[dict, list[Problem]]:
             try:
                 data[f.name] = dt.date.fromisoformat(normalize_code(raw).replace("/", "-"))
             except ValueError:
-                problems.append(Problem(f"表单.{f.name}", f"{raw!r} is not a date", "YYYY-MM-DD"))
+                problems.append(Problem(f"表单.{f.name}", f"{raw!r} 不是日期", "YYYY-MM-DD"))
             continue
         data[f.name] = raw or None
-    return data, problems
+    if problems:
+        raise ValidationError(problems)
+    return data
+
+
+def _page(kind: str, ident: int | None, parent: int | None):
+    """The form of ``kind``: the record's values, or what the user typed if it was refused."""
+    ctx = assets.form_context(get_session(), g.user, kind, ident, parent)
+    fs = form_state(kind)
+    values = fs.values if fs.name else ctx.values
+    return render_template("asset_form.html", ctx=ctx, kind=kind, title=TITLES[kind], fields=FIELDS[kind],
+                           values=values, fs=fs)
 
 
 def _form(kind: str, ident: int | None, parent: int | None):
+    if request.method == "GET":
+        return _page(kind, ident, parent)
     db = get_session()
-    ctx = assets.form_context(db, g.user, kind, ident, parent)
-    values, problems, status = _current_values(ctx), [], 200
-    if request.method == "POST":
-        data, problems = _submitted(kind)
-        values = {k: ("" if val is None else getattr(val, "isoformat", lambda: val)()) for k, val in data.items()}
-        if not problems:
-            try:
-                args = (db, g.user) + ((ident,) if kind == "park" else (parent if ident is None else _parent_of(ctx), ident))
-                obj = SAVERS[kind](*args, data, seen_version=request.form.get("version"))
-                db.commit()
-                return redirect(_after(kind, obj))
-            except ValidationError as exc:
-                db.rollback()
-                problems = exc.problems
-        status = 400
-    return render_template("asset_form.html", ctx=ctx, kind=kind, title=TITLES[kind], fields=FIELDS[kind],
-                           values=values, problems=problems), status
-
-
-def _parent_of(ctx):
-    return ctx.obj.building_id if ctx.kind == "unit" else ctx.obj.park_id
+    args = (ident,) if kind == "park" else (parent, ident)
+    obj = SAVERS[kind](db, g.user, *args, _submitted(kind), seen_version=request.form.get("version"))
+    db.commit()
+    return redirect(_after(kind, obj))
 
 
 def _after(kind, obj):
@@ -138,47 +113,55 @@ def _after(kind, obj):
 
 @bp.route("/parks/new", methods=["GET", "POST"])
 @login_required
+@form_page(lambda: _page("park", None, None), "park")
 def new_park():
     return _form("park", None, None)
 
 
 @bp.route("/parks/<int:park_id>/edit", methods=["GET", "POST"])
 @login_required
+@form_page(lambda park_id: _page("park", park_id, None), "park")
 def edit_park(park_id):
     return _form("park", park_id, None)
 
 
 @bp.route("/parks/<int:park_id>/plots/new", methods=["GET", "POST"])
 @login_required
+@form_page(lambda park_id: _page("plot", None, park_id), "plot")
 def new_plot(park_id):
     return _form("plot", None, park_id)
 
 
 @bp.route("/plots/<int:plot_id>/edit", methods=["GET", "POST"])
 @login_required
+@form_page(lambda plot_id: _page("plot", plot_id, None), "plot")
 def edit_plot(plot_id):
     return _form("plot", plot_id, None)
 
 
 @bp.route("/parks/<int:park_id>/buildings/new", methods=["GET", "POST"])
 @login_required
+@form_page(lambda park_id: _page("building", None, park_id), "building")
 def new_building(park_id):
     return _form("building", None, park_id)
 
 
 @bp.route("/buildings/<int:building_id>/edit", methods=["GET", "POST"])
 @login_required
+@form_page(lambda building_id: _page("building", building_id, None), "building")
 def edit_building(building_id):
     return _form("building", building_id, None)
 
 
 @bp.route("/buildings/<int:building_id>/units/new", methods=["GET", "POST"])
 @login_required
+@form_page(lambda building_id: _page("unit", None, building_id), "unit")
 def new_unit(building_id):
     return _form("unit", None, building_id)
 
 
 @bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
 @login_required
+@form_page(lambda unit_id: _page("unit", unit_id, None), "unit")
 def edit_unit(unit_id):
     return _form("unit", unit_id, None)

@@ -5,14 +5,13 @@ import functools
 import hmac
 import secrets
 
-from flask import (Blueprint, Flask, abort, g, jsonify, redirect, render_template, request, session,
+from flask import (Blueprint, Flask, abort, g, redirect, render_template, request, session,
                    url_for)
 
 from registry.core import authz, users
-from registry.core.conflicts import Conflict
 from registry.core.models import User
-from registry.core.validation import ValidationError
 
+from . import refusals
 from .db import get_session
 from .i18n import gettext as _
 
@@ -106,18 +105,7 @@ def init_app(app: Flask) -> None:
     def _forbidden(exc):
         return render_template("error.html", code=403, message=_("无权执行此操作：") + str(exc)), 403
 
-    @app.errorhandler(Conflict)
-    def _conflict(exc):
-        return render_template("conflict.html", exc=exc), 409
-
-    @app.errorhandler(ValidationError)
-    def _invalid(exc):
-        # Views that take a form handle its problems themselves; this catches a bad value in a
-        # query string (?as_of=…) anywhere, named, instead of a server error.
-        if request.path.startswith(("/api/", "/ogc")):
-            return jsonify({"errors": [{"field": p.field, "message": p.message, "expected": p.expected}
-                                       for p in exc.problems]}), 400
-        return render_template("form_error.html", problems=exc.problems, back=request.referrer or url_for("main.index")), 400
+    refusals.init_app(app)  # invalid input, conflicts, lost races: one answer
 
     @app.errorhandler(LookupError)
     def _missing(exc):

@@ -7,15 +7,16 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from registry.assets import parks as park_list
 from registry.core import authz
 from registry.evaluation import charts, publish, rulesets, runs
 from registry.core.tabular import to_csv, to_xlsx
-from registry.core.models import Jurisdiction, Park
-from registry.core.validation import Problem, ValidationError
+from registry.core.models import Jurisdiction
 
+from . import forms
 from .auth import login_required
+from .refusals import form_page
 from .db import get_session
-from .i18n import gettext as _
 
 bp = Blueprint("evaluation", __name__, url_prefix="/evaluation")
 PAGE = 100
@@ -46,36 +47,29 @@ def _download(data: bytes, fmt: str, name: str) -> Response:
         "Content-Disposition": f"attachment; filename=evaluation.{fmt}; filename*=UTF-8''{quote(name)}"})
 
 
-@bp.get("")
-def index():
+def _index_page():
     db = get_session()
     return render_template("evaluation_runs.html", runs=runs.runs_list(db), presets=rulesets.preset_ids(),
-                           parks=db.scalars(select(Park).order_by(Park.name)).all())
+                           parks=park_list.park_choices(db))
+
+
+@bp.get("")
+def index():
+    return _index_page()
 
 
 @bp.post("")
+@form_page(_index_page, "new-run")
 def create():
     authz.require_run_evaluation(g.user)
-    db = get_session()
     upload = request.files.get("ruleset_file")
     text = upload.read().decode("utf-8-sig", errors="replace") if upload and upload.filename else None
-    numbers, problems = {}, []
-    for name, expected in (("year", _("年度，如 2025")), ("park", _("园区编号，或留空表示全部园区"))):
-        raw = request.form.get(name, "").strip()
-        try:
-            numbers[name] = int(raw) if raw else None
-        except ValueError:
-            problems.append(Problem(name, f"{raw!r} is not a number", expected))
-    if problems:
-        return render_template("form_error.html", problems=problems, back=url_for(".index")), 400
-    year, park = numbers["year"], numbers["park"]
-    try:
-        run = runs.create_run(db, ruleset=request.form.get("ruleset"), ruleset_text=text, year=year, park_id=park,
-                              actor=g.user.username)
-        db.commit()
-    except ValidationError as exc:
-        db.rollback()
-        return render_template("form_error.html", problems=exc.problems, back=url_for(".index")), 400
+    year = forms.integer("year", default=None)
+    park = forms.integer("park", default=None)
+    db = get_session()
+    run = runs.create_run(db, ruleset=request.form.get("ruleset"), ruleset_text=text, year=year, park_id=park,
+                          actor=g.user.username)
+    db.commit()
     return redirect(url_for(".ranking", run_id=run.id))
 
 

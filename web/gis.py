@@ -20,12 +20,13 @@ from werkzeug.utils import secure_filename
 
 from geodata.sources import SUFFIXES, SourceError
 from registry.gis import exporter, fields, importer, profiles
-from registry.core.models import Park
-from registry.core.validation import ValidationError
+from registry.assets import parks as park_list
+from registry.core.validation import Problem, ValidationError
 
 from . import forms
 from .auth import admin_required, login_required
 from .db import get_session
+from .refusals import form_page
 from registry.core import clock
 
 bp = Blueprint("gis", __name__)
@@ -56,37 +57,34 @@ def _store_options(token: str, path: Path, options: importer.Options) -> None:
 
 def _form_context(**extra) -> dict:
     db = get_session()
-    return dict(parks=db.query(Park.id, Park.name).order_by(Park.name).all(), targets=fields.IMPORT_TARGETS,
+    return dict(parks=park_list.park_choices(db), targets=fields.IMPORT_TARGETS,
                 titles=fields.LAYER_TITLES, profiles=profiles.names(db), suffixes=sorted(SUFFIXES), **extra)
+
+
+def _import_page():
+    return render_template("gis_import.html", **_form_context())
 
 
 @bp.get("/import")
 @admin_required
 def import_form():
-    return render_template("gis_import.html", **_form_context())
+    return _import_page()
 
 
 @bp.post("/import")
 @admin_required
+@form_page(_import_page, "gis-import")
 def import_upload():
     upload = request.files.get("file")
-    wants_json = request.accept_mimetypes.best == "application/json"
-    try:
-        if upload is None or not upload.filename:
-            raise ValidationError(importer.v.Problem("file", "no file chosen", "a GIS file or zipped shapefile"))
-        name = secure_filename(upload.filename) or "upload"
-        if Path(upload.filename).suffix.lower() not in SUFFIXES:
-            raise ValidationError(importer.v.Problem("file", f"{upload.filename}: unknown format",
-                                                     ", ".join(sorted(SUFFIXES))))
-        if not Path(name).suffix:  # secure_filename drops non-ASCII names entirely
-            name = "upload" + Path(upload.filename).suffix.lower()
-        profile = (request.form.get("profile") or "").strip()
-        options = (profiles.load(get_session(), profile) if profile
-                   else importer.options_from_form(request.form))
-    except (ValidationError, LookupError) as exc:
-        if wants_json:
-            return jsonify({"error": str(exc)}), 400
-        return render_template("gis_import.html", error=str(exc), **_form_context()), 400
+    if upload is None or not upload.filename:
+        raise ValidationError(Problem("file", "未选择文件", "GIS 文件或打包为 .zip 的 Shapefile"))
+    name = secure_filename(upload.filename) or "upload"
+    if Path(upload.filename).suffix.lower() not in SUFFIXES:
+        raise ValidationError(Problem("file", f"{upload.filename}: unknown format", ", ".join(sorted(SUFFIXES))))
+    if not Path(name).suffix:  # secure_filename drops non-ASCII names entirely
+        name = "upload" + Path(upload.filename).suffix.lower()
+    profile = (request.form.get("profile") or "").strip()
+    options = profiles.load(get_session(), profile) if profile else importer.options_from_form(request.form)
     _forget_stale_uploads()
     token = secrets.token_hex(16)
     folder = _upload_root() / token
@@ -95,7 +93,7 @@ def import_upload():
     upload.save(path)
     _store_options(token, path, options)
     target = url_for("gis.import_preview", token=token)
-    return jsonify({"preview": target}) if wants_json else redirect(target, code=303)
+    return jsonify({"preview": target}) if request.accept_mimetypes.best == "application/json" else redirect(target, code=303)
 
 
 def _forget_stale_uploads(max_age_s: float = 24 * 3600) -> None:
@@ -111,50 +109,47 @@ def _plan(token: str):
     return importer.plan(get_session(), path, options, source_name=path.name), path
 
 
-@bp.get("/import/<token>")
-@admin_required
-def import_preview(token):
-    try:
-        plan, _path = _plan(token)
-    except SourceError as exc:
-        return render_template("gis_import.html", error=str(exc), **_form_context()), 400
-    finally:
-        get_session().rollback()
+def _preview_page(token):
+    """The dry run of the stored upload with its options: what a commit would write."""
+    plan, _path = _plan(token)
+    get_session().rollback()
     return render_template("gis_import_preview.html", plan=plan, token=token,
                            importable=fields.importable(plan.options.target), **_form_context())
 
 
+@bp.get("/import/<token>")
+@admin_required
+def import_preview(token):
+    try:
+        return _preview_page(token)
+    except SourceError as exc:
+        get_session().rollback()
+        return render_template("gis_import.html", error=str(exc), **_form_context()), 400
+
+
 @bp.post("/import/<token>/options")
 @admin_required
+@form_page(_preview_page, "gis-options")
 def import_options(token):
     path, old = _stored(token)
-    try:
-        options = importer.options_from_form(request.form, old.target)
-    except ValidationError as exc:
-        flash(str(exc))
-        return redirect(url_for("gis.import_preview", token=token), code=303)
-    _store_options(token, path, options)
+    _store_options(token, path, importer.options_from_form(request.form, old.target))
     return redirect(url_for("gis.import_preview", token=token), code=303)
 
 
 @bp.post("/import/<token>/commit")
 @admin_required
+@form_page(_preview_page, "gis-commit")
 def import_commit(token):
+    """Refused (rejected features, a key taken meanwhile): the preview again, nothing written."""
     path, options = _stored(token)
     options.skip_rejected = bool(request.form.get("skip_rejected"))
     db = get_session()
     plan = importer.plan(db, path, options, source_name=path.name)
-    try:
-        counts = importer.commit(db, plan, g.user)
-        name = (request.form.get("save_profile") or "").strip()
-        if name:
-            profiles.save(db, g.user, name, options)
-        db.commit()
-    except (importer.ImportRefused, ValidationError) as exc:
-        db.rollback()
-        flash(str(exc))
-        return render_template("gis_import_preview.html", plan=plan, token=token, error=str(exc),
-                               importable=fields.importable(plan.options.target), **_form_context()), 409
+    counts = importer.commit(db, plan, g.user)
+    name = (request.form.get("save_profile") or "").strip()
+    if name:
+        profiles.save(db, g.user, name, options)
+    db.commit()
     shutil.rmtree(_upload_root() / token, ignore_errors=True)
     flash("导入完成：新增 {new}，更新 {updated}，未变 {unchanged}，跳过 {skipped}".format(**counts))
     return redirect(url_for("gis.import_form"), code=303)

@@ -409,6 +409,8 @@ MESSAGES_EN = {
     '面积(m²)': 'Area (m²)',
     '面积(亩)': 'Area (mu)',
     '（新旧代码对应不唯一）': '(the code editions do not map one to one)',
+    '最新内容': 'The newer values',
+    '未保存，请修改后再提交：': 'Not saved. Please correct and submit again:',
 }
 
 

@@ -5,38 +5,28 @@ registry for the user's park scope and for stale edits, and committed whole or n
 """
 from __future__ import annotations
 
-
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from sqlalchemy.orm.exc import StaleDataError
 
-from registry.core import authz
-from registry.occupancy import kpi, leasing, stacking
+from registry.core import authz, clock
 from registry.core.enums import LeaseKind, UnitStatus
-from registry.core.validation import ValidationError
+from registry.occupancy import kpi, leasing, stacking
 
 from . import forms
 from .auth import login_required
 from .db import get_session
 from .i18n import gettext as _
-from registry.core import clock
+from .refusals import form_page
 
 bp = Blueprint("manage", __name__)
 
 
 def _act(action, message, back: str):
-    """Runs a registry write, commits it, and redirects back; a refused input is a 400 page that
-    lists every problem. Nothing is written unless everything succeeded."""
+    """Runs a registry write, commits it, and redirects back. A refusal (invalid input, a newer save,
+    a lost race) is raised to the one answer of web/refusals.py: nothing is written, and the page
+    of the form comes back with what was typed."""
     db = get_session()
-    try:
-        result = action(db)
-        db.commit()
-    except ValidationError as exc:
-        db.rollback()
-        return render_template("form_error.html", problems=exc.problems, back=back), 400
-    except StaleDataError:
-        db.rollback()
-        return render_template("error.html", code=409,
-                               message=_("保存冲突：记录已被他人修改，请刷新后查看最新内容再操作。")), 409
+    result = action(db)
+    db.commit()
     flash(message(result) if callable(message) else message)
     return redirect(back)
 
@@ -48,24 +38,38 @@ def park(park_id):
     return render_template("park.html", k=k, can_write=authz.can_write_park(g.user, park_id))
 
 
-@bp.get("/buildings/<int:building_id>")
-@login_required
-def building(building_id):
+def building_page(building_id):
     plan = stacking.stacking_plan(get_session(), building_id, forms.as_of())
     return render_template("building.html", plan=plan, statuses=list(UnitStatus),
                            can_write=authz.can_write_park(g.user, plan.building.park_id))
 
 
-@bp.get("/units/<int:unit_id>")
-@login_required
-def unit(unit_id):
+def _unit_page(unit_id):
     rec = stacking.unit_record(get_session(), unit_id, forms.as_of())
     return render_template("unit.html", rec=rec, today=clock.today(),
                            can_write=authz.can_write_park(g.user, rec.unit.building.park_id))
 
 
+def _lease_unit_page(lease_id):
+    return _unit_page(stacking.unit_id_of_lease(get_session(), lease_id))
+
+
+@bp.get("/buildings/<int:building_id>")
+@login_required
+def building(building_id):
+    return building_page(building_id)
+
+
+@bp.get("/units/<int:unit_id>")
+@login_required
+def unit(unit_id):
+    return _unit_page(unit_id)
+
+
 @bp.post("/buildings/<int:building_id>/leases")
 @login_required
+@form_page(building_page, "sign", **{"Lease.enterprise_uscc": "uscc", "Enterprise.name": "name",
+                                      "Lease.rent_yuan_m2_month": "rent"})
 def sign(building_id):
     back = url_for(".building", building_id=building_id)
     return _act(lambda db: leasing.sign_lease(
@@ -78,6 +82,7 @@ def sign(building_id):
 
 @bp.post("/leases/<int:lease_id>/renew")
 @login_required
+@form_page(_lease_unit_page, "renew-{lease_id}", **{"Lease.rent_yuan_m2_month": "rent"})
 def renew(lease_id):
     return _act(lambda db: leasing.renew_lease(db, g.user, lease_id, new_end=forms.date("end_date"),
                                                rent=forms.number("rent"), contract_no=forms.text("contract_no"),
@@ -87,6 +92,7 @@ def renew(lease_id):
 
 @bp.post("/leases/<int:lease_id>/terminate")
 @login_required
+@form_page(_lease_unit_page, "terminate-{lease_id}", **{"Lease.end_date": "free_from"})
 def terminate(lease_id):
     return _act(lambda db: leasing.terminate_lease(db, g.user, lease_id, free_from=forms.date("free_from"),
                                                    seen_version=request.form.get("version")),
@@ -95,6 +101,7 @@ def terminate(lease_id):
 
 @bp.post("/leases/<int:lease_id>/relief")
 @login_required
+@form_page(_lease_unit_page, "relief-{lease_id}", **{"RentRelief.amount_yuan": "amount"})
 def relief(lease_id):
     return _act(lambda db: leasing.record_relief(db, g.user, lease_id, reason=forms.text("reason", required=True),
                                                  amount_yuan=forms.number("amount", required=True),
@@ -104,6 +111,7 @@ def relief(lease_id):
 
 @bp.post("/units/<int:unit_id>/reserve")
 @login_required
+@form_page(_unit_page, "reserve", **{"Reservation.end_date": "until"})
 def reserve(unit_id):
     return _act(lambda db: leasing.reserve_unit(db, g.user, unit_id, prospect=forms.text("prospect", required=True),
                                                 until=forms.date("until"), start=forms.date("start_date", default=clock.today()),
@@ -113,6 +121,7 @@ def reserve(unit_id):
 
 @bp.post("/buildings/<int:building_id>/verify")
 @login_required
+@form_page(building_page, "verify")
 def verify(building_id):
     return _act(lambda db: leasing.verify_building(db, g.user, building_id, clock.today()),
                 _("已标记为今日核实"), url_for(".building", building_id=building_id))

@@ -1,30 +1,29 @@
 """The investor vacancy map (/map), building photos, and the one-page brochure."""
 from __future__ import annotations
 
-import hashlib
 import os
 
 import folium
 import folium.plugins
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, send_from_directory, url_for
 
-from registry.core import authz
-from registry.vacancy import search as vacancy
+from registry.assets import editing as assets
+from registry.assets import parks as park_list
+from registry.core import clock
 from registry.core.enums import BuildingType
-from registry.core.models import Building, Park
 from registry.core.validation import industries
+from registry.vacancy import search as vacancy
 
 from . import offline_folium
-from .security import csp_nonce
 from .auth import login_required
 from .db import get_session
-from registry.core import clock
+from .manage import building_page
+from .refusals import form_page
+from .security import csp_nonce
 
 bp = Blueprint("vacancy_map", __name__)
 
 BASEMAPS = ("none", "tianditu", "amap", "xyz")
-PHOTO_TYPES = {b"\xff\xd8\xff": ".jpg", b"\x89PNG\r\n\x1a\n": ".png"}
-MAX_PHOTO = 5 * 1024 * 1024
 
 
 def _basemap(m: folium.Map) -> str:
@@ -57,7 +56,7 @@ def map_page():
     folium.plugins.MarkerCluster(control=False).add_to(m)  # brings the clustering assets
     parts = offline_folium.render_parts(m, csp_nonce())
     db = get_session()
-    parks = db.query(Park.id, Park.name).order_by(Park.name).all()
+    parks = park_list.park_choices(db)
     manufacturing = [(c, i.name) for c, i in industries().items() if i.level == "大类" and 13 <= int(c) <= 43]
     return render_template("map.html", parts=parts, map_name=m.get_name(), datum=datum, parks=parks,
                            types=list(BuildingType), industries=manufacturing, staff=g.user is not None,
@@ -77,22 +76,11 @@ def photo(name):
 
 @bp.post("/buildings/<int:building_id>/photo")
 @login_required
+@form_page(building_page, "photo")
 def upload_photo(building_id):
-    db = get_session()
-    b = db.get(Building, building_id)
-    if b is None:
-        abort(404)
-    authz.require_write_park(g.user, b.park_id)
     f = request.files.get("photo")
-    data = f.read(MAX_PHOTO + 1) if f else b""
-    ext = next((e for magic, e in PHOTO_TYPES.items() if data.startswith(magic)), None)
-    if not data or ext is None or len(data) > MAX_PHOTO:
-        return render_template("error.html", code=400, message="照片须为 5 MB 以内的 JPEG 或 PNG 文件"), 400
-    name = f"{b.id}-{hashlib.sha256(data).hexdigest()[:16]}{ext}"
-    folder = os.path.join(current_app.instance_path, "photos")
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, name), "wb") as out:
-        out.write(data)
-    b.photo = name
+    data = f.read(assets.MAX_PHOTO + 1) if f else b""
+    db = get_session()
+    assets.save_photo(db, g.user, building_id, data, os.path.join(current_app.instance_path, "photos"))
     db.commit()
-    return redirect(url_for("manage.building", building_id=b.id))
+    return redirect(url_for("manage.building", building_id=building_id))

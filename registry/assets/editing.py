@@ -6,7 +6,9 @@ Geometry arrives as GeoJSON or WKT in EPSG:4490 lon/lat (what the map editor pro
 """
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 from dataclasses import dataclass
 
 import shapely
@@ -245,6 +247,7 @@ class FormContext:
     geometry: dict | None  # the record's own geometry as GeoJSON
     context: dict  # FeatureCollection of the park boundary and other buildings/plots, to draw beside it
     plots: list[Plot]
+    values: dict  # the record's values as its form shows them (text and choices), or a new one's defaults
 
 
 def form_context(session: Session, user: User | None, kind: str, ident: int | None,
@@ -282,4 +285,57 @@ def form_context(session: Session, user: User | None, kind: str, ident: int | No
                     features.append({"type": "Feature", "properties": {"role": "building", "code": other.code},
                                      "geometry": shapely.geometry.mapping(to_shape(other.footprint))})
     plots = list(session.scalars(select(Plot).where(Plot.park_id == park.id).order_by(Plot.code))) if park else []
-    return FormContext(kind, obj, park, geometry, {"type": "FeatureCollection", "features": features}, plots)
+    return FormContext(kind, obj, park, geometry, {"type": "FeatureCollection", "features": features}, plots,
+                       _form_values(kind, obj, geometry))
+
+
+FORM_FIELDS = {"park": PARK_FIELDS + ["jurisdiction_code"], "plot": PLOT_FIELDS, "building": BUILDING_FIELDS + ["plot_id"],
+               "unit": UNIT_FIELDS}
+
+
+def _form_values(kind: str, obj, geometry: dict | None) -> dict:
+    """The values of the record's form: stored values (enums by value), a park's region and its
+    name, a plot holder's credit code, a building's storey heights and floor loads as the
+    comma-separated lists the form takes, and the geometry as GeoJSON."""
+    if obj is None:
+        return {"leasable": True, "floors_above": 1}
+    geom_attr = {"park": "boundary", "plot": "geom", "building": "footprint"}.get(kind)
+    values = {}
+    for name in FORM_FIELDS[kind]:
+        if name != geom_attr:
+            value = getattr(obj, name, None)
+            values[name] = getattr(value, "value", value)
+    if kind == "park":
+        values["jurisdiction_name"] = obj.jurisdiction.name
+    if kind == "plot":
+        values["holder_uscc"] = obj.holder.uscc if obj.holder else ""
+    if kind == "building":
+        values["storey_heights"] = ", ".join("" if fl.storey_height_m is None else f"{fl.storey_height_m:g}"
+                                             for fl in obj.floors)
+        values["floor_loads_t"] = ", ".join("" if fl.floor_load_t_m2 is None
+                                            else f"{fl.floor_load_t_m2:.2f}".rstrip("0").rstrip(".") for fl in obj.floors)
+    if geometry is not None:
+        values[geom_attr] = json.dumps(geometry)
+    return values
+
+
+PHOTO_TYPES = {b"\xff\xd8\xff": ".jpg", b"\x89PNG\r\n\x1a\n": ".png"}
+MAX_PHOTO = 5 * 1024 * 1024
+
+
+def save_photo(session: Session, user: User, building_id: int, data: bytes, folder) -> Building:
+    """The building's photo for investors (招商照片): a JPEG or PNG of at most 5 MB, stored in ``folder``
+    under a name made of the building's id and the picture's hash (so a browser never shows a
+    stale copy), and named on the building. The caller commits."""
+    b = _get(session, Building, building_id)
+    require_write_park(user, b.park_id)
+    ext = next((e for magic, e in PHOTO_TYPES.items() if data.startswith(magic)), None)
+    if not data or ext is None or len(data) > MAX_PHOTO:
+        raise v.ValidationError(v.Problem("photo", "照片须为 5 MB 以内的 JPEG 或 PNG 文件", "JPEG 或 PNG，5 MB 以内"))
+    name = f"{b.id}-{hashlib.sha256(data).hexdigest()[:16]}{ext}"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+    b.photo = name
+    session.flush()
+    return b

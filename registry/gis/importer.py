@@ -46,8 +46,11 @@ _FALSE = {"0", "false", "f", "no", "n", "否", "不可", "不可租", "×"}
 _M_PER_DEGREE = 111_320.0
 
 
-class ImportRefused(ValueError):
+class ImportRefused(v.ValidationError):
     """The plan cannot be committed as it stands; nothing was written."""
+
+    def __init__(self, message: str):
+        super().__init__(v.Problem("import", message))
 
 
 @dataclass

@@ -11,6 +11,7 @@ from ..core.authz import require_admin
 from ..core.models import ImportProfile, User
 from .importer import Options
 from ..core import clock
+from ..core.validation import Problem, ValidationError
 
 # Per-run choices, not part of how a kind of file is read.
 _NOT_SAVED = ("skip_rejected",)
@@ -39,7 +40,8 @@ def load(session: Session, name: str, **overrides) -> Options:
     profile = session.scalar(select(ImportProfile).where(ImportProfile.name == name))
     if profile is None:
         known = ", ".join(session.scalars(select(ImportProfile.name).order_by(ImportProfile.name))) or "none yet"
-        raise LookupError(f"no import profile {name!r}; saved profiles: {known}")
+        raise ValidationError(Problem("profile", f"no import profile {name!r}; saved profiles: {known}",
+                                      "the name of a saved profile"))
     data = dict(profile.options)
     data.update({k: val for k, val in overrides.items() if val not in (None, {}, [])})
     return Options.from_dict(data)

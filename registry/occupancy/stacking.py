@@ -80,3 +80,12 @@ def unit_record(session: Session, unit_id: int, day: dt.date) -> UnitRecord:
     reservations = session.scalars(select(Reservation).where(Reservation.unit_id == unit_id)
                                    .order_by(Reservation.start_date)).all()
     return UnitRecord(unit, unit_states(session, day, [unit_id])[unit_id], list(leases), list(reservations))
+
+
+def unit_id_of_lease(session: Session, lease_id: int) -> int:
+    """The unit a lease is of (LookupError if there is no such lease)."""
+    from ..core.models import Lease
+    unit_id = session.scalar(select(Lease.unit_id).where(Lease.id == lease_id))
+    if unit_id is None:
+        raise LookupError(f"no lease #{lease_id}")
+    return unit_id

@@ -11,16 +11,20 @@ import shapely  # noqa: F401
 
 import contextlib
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from functools import lru_cache
 
 from geoalchemy2 import load_spatialite
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from ..core import audit, integrity  # noqa: F401  - they register the flush rules and the audit trail
+from ..core.conflicts import Conflict
 from . import config
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -118,8 +122,101 @@ def dialect(session_or_engine) -> str:
     return bind.dialect.name
 
 
+class _LostRace(Exception):
+    """Inside a failed flush: another writer got there first (turned into a Conflict once the
+    transaction is rolled back)."""
+
+    def __init__(self, exc: Exception, versioned: list):
+        self.exc, self.versioned = exc, versioned
+
+
+class RegistrySession(Session):
+    """A session whose lost races are refused in the registry's own terms, like any other refusal:
+    a save based on stale data (another writer bumped the version first) and a value another writer
+    took at the same moment (a unique key, a lease period on PostGIS's exclusion constraint) both
+    become a ``Conflict``, after the transaction is rolled back, so nothing is half-written. Errors
+    that are not races (a bug, the database going away) pass through unchanged."""
+
+    _committing = False
+
+    def flush(self, objects=None) -> None:
+        # The versions the writes are based on, read now: a failed flush leaves them unreadable.
+        versioned = [(o, inspect(o).dict.get("version")) for o in self.dirty
+                     if getattr(type(o), "__mapper__", None) is not None and type(o).__mapper__.version_id_col is not None]
+        try:
+            super().flush(objects)
+        except (StaleDataError, IntegrityError) as exc:
+            if isinstance(exc, IntegrityError) and taken(exc) is None:
+                raise
+            if self._committing:
+                raise _LostRace(exc, versioned) from exc  # commit rolls back, then answers
+            self.rollback()
+            raise self._conflict(_LostRace(exc, versioned)) from None
+
+    def commit(self) -> None:
+        self._committing = True
+        try:
+            super().commit()
+        except _LostRace as lost:
+            self.rollback()
+            raise self._conflict(lost) from None
+        finally:
+            self._committing = False
+
+    def _conflict(self, lost: _LostRace) -> Conflict:
+        """The Conflict for a race lost by this session, whose transaction is rolled back."""
+        if isinstance(lost.exc, IntegrityError):
+            return taken(lost.exc)
+        versioned = lost.versioned
+        table = next((o.__tablename__ for o, _ in versioned if f"'{o.__tablename__}'" in str(lost.exc)), None)
+        stale, seen = next(((o, v) for o, v in versioned if o.__tablename__ == table),
+                           versioned[0] if versioned else (None, None))
+        if stale is None:
+            return Conflict(entity=table, message="记录已被他人修改，您的修改未保存；请刷新后再操作")
+        try:
+            self.refresh(stale)
+        except ObjectDeletedError:
+            return Conflict(entity=stale.__tablename__, message="记录已被他人删除，您的修改未保存")
+        return Conflict(stale, seen)
+
+
+# What a unique key or an exclusion constraint guards, as people name it.
+_TAKEN = {("enterprise", ("uscc",)): ("Enterprise.uscc", "统一社会信用代码 {value} 刚由他人登记"),
+          ("lease", ("unit_id",)): ("Lease.start_date", "该单元同一时期刚由他人签约"),
+          ("park", ("name",)): ("Park.name", "园区名称 {value} 刚由他人登记"),
+          ("building", ("park_id", "code")): ("Building.code", "本园区的楼栋编号 {value} 刚由他人登记"),
+          ("unit", ("building_id", "code")): ("Unit.code", "本楼栋的单元编号 {value} 刚由他人登记"),
+          ("plot", ("park_id", "code")): ("Plot.code", "本园区的宗地编号 {value} 刚由他人登记"),
+          ("plot", ("certificate_no",)): ("Plot.certificate_no", "不动产权证号 {value} 刚由他人登记"),
+          ("app_user", ("username",)): ("User.username", "用户名 {value} 刚由他人注册")}
+
+
+def taken(exc: IntegrityError) -> Conflict | None:
+    """The Conflict for a unique key or exclusion constraint another writer got to first, naming
+    the field; None for any other integrity error (a foreign key, a check: the request's own)."""
+    orig = getattr(exc, "orig", exc)
+    state = getattr(orig, "sqlstate", None)
+    if state == "23P01":  # PostgreSQL's exclusion constraint: two leases of a unit at once
+        table, columns, value = "lease", ("unit_id",), ""
+    elif state == "23505":  # PostgreSQL: Key (uscc)=(9161…) already exists.
+        diag = orig.diag
+        found = re.match(r"Key \((.*?)\)=\((.*)\) already exists", diag.message_detail or "")
+        table = diag.table_name
+        columns = tuple(c.strip() for c in found[1].split(",")) if found else ()
+        value = found[2].split(",")[-1].strip() if found else ""
+    elif str(orig).startswith("UNIQUE constraint failed:"):  # SQLite: … failed: enterprise.uscc
+        names = [n.strip() for n in str(orig).split(":", 1)[1].split(",")]
+        table, columns, value = names[0].split(".")[0], tuple(n.split(".", 1)[1] for n in names), ""
+    else:
+        return None
+    field, message = _TAKEN.get((table, columns), (f"{table}.{','.join(columns)}", "该值刚由他人登记"))
+    message = message.format(value=value).replace("  ", " ")
+    return Conflict(entity=table, field=field, message=message + "，本次未保存任何内容；请刷新后重试")
+
+
 def sessionmaker_for(url: str | None = None) -> sessionmaker:
-    return sessionmaker(bind=engine_for(url or config.database_url()), expire_on_commit=False)
+    return sessionmaker(bind=engine_for(url or config.database_url()), expire_on_commit=False,
+                        class_=RegistrySession)
 
 
 @contextlib.contextmanager

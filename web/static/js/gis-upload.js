@@ -28,7 +28,9 @@ document.addEventListener("DOMContentLoaded", function () {
         window.location.assign(body.preview);
       } else {
         bar.hidden = true;
-        status.textContent = body.error || ("HTTP " + xhr.status);
+        // Refusals come as {"errors": [{field, message, expected}]} (web/refusals.py).
+        status.textContent = (body.errors || []).map(function (e) { return e.message; }).join("；")
+          || body.error || ("HTTP " + xhr.status);
         status.className = "error";
       }
     });

@@ -1,0 +1,125 @@
+"""One way a write is refused: invalid input, a newer save and a race lost to another writer all
+come back as the form the user filled in, with what they typed and each message beside its field
+(400 or 409), or as JSON naming the field; never as a server error, never half-written."""
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from registry.core.models import AuditRecord, Enterprise, Lease, Unit
+from registry.core.validation import make_uscc
+
+from .webhelpers import PASSWORD, build_world, post
+
+
+def test_a_refused_lease_form_comes_back_as_typed_with_the_message_beside_the_field(manager, world, session):
+    unit = world.building_a.units[2]
+    resp = post(manager, f"/buildings/{world.building_a.id}/leases", {
+        "unit_id": [unit.id], "uscc": make_uscc("610902", "MA0TYPED"), "name": "刚填写的企业有限公司",
+        "start_date": "2027-03-01", "end_date": "2027-02-01", "rent": "12.5", "contract_no": "HT-2027-001"})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    for typed in ('value="刚填写的企业有限公司"', 'value="2027-03-01"', 'value="2027-02-01"', 'value="12.5"',
+                  'value="HT-2027-001"', f'value="{unit.id}" checked'):
+        assert typed in text, typed
+    beside = re.search(r'name="end_date"[^>]*><span class="field-problem" role="alert">([^<]*)</span>', text)
+    assert beside and "早于起租日" in beside[1]
+    assert 'class="form-problems"' in text  # and the summary above the page
+    assert session.scalar(select(func.count(Lease.id)).where(Lease.unit_id == unit.id)) == 0
+    assert session.scalar(select(func.count(Enterprise.id)).where(Enterprise.name == "刚填写的企业有限公司")) == 0
+
+
+def test_json_callers_get_400_and_409_naming_the_field(manager, world):
+    bad = manager.get("/api/buildings?min_area=abc")
+    assert bad.status_code == 400 and bad.get_json()["errors"][0]["field"] == "query.min_area"
+    lease = world.lease_a
+    seen = lease.version
+    assert post(manager, f"/leases/{lease.id}/terminate", {"free_from": "2026-06-01", "version": seen}).status_code == 302
+    late = post(manager, f"/leases/{lease.id}/terminate", {"free_from": "2026-09-01", "version": seen},
+                headers={"Accept": "application/json"})
+    assert late.status_code == 409 and late.get_json()["errors"][0]["field"] == "lease"
+
+
+def _signed_in(base: str, username: str) -> requests.Session:
+    s = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{base}/login").text).group(1)
+    assert s.post(f"{base}/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
+                  allow_redirects=False).status_code == 302
+    return s
+
+
+def _race(clients, send) -> list[requests.Response]:
+    """``send(i, client)`` from every client at the same instant (threads released by a barrier)."""
+    barrier = threading.Barrier(len(clients))
+    out: list = [None] * len(clients)
+
+    def run(i):
+        barrier.wait()
+        out[i] = send(i, clients[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+@pytest.mark.slow
+def test_ten_managers_saving_one_unit_at_once_under_gunicorn(gunicorn_server, session):
+    """The edit form of one unit, opened by ten managers (same version), saved at the same instant:
+    one save wins; every other gets its form back with 409 and the winner's values; no 500, and the
+    audit trail holds exactly one update."""
+    w = build_world(session)
+    unit = w.building_a.units[1]
+    clients = [_signed_in(gunicorn_server, "mgr_a") for _ in range(10)]
+    form = clients[0].get(f"{gunicorn_server}/units/{unit.id}/edit").text
+    version = re.search(r'name="version" value="(\d+)"', form)[1]
+    token = [re.search(r'name="csrf_token" value="([^"]+)"', c.get(f"{gunicorn_server}/units/{unit.id}/edit").text)[1]
+             for c in clients]
+
+    def send(i, c):
+        return c.post(f"{gunicorn_server}/units/{unit.id}/edit", allow_redirects=False, data={
+            "csrf_token": token[i], "version": version, "floor_level": "1", "code": unit.code,
+            "leasable_area_m2": str(900 + i), "leasable": "on"})
+
+    answers = _race(clients, send)
+    codes = sorted(r.status_code for r in answers)
+    assert set(codes) <= {302, 409} and codes.count(302) == 1, codes
+    winner = next(i for i, r in enumerate(answers) if r.status_code == 302)
+    for r in answers:
+        if r.status_code == 409:
+            assert "保存冲突" in r.text and 'name="leasable_area_m2"' in r.text  # the form again
+    session.expire_all()
+    assert session.get(Unit, unit.id).leasable_area_m2 == 900 + winner
+    assert session.scalar(select(func.count(AuditRecord.id)).where(
+        AuditRecord.entity == "unit", AuditRecord.entity_id == str(unit.id), AuditRecord.action == "update")) == 1
+
+
+@pytest.mark.slow
+def test_two_managers_registering_one_new_enterprise_at_once_under_gunicorn(gunicorn_server, session):
+    """Two leases for the same new tenant (by credit code), signed on two units at the same instant:
+    the enterprise is registered once; a loser is told the code was just registered, never a 500."""
+    w = build_world(session)
+    units = w.building_a.units[2:4]
+    uscc = make_uscc("610902", "MA0RACE1")
+    clients = [_signed_in(gunicorn_server, "mgr_a") for _ in range(2)]
+    token = [re.search(r'name="csrf_token" value="([^"]+)"', c.get(f"{gunicorn_server}/buildings/{w.building_a.id}").text)[1]
+             for c in clients]
+
+    def send(i, c):
+        return c.post(f"{gunicorn_server}/buildings/{w.building_a.id}/leases", allow_redirects=False, data={
+            "csrf_token": token[i], "unit_id": str(units[i].id), "uscc": uscc, "name": "同时登记有限公司",
+            "start_date": "2030-01-01", "end_date": "2031-01-01"})
+
+    answers = _race(clients, send)
+    assert all(r.status_code in (302, 409) for r in answers), [(r.status_code, r.text[-500:]) for r in answers]
+    for r in answers:
+        if r.status_code == 409:
+            assert "统一社会信用代码" in r.text and "刚由他人登记" in r.text
+    session.expire_all()
+    assert session.scalar(select(func.count(Enterprise.id)).where(Enterprise.uscc == uscc)) == 1
