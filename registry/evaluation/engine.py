@@ -192,102 +192,119 @@ def fingerprint(rs: RuleSet, records: list[EnterpriseInput]) -> str:
 
 
 def evaluate(rs: RuleSet, records: list[EnterpriseInput]) -> Run:
-    """Scores, ranks and classes for every record, each with its explanation."""
-    scope = rs.scope
+    """Scores, ranks and classes for every record, each with its explanation: who takes part and in
+    which pool (``_admit``), each indicator's score within the pool (``_score_indicator``), the
+    bonuses and penalties (``_adjust``), then ranks and classes (``_rank_and_classify``)."""
     results: dict[str, Result] = {}
     pools: dict[str, list[EnterpriseInput]] = {p.name: [] for p in rs.pools}
     for rec in sorted(records, key=lambda r: r.uscc):
-        res = Result(rec.uscc, rec.name, rec.park, None)
-        results[rec.uscc] = res
-        if rec.land_formula:
-            res.reasons.append(f"用地：{rec.land_formula}")
-        if rec.industry_code[:2] in scope.get("exclude_industries", []):
-            res.klass = "T"
-            res.reasons.append(f"行业 {rec.industry_code} 属公用事业，不参评（T 类）")
-            continue
-        if rec.uscc in scope.get("exempt", []):
-            res.klass = "T"
-            res.reasons.append("规则列明的豁免企业，不参评（T 类）")
-            continue
-        min_years = scope.get("min_years_in_production", 0)
-        if min_years and rec.years_in_production is not None and rec.years_in_production < min_years:
-            res.klass = "T"
-            res.reasons.append(f"投产 {rec.years_in_production:g} 年，不足 {min_years:g} 年，不参评（T 类）")
-            continue
-        if not rec.own_land and scope.get("tenants", "separate") == "separate":
-            res.reasons.append("租赁企业（名下无工业用地），按规则单列名单，不参与本评价排名")
-            continue
-        if rec.land_mu is None or rec.land_mu <= 0:
-            res.reasons.append("用地面积为 0 或缺失：亩均指标无法计算，未参评，请核实用地数据")
-            continue
-        if not rec.above_scale and rec.land_mu < scope.get("below_scale_min_mu", 0):
-            res.reasons.append(f"规下企业用地 {rec.land_mu:.2f} 亩，不足 {scope['below_scale_min_mu']:g} 亩，不参评")
-            continue
-        pool = next((p for p in rs.pools if _in_pool(p, rec)), None)
-        if pool is None:
-            res.reasons.append("不属于任何评价组")
-            continue
-        res.pool = pool.name
-        pools[pool.name].append(rec)
-
+        res = results[rec.uscc] = Result(rec.uscc, rec.name, rec.park, None)
+        pool = _admit(rs, rec, res)
+        if pool is not None:
+            res.pool = pool.name
+            pools[pool.name].append(rec)
     for pool in rs.pools:
         members = pools[pool.name]
         if not members:
             continue
         energies = {r.uscc: tce(r, rs) for r in members}
-        values = {ind.key: {r.uscc: value_of(ind.key, r, energies[r.uscc][0]) for r in members} for ind in pool.indicators}
         for ind in pool.indicators:
-            col = [v for v, _ in values[ind.key].values() if v is not None]
-            # Benchmarks once per pool (and per industry group), not once per enterprise.
-            pool_bench = _benchmark(ind, rs, col, col)
-            group_bench = {}
-            if ind.benchmark.get("of") == "group_mean":
-                by_group: dict[str, list[float]] = defaultdict(list)
-                for r in members:
-                    v = values[ind.key][r.uscc][0]
-                    if v is not None:
-                        by_group[r.industry_code[:2]].append(v)
-                group_bench = {g: _benchmark(ind, rs, col, vals) for g, vals in by_group.items()}
-            lohi = (min(col), max(col)) if col else (0.0, 0.0)
-            scored: dict[str, tuple[float, str, float | None]] = {}
-            for r in members:
-                v, _why = values[ind.key][r.uscc]
-                if v is None:
-                    continue
-                bench, bench_note = group_bench.get(r.industry_code[:2], pool_bench)
-                s, how = _score(ind, pool.method, v, bench, lohi)
-                scored[r.uscc] = (s, f"{how} = {s:.2f}；{bench_note}", bench)
-            average = statistics.fmean(s for s, _, _ in scored.values()) if scored else 0.0
-            for r in members:
-                v, why = values[ind.key][r.uscc]
-                res = results[r.uscc]
-                if r.uscc in scored:
-                    s, note, bench = scored[r.uscc]
-                    if v is not None and v < 0:
-                        note += "；数值为负（如留抵退税），按负分计"
-                else:
-                    bench = None
-                    if pool.missing == "pool_average":
-                        s, note = average, f"{why}：按本组该项平均得分 {average:.2f} 计"
-                    else:
-                        s, note = 0.0, f"{why}：该项得 0 分"
-                if ind.key in ("value_added_per_energy", "tax_per_energy", "energy_per_value_added") and energies[r.uscc][1]:
-                    note += f"；{energies[r.uscc][1]}"
-                res.items.append(Item(ind.key, ind.label, ind.unit, ind.weight, v, bench, s, note))
+            _score_indicator(rs, pool, ind, members, energies, results)
         for r in members:
-            res = results[r.uscc]
-            for b in rs.bonuses:
-                if b.get("tag") in r.tags:
-                    res.bonus += float(b["points"])
-                    res.reasons.append(f"加分 {b['points']}：{b.get('reason', b['tag'])}")
-            for p in rs.penalties:
-                if p.get("tag") in r.tags:
-                    res.penalty += float(p["points"])
-                    res.reasons.append(f"减分 {p['points']}：{p.get('reason', p['tag'])}")
-            res.total = round(sum(i.score for i in res.items) + res.bonus - res.penalty, 6)
+            _adjust(rs, r, results[r.uscc])
         _rank_and_classify(rs, [results[r.uscc] for r in members], {r.uscc: r for r in members})
     ordered = sorted(results.values(), key=lambda x: (x.pool or "~", x.rank or 10**9, x.uscc))
     return Run(rs.raw, rs.year, fingerprint(rs, records), ordered)
+
+
+def _admit(rs: RuleSet, rec: EnterpriseInput, res: Result):
+    """The pool ``rec`` is evaluated in, or None (T class, a separate list, or not evaluated), with
+    the reason in ``res``."""
+    scope = rs.scope
+    if rec.land_formula:
+        res.reasons.append(f"用地：{rec.land_formula}")
+    if rec.industry_code[:2] in scope.get("exclude_industries", []):
+        res.klass = "T"
+        res.reasons.append(f"行业 {rec.industry_code} 属公用事业，不参评（T 类）")
+        return None
+    if rec.uscc in scope.get("exempt", []):
+        res.klass = "T"
+        res.reasons.append("规则列明的豁免企业，不参评（T 类）")
+        return None
+    min_years = scope.get("min_years_in_production", 0)
+    if min_years and rec.years_in_production is not None and rec.years_in_production < min_years:
+        res.klass = "T"
+        res.reasons.append(f"投产 {rec.years_in_production:g} 年，不足 {min_years:g} 年，不参评（T 类）")
+        return None
+    if not rec.own_land and scope.get("tenants", "separate") == "separate":
+        res.reasons.append("租赁企业（名下无工业用地），按规则单列名单，不参与本评价排名")
+        return None
+    if rec.land_mu is None or rec.land_mu <= 0:
+        res.reasons.append("用地面积为 0 或缺失：亩均指标无法计算，未参评，请核实用地数据")
+        return None
+    if not rec.above_scale and rec.land_mu < scope.get("below_scale_min_mu", 0):
+        res.reasons.append(f"规下企业用地 {rec.land_mu:.2f} 亩，不足 {scope['below_scale_min_mu']:g} 亩，不参评")
+        return None
+    pool = next((p for p in rs.pools if _in_pool(p, rec)), None)
+    if pool is None:
+        res.reasons.append("不属于任何评价组")
+    return pool
+
+
+def _score_indicator(rs: RuleSet, pool, ind, members: list[EnterpriseInput], energies: dict,
+                     results: dict[str, Result]) -> None:
+    """One indicator of one pool: each member's value against the benchmark (the pool's, or its
+    industry group's), its score and how it was reached; a missing value under the pool's rule."""
+    values = {r.uscc: value_of(ind.key, r, energies[r.uscc][0]) for r in members}
+    col = [v for v, _ in values.values() if v is not None]
+    # Benchmarks once per pool (and per industry group), not once per enterprise.
+    pool_bench = _benchmark(ind, rs, col, col)
+    group_bench = {}
+    if ind.benchmark.get("of") == "group_mean":
+        by_group: dict[str, list[float]] = defaultdict(list)
+        for r in members:
+            v = values[r.uscc][0]
+            if v is not None:
+                by_group[r.industry_code[:2]].append(v)
+        group_bench = {g: _benchmark(ind, rs, col, vals) for g, vals in by_group.items()}
+    lohi = (min(col), max(col)) if col else (0.0, 0.0)
+    scored: dict[str, tuple[float, str, float | None]] = {}
+    for r in members:
+        v, _why = values[r.uscc]
+        if v is None:
+            continue
+        bench, bench_note = group_bench.get(r.industry_code[:2], pool_bench)
+        s, how = _score(ind, pool.method, v, bench, lohi)
+        scored[r.uscc] = (s, f"{how} = {s:.2f}；{bench_note}", bench)
+    average = statistics.fmean(s for s, _, _ in scored.values()) if scored else 0.0
+    for r in members:
+        v, why = values[r.uscc]
+        if r.uscc in scored:
+            s, note, bench = scored[r.uscc]
+            if v is not None and v < 0:
+                note += "；数值为负（如留抵退税），按负分计"
+        else:
+            bench = None
+            if pool.missing == "pool_average":
+                s, note = average, f"{why}：按本组该项平均得分 {average:.2f} 计"
+            else:
+                s, note = 0.0, f"{why}：该项得 0 分"
+        if ind.key in ("value_added_per_energy", "tax_per_energy", "energy_per_value_added") and energies[r.uscc][1]:
+            note += f"；{energies[r.uscc][1]}"
+        results[r.uscc].items.append(Item(ind.key, ind.label, ind.unit, ind.weight, v, bench, s, note))
+
+
+def _adjust(rs: RuleSet, rec: EnterpriseInput, res: Result) -> None:
+    """The rule set's bonuses and penalties for ``rec``'s tags, and its total."""
+    for b in rs.bonuses:
+        if b.get("tag") in rec.tags:
+            res.bonus += float(b["points"])
+            res.reasons.append(f"加分 {b['points']}：{b.get('reason', b['tag'])}")
+    for p in rs.penalties:
+        if p.get("tag") in rec.tags:
+            res.penalty += float(p["points"])
+            res.reasons.append(f"减分 {p['points']}：{p.get('reason', p['tag'])}")
+    res.total = round(sum(i.score for i in res.items) + res.bonus - res.penalty, 6)
 
 
 def _rank_and_classify(rs: RuleSet, pool: list[Result], inputs: dict[str, EnterpriseInput]) -> None:

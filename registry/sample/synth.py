@@ -223,25 +223,47 @@ class _Projector:
 
 def add_park(ds: Dataset, spec: ParkSpec, today: dt.date, *, history_years: int = 7,
              indicator_years: int = 3) -> int:
-    """Appends one park with plots, buildings, units, enterprises, leases and indicators to ``ds``."""
-    rng = random.Random(f"{spec.seed}:{spec.name}")
-    region = spec.jurisdiction[0]
-    names = ds.shared.unique("names")
-    for code, name in (*spec.parents, spec.jurisdiction):
-        if code not in ds.shared.unique("jurisdictions"):
-            parent = next((c for c, _ in reversed(spec.parents) if c != code and _is_parent(c, code)), None)
-            ds.jurisdictions.append({"code": code, "name": name, "parent_code": parent})
-            ds.shared.unique("jurisdictions").add(code)
-    # Only this park's rows are looked at below, so adding parks stays linear in their size.
-    first = {name: len(rows) for name, rows in ds.tables().items()}
+    """Appends one park with plots, buildings, units, enterprises, leases and indicators to ``ds``.
+    Every random draw comes from the park's own seeded generator, in this order, so a spec always
+    gives the same rows."""
+    park = _ParkBuilder(ds, spec, today)
+    own_above, tenant_above = park.above_scale_shares()
+    groups, own_groups = park.building_groups()
+    sizes, pos, proj = park.layout(groups, own_groups)
+    own_ids = park.plots_and_buildings(groups, own_groups, own_above, sizes, pos, proj)
+    park.tenants(tenant_above, own_ids, history_years, indicator_years)
+    return park.id
 
-    park_id = ds.next_id("park")
-    prefix = spec.jurisdiction[1][:2]
 
-    def new_enterprise(industry: str, above: bool, start: dt.date | None) -> int:
+class _ParkBuilder:
+    """One park being added to a dataset, section by section (see ``add_park``)."""
+
+    def __init__(self, ds: Dataset, spec: ParkSpec, today: dt.date):
+        self.ds, self.spec, self.today = ds, spec, today
+        self.rng = random.Random(f"{spec.seed}:{spec.name}")
+        self.region = spec.jurisdiction[0]
+        self.names = ds.shared.unique("names")
+        for code, name in (*spec.parents, spec.jurisdiction):
+            if code not in ds.shared.unique("jurisdictions"):
+                parent = next((c for c, _ in reversed(spec.parents) if c != code and _is_parent(c, code)), None)
+                ds.jurisdictions.append({"code": code, "name": name, "parent_code": parent})
+                ds.shared.unique("jurisdictions").add(code)
+        # Only this park's rows are looked at below, so adding parks stays linear in their size.
+        self.first = {name: len(rows) for name, rows in ds.tables().items()}
+        self.id = ds.next_id("park")
+        self.prefix = spec.jurisdiction[1][:2]
+        self.operator_id = ds.next_id("enterprise")
+        ds.enterprises.append({"id": self.operator_id, "uscc": _uscc(self.rng, self.region, ds.shared.unique("usccs")),
+                               "name": spec.operator, "industry_code": spec.operator_industry, "above_scale": False,
+                               "production_start": None, "version": 1})
+        self.names.add(spec.operator)
+
+    def new_enterprise(self, industry: str, above: bool, start: dt.date | None) -> int:
+        ds, rng = self.ds, self.rng
         eid = ds.next_id("enterprise")
         ds.enterprises.append({
-            "id": eid, "uscc": _uscc(rng, region, ds.shared.unique("usccs")), "name": _company_name(rng, prefix, industry, names),
+            "id": eid, "uscc": _uscc(rng, self.region, ds.shared.unique("usccs")),
+            "name": _company_name(rng, self.prefix, industry, self.names),
             "industry_code": industry, "above_scale": above, "production_start": start, "version": 1})
         if above or rng.random() < 0.15:
             for tag, p in ((EnterpriseTag.HIGH_TECH, 0.25), (EnterpriseTag.TECH_SME, 0.3),
@@ -249,136 +271,150 @@ def add_park(ds: Dataset, spec: ParkSpec, today: dt.date, *, history_years: int 
                            (EnterpriseTag.GREEN_FACTORY, 0.06)):
                 if rng.random() < p:
                     ds.tags.append({"enterprise_id": eid, "tag": tag.value,
-                                    "since_year": today.year - rng.randint(1, 5)})
+                                    "since_year": self.today.year - rng.randint(1, 5)})
         return eid
 
-    operator_id = ds.next_id("enterprise")
-    ds.enterprises.append({"id": operator_id, "uscc": _uscc(rng, region, ds.shared.unique("usccs")), "name": spec.operator,
-                           "industry_code": spec.operator_industry, "above_scale": False,
-                           "production_start": None, "version": 1})
-    names.add(spec.operator)
+    def above_scale_shares(self) -> tuple[list[bool], list[bool]]:
+        """Who is above scale: own-land firms are larger, so they get a somewhat larger share of the 规上."""
+        spec, rng = self.spec, self.rng
+        n_firms = spec.own_land + spec.tenants
+        n_above = min(spec.above_scale, n_firms)
+        own_n = min(spec.own_land, round(n_above * spec.own_land * 1.3 / n_firms)) if n_firms else 0
+        tenant_n = min(spec.tenants, n_above - own_n)
+        own_n = n_above - tenant_n
+        own_above = [True] * own_n + [False] * (spec.own_land - own_n)
+        tenant_above = [True] * tenant_n + [False] * (spec.tenants - tenant_n)
+        rng.shuffle(own_above)
+        rng.shuffle(tenant_above)
+        return own_above, tenant_above
 
-    # Who is above scale: own-land firms are larger, so they get a somewhat larger share of the 规上.
-    n_firms = spec.own_land + spec.tenants
-    n_above = min(spec.above_scale, n_firms)
-    own_n = min(spec.own_land, round(n_above * spec.own_land * 1.3 / n_firms)) if n_firms else 0
-    tenant_n = min(spec.tenants, n_above - own_n)
-    own_n = n_above - tenant_n
-    own_above = [True] * own_n + [False] * (spec.own_land - own_n)
-    tenant_above = [True] * tenant_n + [False] * (spec.tenants - tenant_n)
-    rng.shuffle(own_above)
-    rng.shuffle(tenant_above)
+    def building_groups(self) -> tuple[list[list[_Bld]], list[list[_Bld]]]:
+        """The operator's programs' buildings, grouped into plots of 2–6; and each own-land firm's
+        one to three factories."""
+        spec, rng = self.spec, self.rng
+        blds: list[_Bld] = []
+        for prog in spec.programs:
+            for gfa in _split(prog.gfa_m2, prog.count, rng):
+                floors = rng.randint(*prog.floors)
+                w, d = _building_dims(gfa, floors, prog.type, rng)
+                blds.append(_Bld(prog, gfa, floors, w, d))
+        rng.shuffle(blds)
+        groups: list[list[_Bld]] = []
+        i = 0
+        while i < len(blds):
+            n = rng.randint(2, 6)
+            groups.append(blds[i:i + n])
+            i += n
+        own_program = Program(BuildingType.FACTORY, BuildingStatus.COMPLETED, 0, 0, (1, 3), leasable=False)
+        own_groups: list[list[_Bld]] = []
+        for _ in range(spec.own_land):
+            group = []
+            for _ in range(rng.choice((1, 1, 2, 2, 3))):
+                floors = rng.randint(*own_program.floors)
+                gfa = round(rng.uniform(1500, 9000), 2)
+                w, d = _building_dims(gfa, floors, BuildingType.FACTORY, rng)
+                group.append(_Bld(own_program, gfa, floors, w, d))
+            own_groups.append(group)
+        return groups, own_groups
 
-    # Buildings of the operator's programs, grouped into plots of 2–6.
-    blds: list[_Bld] = []
-    for prog in spec.programs:
-        for gfa in _split(prog.gfa_m2, prog.count, rng):
-            floors = rng.randint(*prog.floors)
-            w, d = _building_dims(gfa, floors, prog.type, rng)
-            blds.append(_Bld(prog, gfa, floors, w, d))
-    rng.shuffle(blds)
-    groups: list[list[_Bld]] = []
-    i = 0
-    while i < len(blds):
-        n = rng.randint(2, 6)
-        groups.append(blds[i:i + n])
-        i += n
-    own_program = Program(BuildingType.FACTORY, BuildingStatus.COMPLETED, 0, 0, (1, 3), leasable=False)
-    own_groups: list[list[_Bld]] = []
-    for _ in range(spec.own_land):
-        group = []
-        for _ in range(rng.choice((1, 1, 2, 2, 3))):
-            floors = rng.randint(*own_program.floors)
-            gfa = round(rng.uniform(1500, 9000), 2)
-            w, d = _building_dims(gfa, floors, BuildingType.FACTORY, rng)
-            group.append(_Bld(own_program, gfa, floors, w, d))
-        own_groups.append(group)
-    empty = spec.unsupplied_plots + spec.idle_plots
-    sizes = [_pack_plot(g) for g in groups + own_groups] + [
-        (rng.uniform(110, 180), rng.uniform(120, 170)) for _ in range(empty)]
-    order = list(range(len(sizes)))
-    rng.shuffle(order)  # operator complexes, own plots and empty plots mixed along the roads
-    positions, boundary = _layout([sizes[k] for k in order], rng)
-    pos = {k: positions[j] for j, k in enumerate(order)}
-    minx, miny, maxx, maxy = boundary.bounds
-    proj = _Projector(spec.center, spec.rotation_deg, (maxx + minx, maxy + miny))
+    def layout(self, groups, own_groups):
+        """The plots laid out along roads (operator complexes, own plots and empty plots mixed), the
+        park's boundary around them, and the park's row."""
+        spec, rng = self.spec, self.rng
+        empty = spec.unsupplied_plots + spec.idle_plots
+        sizes = [_pack_plot(g) for g in groups + own_groups] + [
+            (rng.uniform(110, 180), rng.uniform(120, 170)) for _ in range(empty)]
+        order = list(range(len(sizes)))
+        rng.shuffle(order)
+        positions, boundary = _layout([sizes[k] for k in order], rng)
+        pos = {k: positions[j] for j, k in enumerate(order)}
+        minx, miny, maxx, maxy = boundary.bounds
+        proj = _Projector(spec.center, spec.rotation_deg, (maxx + minx, maxy + miny))
+        (boundary_geom,), (boundary_area,) = proj.project([boundary])
+        self.ds.parks.append({
+            "id": self.id, "name": spec.name, "level": spec.level.value, "jurisdiction_code": self.region,
+            "operator": spec.operator, "boundary": boundary_geom, "planned_area_mu": spec.planned_area_mu,
+            "built_area_mu": round(boundary_area / M2_PER_MU, 2),
+            "contact_name": spec.contact[0] or None, "contact_phone": spec.contact[1] or None,
+            "hide_rents": spec.hide_rents, "version": 1})
+        return sizes, pos, proj
 
-    (boundary_geom,), (boundary_area,) = proj.project([boundary])
-    ds.parks.append({
-        "id": park_id, "name": spec.name, "level": spec.level.value, "jurisdiction_code": region,
-        "operator": spec.operator, "boundary": boundary_geom, "planned_area_mu": spec.planned_area_mu,
-        "built_area_mu": round(boundary_area / M2_PER_MU, 2),
-        "contact_name": spec.contact[0] or None, "contact_phone": spec.contact[1] or None,
-        "hide_rents": spec.hide_rents, "version": 1})
+    def plots_and_buildings(self, groups, own_groups, own_above, sizes, pos, proj) -> list[int]:
+        """The plots with their holders, supply history and 标准地 obligations, and the buildings on
+        them; returns the own-land firms."""
+        ds, spec, rng, today = self.ds, self.spec, self.rng, self.today
+        own_ids = []
+        plot_geoms, plot_areas = proj.project([shapely.box(*pos[k], pos[k][0] + sizes[k][0], pos[k][1] + sizes[k][1])
+                                               for k in range(len(sizes))])
+        pending: list[tuple[dict, Polygon]] = []  # building rows whose footprints are projected together
+        for k in range(len(sizes)):
+            px, py = pos[k]
+            geom, area = plot_geoms[k], float(plot_areas[k])
+            pid = ds.next_id("plot")
+            is_operator = k < len(groups)
+            is_own = len(groups) <= k < len(groups) + len(own_groups)
+            idle = k >= len(groups) + len(own_groups) + spec.unsupplied_plots
+            supplied = is_operator or is_own or idle
+            supply = today - dt.timedelta(days=rng.randint(3 * 365, 12 * 365)) if supplied else None
+            if idle:
+                supply = today - dt.timedelta(days=rng.randint(2 * 365 + 30, 4 * 365))
+            holder = None
+            if is_operator:
+                holder = self.operator_id
+            elif is_own:
+                industry = rng.choice(spec.industries)
+                holder = self.new_enterprise(industry, own_above[k - len(groups)],
+                                             supply + dt.timedelta(days=rng.randint(300, 700)))
+                own_ids.append(holder)
+            elif idle:
+                holder = self.new_enterprise(rng.choice(spec.industries), False, None)
+            mu = area / M2_PER_MU
+            ds.plots.append({
+                "id": pid, "park_id": self.id, "code": f"{spec.name[:2]}-{pid:05d}", "geom": geom,
+                "certificate_area_m2": round(area * (1 + rng.uniform(-0.004, 0.004)), 2) if supplied else None,
+                "computed_area_m2": area, "land_use": LandUse.INDUSTRIAL.value,
+                "rights_type": RightsType.TRANSFER.value if supplied else None, "holder_id": holder,
+                "certificate_no": (f"{_PROVINCE_ABBR.get(self.region[:2], '')}({supply.year}){spec.jurisdiction[1]}"
+                                   f"不动产权第{spec.seed % 10000:04d}{pid:07d}号" if supplied else None),
+                "supply_date": supply,
+                "supply_price_wan": round(mu * rng.uniform(*spec.land_price_wan_per_mu), 2) if supplied else None,
+                "status": (PlotStatus.IDLE if idle else PlotStatus.SUPPLIED if supplied else PlotStatus.UNSUPPLIED).value,
+                "version": 1})
+            if supplied and supply.year >= 2019 and rng.random() < 0.6:
+                for ind, cmp_, thr, unit in (("固定资产投资强度", ">=", rng.choice((180, 200, 240)), "万元/亩"),
+                                             ("亩均税收", ">=", rng.choice((10, 12, 15)), "万元/亩"),
+                                             ("容积率", ">=", 1.2, "")):
+                    ds.obligations.append({"id": ds.next_id("obligation"), "plot_id": pid, "indicator": ind,
+                                           "comparator": cmp_, "threshold": float(thr), "unit": unit,
+                                           "deadline": supply + dt.timedelta(days=3 * 365)})
+            bgroup = groups[k] if is_operator else own_groups[k - len(groups)] if is_own else []
+            for b in bgroup:
+                pending.append(_add_building(ds, rng, spec, self.id, pid, px, py, b, today, supply))
+        footprints, footprint_areas = proj.project([poly for _, poly in pending])
+        for (row, _), geom, area in zip(pending, footprints, footprint_areas):
+            row["footprint"], row["footprint_area_m2"] = geom, float(area)
+        return own_ids
 
-    # Plots, with their holders and supply history.
-    own_ids = []
-    plot_geoms, plot_areas = proj.project([shapely.box(*pos[k], pos[k][0] + sizes[k][0], pos[k][1] + sizes[k][1])
-                                           for k in range(len(sizes))])
-    pending: list[tuple[dict, Polygon]] = []  # building rows whose footprints are projected together
-    for k in range(len(sizes)):
-        px, py = pos[k]
-        geom, area = plot_geoms[k], float(plot_areas[k])
-        pid = ds.next_id("plot")
-        is_operator = k < len(groups)
-        is_own = len(groups) <= k < len(groups) + len(own_groups)
-        idle = k >= len(groups) + len(own_groups) + spec.unsupplied_plots
-        supplied = is_operator or is_own or idle
-        supply = today - dt.timedelta(days=rng.randint(3 * 365, 12 * 365)) if supplied else None
-        if idle:
-            supply = today - dt.timedelta(days=rng.randint(2 * 365 + 30, 4 * 365))
-        holder = None
-        if is_operator:
-            holder = operator_id
-        elif is_own:
-            own_idx = k - len(groups)
-            industry = rng.choice(spec.industries)
-            holder = new_enterprise(industry, own_above[own_idx], supply + dt.timedelta(days=rng.randint(300, 700)))
-            own_ids.append(holder)
-        elif idle:
-            holder = new_enterprise(rng.choice(spec.industries), False, None)
-        mu = area / M2_PER_MU
-        ds.plots.append({
-            "id": pid, "park_id": park_id, "code": f"{spec.name[:2]}-{pid:05d}", "geom": geom,
-            "certificate_area_m2": round(area * (1 + rng.uniform(-0.004, 0.004)), 2) if supplied else None,
-            "computed_area_m2": area, "land_use": LandUse.INDUSTRIAL.value,
-            "rights_type": RightsType.TRANSFER.value if supplied else None, "holder_id": holder,
-            "certificate_no": (f"{_PROVINCE_ABBR.get(region[:2], '')}({supply.year}){spec.jurisdiction[1]}"
-                               f"不动产权第{spec.seed % 10000:04d}{pid:07d}号" if supplied else None),
-            "supply_date": supply,
-            "supply_price_wan": round(mu * rng.uniform(*spec.land_price_wan_per_mu), 2) if supplied else None,
-            "status": (PlotStatus.IDLE if idle else PlotStatus.SUPPLIED if supplied else PlotStatus.UNSUPPLIED).value,
-            "version": 1})
-        if supplied and supply.year >= 2019 and rng.random() < 0.6:
-            for ind, cmp_, thr, unit in (("固定资产投资强度", ">=", rng.choice((180, 200, 240)), "万元/亩"),
-                                         ("亩均税收", ">=", rng.choice((10, 12, 15)), "万元/亩"),
-                                         ("容积率", ">=", 1.2, "")):
-                ds.obligations.append({"id": ds.next_id("obligation"), "plot_id": pid, "indicator": ind,
-                                       "comparator": cmp_, "threshold": float(thr), "unit": unit,
-                                       "deadline": supply + dt.timedelta(days=3 * 365)})
-        bgroup = groups[k] if is_operator else own_groups[k - len(groups)] if is_own else []
-        for b in bgroup:
-            pending.append(_add_building(ds, rng, spec, park_id, pid, px, py, b, today, supply))
-    footprints, footprint_areas = proj.project([poly for _, poly in pending])
-    for (row, _), geom, area in zip(pending, footprints, footprint_areas):
-        row["footprint"], row["footprint_area_m2"] = geom, float(area)
-
-    # Tenants: whole buildings, or floors shared by two or three firms; some space stays vacant.
-    tenant_ids = [new_enterprise(rng.choice(spec.industries), tenant_above[t] if t < len(tenant_above) else False, None)
-                  for t in range(spec.tenants)]
-    former_ids = [new_enterprise(rng.choice(spec.industries), False, None) for _ in range(max(3, spec.tenants // 4))]
-    _lease_units(ds, rng, spec, first, tenant_ids, former_ids, today, history_years)
-    first_start: dict[int, dt.date] = {}
-    for lease in ds.leases[first["leases"]:]:
-        e = lease["enterprise_id"]
-        first_start[e] = min(first_start.get(e, lease["start_date"]), lease["start_date"])
-    by_id = {e["id"]: e for e in ds.enterprises[first["enterprises"]:]}
-    for e in tenant_ids + former_ids:
-        if e in first_start and by_id[e]["production_start"] is None:
-            by_id[e]["production_start"] = first_start[e] + dt.timedelta(days=rng.randint(30, 120))
-    for eid in own_ids + tenant_ids:
-        _add_indicators(ds, rng, by_id[eid], today, indicator_years)
-    return park_id
+    def tenants(self, tenant_above, own_ids, history_years: int, indicator_years: int) -> None:
+        """Tenants in whole buildings or sharing floors (some space stays vacant), their lease
+        histories and production starts, and every firm's annual indicators."""
+        ds, spec, rng, today, first = self.ds, self.spec, self.rng, self.today, self.first
+        tenant_ids = [self.new_enterprise(rng.choice(spec.industries),
+                                          tenant_above[t] if t < len(tenant_above) else False, None)
+                      for t in range(spec.tenants)]
+        former_ids = [self.new_enterprise(rng.choice(spec.industries), False, None)
+                      for _ in range(max(3, spec.tenants // 4))]
+        _lease_units(ds, rng, spec, first, tenant_ids, former_ids, today, history_years)
+        first_start: dict[int, dt.date] = {}
+        for lease in ds.leases[first["leases"]:]:
+            e = lease["enterprise_id"]
+            first_start[e] = min(first_start.get(e, lease["start_date"]), lease["start_date"])
+        by_id = {e["id"]: e for e in ds.enterprises[first["enterprises"]:]}
+        for e in tenant_ids + former_ids:
+            if e in first_start and by_id[e]["production_start"] is None:
+                by_id[e]["production_start"] = first_start[e] + dt.timedelta(days=rng.randint(30, 120))
+        for eid in own_ids + tenant_ids:
+            _add_indicators(ds, rng, by_id[eid], today, indicator_years)
 
 
 def _is_parent(parent: str, child: str) -> bool:
