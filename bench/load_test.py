@@ -63,7 +63,7 @@ def prepare(url: str, managers: int) -> dict:
         for i, park in enumerate(parks[:managers]):
             name = f"load_mgr{i + 1}"
             if s.scalar(select(User.id).where(User.username == name)) is None:
-                users.create_user(s, name, PASSWORD, Role.PARK_MANAGER, [park.name])
+                users.create_user(s, name, PASSWORD, Role.PARK_MANAGER, [park.id])
             buildings = list(s.scalars(select(Building.id).where(Building.park_id == park.id).limit(200)))
             leases = s.execute(select(Unit.id, Lease.id).join(Lease, Lease.unit_id == Unit.id)
                                .join(Building, Building.id == Unit.building_id)

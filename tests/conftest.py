@@ -195,8 +195,8 @@ class Runner:
 
     def __init__(self, url: str):
         from click.testing import CliRunner
-        from registry.cli import _add_contributed_commands, cli
-        _add_contributed_commands()
+        from registry.cli import add_commands, cli
+        add_commands()
         self.url, self.cli, self.runner = url, cli, CliRunner()
 
     def __call__(self, *args: str, input: str | None = None):

@@ -113,7 +113,7 @@ def test_admin_user_page(client, world, session):
     from registry.core.models import User
     login_as(client, world.admin)
     resp = post(client, "/admin/users", {"username": "zhang", "password": "long-enough-pw", "role": "park_manager",
-                                         "park": ["甲园区"], "display_name": "张三"})
+                                         "park": [str(world.park_a.id)], "display_name": "张三"})
     assert resp.status_code == 302
     z = session.scalar(select(User).where(User.username == "zhang"))
     assert z.role.value == "park_manager" and [s.park_id for s in z.park_scopes] == [world.park_a.id]

@@ -33,9 +33,9 @@ def test_demo_refuses_a_database_that_holds_data_unless_asked_to_skip(runner):
 
 
 def test_unknown_park_and_bad_date_are_explained(runner):
-    assert "no park is named '无此园区'" in runner("summary", "--park", "无此园区").output
+    assert "没有名为 '无此园区' 的园区" in runner("summary", "--park", "无此园区").output
     bad = runner("summary", "--as-of", "2026-13-01")
-    assert bad.exit_code == 2 and "expected YYYY-MM-DD" in bad.output
+    assert bad.exit_code == 2 and "日期 YYYY-MM-DD" in bad.output
 
 
 def test_user_create(runner, session):

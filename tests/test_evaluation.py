@@ -153,7 +153,7 @@ def test_rule_sets_are_validated_with_named_fields(tmp_path):
 
 def _filled_template(runner, tmp_path, rows):
     path = tmp_path / "enterprises.xlsx"
-    result = runner("evaluate", "--template", "--out", str(path))
+    result = runner("evaluate", "template", "--out", str(path))
     assert result.exit_code == 0, result.output
     wb = load_workbook(path)
     ws = wb["企业数据"]
@@ -174,7 +174,7 @@ def test_file_mode_end_to_end(runner, tmp_path, libreoffice):
             {"统一社会信用代码": code(5), "企业名称": "自来水公司", "行业代码": "4610", "规模": "规上", "用地面积(亩)": 30}]
     src = _filled_template(runner, tmp_path, rows)
     out = tmp_path / "result.xlsx"
-    result = runner("evaluate", "--ruleset", "huangyan-2022", "--year", "2022", "--from", str(src), "--out", str(out))
+    result = runner("evaluate", "file", "--ruleset", "huangyan-2022", "--year", "2022", "--from", str(src), "--out", str(out))
     assert result.exit_code == 0, result.output
     wb = load_workbook(out)
     assert {"汇总", "规上", "规下", "不参评及单列", "评价方法"} <= set(wb.sheetnames)
@@ -185,7 +185,7 @@ def test_file_mode_end_to_end(runner, tmp_path, libreoffice):
     assert "24.097" in " ".join(str(c.value) for row in wb["评价方法"].iter_rows() for c in row)
     # The office suite opens it: LibreOffice converts the summary sheet without an error.
     assert "黄岩" in libreoffice(out, "csv").read_text(encoding="utf-8")
-    as_json = json.loads(runner("evaluate", "--ruleset", "huangyan-2022", "--from", str(src), "--format", "json").output)
+    as_json = json.loads(runner("evaluate", "file", "--ruleset", "huangyan-2022", "--from", str(src), "--format", "json").output)
     assert as_json["fingerprint"] and len(as_json["results"]) == 3
 
 
@@ -194,11 +194,11 @@ def test_file_mode_names_bad_cells_and_writes_nothing(runner, tmp_path):
             {"统一社会信用代码": code(7), "企业名称": "坏数", "规模": "中型", "用地面积(亩)": "十亩"}]
     src = _filled_template(runner, tmp_path, rows)
     out = tmp_path / "result.xlsx"
-    result = runner("evaluate", "--ruleset", "huangyan-2022", "--from", str(src), "--out", str(out))
+    result = runner("evaluate", "file", "--ruleset", "huangyan-2022", "--from", str(src), "--out", str(out))
     assert result.exit_code == 1 and not out.exists()
     assert "第2行 [统一社会信用代码]" in result.output and "第3行 [规模]" in result.output
     assert "第3行 [用地面积(亩)]" in result.output
-    assert "does not match" in runner("evaluate", "--ruleset", "huangyan-2022", "--year", "2023", "--from", str(src),
+    assert "does not match" in runner("evaluate", "file", "--ruleset", "huangyan-2022", "--year", "2023", "--from", str(src),
                                       "--out", str(out)).output
 
 
@@ -270,6 +270,6 @@ def test_stored_runs_are_complete_reproducible_and_immutable(session):
 
 def test_registry_mode_on_the_demo_data(runner):
     runner("demo", "--today", "2026-11-23")
-    result = runner("evaluate", "--registry", "--ruleset", "huaian-2024", "--year", "2025", "--park", "汉阴县月河工业集中区")
+    result = runner("evaluate", "registry", "--ruleset", "huaian-2024", "--year", "2025", "--park", "汉阴县月河工业集中区")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("run #1 (huaian-2024, 2025, park:") and " A " in result.output

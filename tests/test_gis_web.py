@@ -118,7 +118,7 @@ def test_previews_never_committed_are_forgotten_after_a_day(client, world, app, 
     import time
     from pathlib import Path
     login_as(client, world.admin)
-    root = Path(app.instance_path) / "uploads" / "gis"
+    root = Path(app.instance_path) / "uploads"  # the one staging area of every kind of upload
     before = set(root.iterdir()) if root.exists() else set()
     first = upload(client, gbk_zip(tmp_path), park=world.park_a.name).headers["Location"].rsplit("/", 1)[1]
     assert {p.name for p in set(root.iterdir()) - before} == {first}

@@ -240,7 +240,7 @@ def test_calculator_page_api_and_cli(client, session, runner):
     assert api["verdict"].startswith("符合") and api["counted_gfa_m2"] == 60000
     assert client.application.test_client().get(f"/api/landcalc?{query}").status_code == 401
     err = client.get("/api/landcalc?industry_code=38&investment_wan=-1&footprint_m2=10&gfa_m2=10")
-    assert err.status_code == 400 and err.get_json()["errors"][0]["field"] == "project.investment_wan"
+    assert err.status_code == 400 and err.get_json()["errors"][0]["field"] == "investment_wan"  # the parameter sent
     out = runner("landcalc", "--industry-code", "3811", "--investment-wan", "30000", "--footprint-m2", "20000",
                  "--storey-heights", "9,4.5", "--land-mu", "70", "--format", "json")
     assert out.exit_code == 0, out.output

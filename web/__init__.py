@@ -11,7 +11,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from registry.storage import config as registry_config
-from registry.core.models import MAX_ID
+from registry.core.params import MAX_ID
 
 from .jsonio import OrjsonProvider
 
@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """The application factory (Flask tutorial style). ``test_config`` overrides the environment."""
     app = Flask(__name__, instance_path=str(registry_config.instance_path()), instance_relative_config=True)
     app.json = OrjsonProvider(app)
-    # A record id in a URL beyond registry.core.models.MAX_ID is no record (404).
+    # A record id in a URL beyond MAX_ID (the largest stored integer) is no record (404).
     app.url_map.converters["int"] = IdConverter
     app.config.from_mapping(
         SECRET_KEY=None,

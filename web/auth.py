@@ -9,7 +9,6 @@ from flask import (Blueprint, Flask, abort, g, redirect, render_template, reques
                    url_for)
 
 from registry.core import authz, users
-from registry.core.models import User
 
 from . import refusals
 from .db import get_session
@@ -37,9 +36,7 @@ def _check_csrf() -> None:
 
 def _load_user() -> None:
     db = get_session()
-    uid = session.get("user_id")
-    user = db.get(User, uid) if uid else None
-    g.user = user if user is not None and user.active else None
+    g.user = users.active_user(db, session.get("user_id"))
     # Plain strings for the access log and the page header: an error page (the database gone
     # mid-request) must render without loading anything.
     g.username = g.user.username if g.user else None

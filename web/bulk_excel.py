@@ -1,56 +1,54 @@
 """Excel bulk update pages: download the template, upload, preview, commit."""
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-from urllib.parse import quote
+from pathlib import Path
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from registry.core import authz
+from registry.assets import parks as park_list
+from registry.core import authz, clock
+from registry.core.validation import Problem, ValidationError
 from registry.occupancy import workbook as excel_bulk
-from registry.core.models import Park
+from registry.storage import uploads
 
-from . import forms
+from . import downloads, forms
 from .auth import login_required
 from .db import get_session
-from registry.core import clock
+from .refusals import form_page
 
 bp = Blueprint("bulk_excel", __name__, url_prefix="/parks/<int:park_id>/excel")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_WORKBOOK = 20 * 1024 * 1024
 
 
-def _upload_dir():
-    path = os.path.join(current_app.instance_path, "uploads")
-    os.makedirs(path, exist_ok=True)
-    return path
+def _page(park_id):
+    park = park_list.get_park(get_session(), park_id)
+    return render_template("excel.html", park=park, can_write=authz.can_write_park(g.user, park_id), today=clock.today())
 
 
 @bp.get("")
 @login_required
 def page(park_id):
-    park = get_session().get(Park, park_id)
-    if park is None:
-        raise LookupError(f"no park #{park_id}")
-    return render_template("excel.html", park=park, can_write=authz.can_write_park(g.user, park_id), today=clock.today())
+    return _page(park_id)
 
 
 @bp.get("/template")
 @login_required
 def template(park_id):
     day = forms.as_of()
-    data = excel_bulk.template(get_session(), park_id, day)
-    name = f"房源租约模板-{park_id}-{day}.xlsx"
-    return Response(data, mimetype=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=template.xlsx; filename*=UTF-8''{quote(name)}"})
+    return downloads.download(excel_bulk.template(get_session(), park_id, day), f"房源租约模板-{park_id}-{day}.xlsx")
+
+
+def _uploads() -> Path:
+    return Path(current_app.instance_path) / "uploads"
 
 
 @bp.post("/preview")
 @login_required
+@form_page(lambda park_id: _page(park_id), "workbook")
 def preview(park_id):
+    """The plan of an uploaded workbook: every change it would make and every error, by row. The
+    workbook is staged for the commit."""
     authz.require_write_park(g.user, park_id)
     if (request.content_length or 0) > MAX_WORKBOOK:
         # The workbook is parsed in memory; a template for 10,000 units is about 1 MB.
@@ -59,35 +57,34 @@ def preview(park_id):
         raise refused
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render_template("error.html", code=400, message="请选择要上传的 .xlsx 文件"), 400
+        raise ValidationError(Problem("file", "未选择文件", "下载的模板填写后的 .xlsx 文件"))
     data = upload.read()
-    token = hashlib.sha256(data).hexdigest()
-    with open(f"{_upload_dir()}/{token}.xlsx", "wb") as f:
-        f.write(data)
+    staged = uploads.stage(_uploads(), "workbook", upload.filename, lambda path: path.write_bytes(data),
+                           {"park": park_id})
     p = excel_bulk.plan(get_session(), park_id, data)
     get_session().rollback()
-    return render_template("excel_preview.html", p=p, token=token, filename=upload.filename), (400 if p.errors else 200)
+    return render_template("excel_preview.html", p=p, token=staged.token, filename=upload.filename), (
+        400 if p.errors else 200)
 
 
 @bp.post("/commit")
 @login_required
 def commit(park_id):
     authz.require_write_park(g.user, park_id)
-    token = request.form.get("token", "")
-    if not re.fullmatch(r"[0-9a-f]{64}", token):
-        return render_template("error.html", code=400, message="上传凭据无效，请重新上传文件"), 400
     try:
-        with open(f"{_upload_dir()}/{token}.xlsx", "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return render_template("error.html", code=400, message="上传的文件已失效，请重新上传"), 400
+        staged = uploads.find(_uploads(), request.form.get("token", ""), "workbook")
+    except LookupError as exc:
+        raise ValidationError(Problem("token", str(exc), "重新上传文件")) from None
+    if staged.meta.get("park") != park_id:
+        raise ValidationError(Problem("token", "上传的文件不属于本园区", "重新上传文件"))
     db = get_session()
-    p = excel_bulk.plan(db, park_id, data)
+    p = excel_bulk.plan(db, park_id, staged.path.read_bytes())
     if p.errors:
         db.rollback()
-        return render_template("excel_preview.html", p=p, token=token, filename=""), 400
+        return render_template("excel_preview.html", p=p, token=staged.token, filename=staged.name), 400
     n = excel_bulk.apply(db, g.user, p)
     db.commit()
+    uploads.discard(staged)
     flash(f"已写入 {n} 项变更（新签 {p.count('new')}，续租 {p.count('renew')}，退租 {p.count('end')}，"
           f"面积更正 {p.count('area')}，新企业 {len(p.new_enterprises)}）" if n else "文件与登记内容一致，无变更")
     return redirect(url_for("manage.park", park_id=park_id))

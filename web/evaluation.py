@@ -2,25 +2,20 @@
 history, the park ranking, charts (SVG/PNG) and exports (.xlsx/CSV)."""
 from __future__ import annotations
 
-from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from registry.assets import parks as park_list
 from registry.core import authz
 from registry.evaluation import charts, publish, rulesets, runs
-from registry.core.tabular import to_csv, to_xlsx
-from registry.core.models import Jurisdiction
 
-from . import forms
+from . import downloads, forms
 from .auth import login_required
 from .refusals import form_page
 from .db import get_session
 
 bp = Blueprint("evaluation", __name__, url_prefix="/evaluation")
 PAGE = 100
-MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
 
 
 @bp.before_request
@@ -40,11 +35,6 @@ def _run(run_id: int):
         return runs.get_run(get_session(), run_id)
     except LookupError:
         abort(404)
-
-
-def _download(data: bytes, fmt: str, name: str) -> Response:
-    return Response(data, mimetype=MIME.get(fmt, f"image/{fmt}"), headers={
-        "Content-Disposition": f"attachment; filename=evaluation.{fmt}; filename*=UTF-8''{quote(name)}"})
 
 
 def _index_page():
@@ -92,7 +82,7 @@ def ranking(run_id):
         "evaluation_run.html", run=run, rows=rows[(page - 1) * PAGE: page * PAGE], matched=len(rows), page=page,
         pages=pages, filters=f, classes=classes, summary=runs.class_summary(db, run), pools=pools,
         parks=runs.result_parks(db, run),
-        jurisdictions=db.execute(select(Jurisdiction.code, Jurisdiction.name).order_by(Jurisdiction.code)).all())
+        jurisdictions=park_list.jurisdiction_choices(db))
 
 
 @bp.get("/<int:run_id>/enterprise/<uscc>")
@@ -122,10 +112,7 @@ def chart(run_id, kind, fmt):
                             metric=request.args.get("metric", "tax_per_mu"))
     except ValueError as exc:
         return Response(str(exc), status=400, mimetype="text/plain")
-    resp = Response(data, mimetype=charts.FORMATS[fmt])
-    if request.args.get("download"):
-        resp.headers["Content-Disposition"] = f"attachment; filename={kind}.{fmt}"
-    return resp
+    return downloads.download(data, f"{kind}.{fmt}", inline=not request.args.get("download"))
 
 
 @bp.get("/<int:run_id>/export/<what>.<fmt>")
@@ -133,11 +120,12 @@ def export(run_id, what, fmt):
     db = get_session()
     run = _run(run_id)
     if what == "workbook" and fmt == "xlsx":
-        return _download(publish.workbook(db, run), fmt, f"{run.ruleset.get('name', run.ruleset_id)} {run.year} 评价结果.xlsx")
-    if fmt not in MIME:
+        return downloads.download(publish.workbook(db, run),
+                                  f"{run.ruleset.get('name', run.ruleset_id)} {run.year} 评价结果.xlsx")
+    if fmt not in downloads.TABLE_FORMATS:
         abort(404)
     try:
         table = publish.table(db, run, what)
     except LookupError:
         abort(404)
-    return _download(to_xlsx(table) if fmt == "xlsx" else to_csv(table), fmt, f"{table.title}.{fmt}")
+    return downloads.table(table, fmt)

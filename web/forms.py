@@ -1,61 +1,41 @@
-"""Reading form fields into typed values, with errors that name the field (as registry errors do)."""
+"""Reading a request's form fields (and query string) into typed values with the registry's parameter
+vocabulary (registry.core.params): the same reading, bounds and messages as the APIs, each refusal
+naming the field."""
 from __future__ import annotations
 
 import datetime as dt
 
 from flask import request
 
-from registry.core.validation import Problem, ValidationError, normalize_code
 from registry.core import clock
+from registry.core.params import Param
+
+
+def _raw(name: str):
+    return request.form.get(name) if name in request.form else request.args.get(name)
 
 
 def text(name: str, required: bool = False) -> str | None:
-    value = (request.form.get(name) or "").strip()
-    if required and not value:
-        raise ValidationError(Problem(f"表单.{name}", "is empty", "a value"))
-    return value or None
+    return Param(name, "text", "", required=required).parse(_raw(name), f"表单.{name}")
 
 
 def date(name: str, required: bool = True, default: dt.date | None = None) -> dt.date | None:
-    value = (request.form.get(name) or request.args.get(name) or "").strip()
-    if not value:
-        if required and default is None:
-            raise ValidationError(Problem(f"表单.{name}", "is empty", "a date YYYY-MM-DD"))
-        return default
-    try:
-        return dt.date.fromisoformat(normalize_code(value).replace("/", "-"))
-    except ValueError:
-        raise ValidationError(Problem(f"表单.{name}", f"{value!r} is not a date", "YYYY-MM-DD")) from None
+    value = Param(name, "date", "", required=required and default is None).parse(_raw(name), f"表单.{name}")
+    return default if value is None else value
 
 
 def number(name: str, required: bool = False) -> float | None:
-    value = (request.form.get(name) or "").strip()
-    if not value:
-        if required:
-            raise ValidationError(Problem(f"表单.{name}", "is empty", "a number"))
-        return None
-    try:
-        return float(normalize_code(value).replace(",", ""))
-    except ValueError:
-        raise ValidationError(Problem(f"表单.{name}", f"{value!r} is not a number", "a number")) from None
+    return Param(name, "number", "", required=required).parse(_raw(name), f"表单.{name}")
 
 
-def integer(name: str, default: int = 0) -> int:
-    value = number(name)
-    if value is None:
-        return default
-    if value != int(value):
-        raise ValidationError(Problem(f"表单.{name}", f"{value!r} is not a whole number", "an integer"))
-    return int(value)
+def integer(name: str, default: int | None = 0) -> int | None:
+    value = Param(name, "integer", "").parse(_raw(name), f"表单.{name}")
+    return default if value is None else value
 
 
 def ids(name: str) -> list[int]:
-    out = []
-    for value in request.form.getlist(name):
-        if not value.isdigit():
-            raise ValidationError(Problem(f"表单.{name}", f"{value!r} is not an id", "a number"))
-        out.append(int(value))
-    return out
+    reader = Param(name, "integer", "", minimum=1)
+    return [reader.parse(value, f"表单.{name}") for value in request.form.getlist(name) if value.strip()]
 
 
 def as_of() -> dt.date:

@@ -1,58 +1,39 @@
 """GIS import (administrators: upload, dry run with mapping, commit) and export downloads.
 
-An upload is kept under the instance folder by a random token with the options chosen for it;
-every preview re-runs the dry run (registry.gis.importer.plan) on the stored file, and the commit
-runs the same plan inside the request's transaction.
+An upload is staged (registry.storage.uploads) with the options chosen for it; every preview re-runs
+the dry run (registry.gis.importer.plan) on the staged file, and the commit runs the same plan inside
+the request's transaction, then discards the upload.
 """
 from __future__ import annotations
 
-import json
-import re
-import secrets
 import shutil
 import tempfile
-import time
 from pathlib import Path
-from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request, url_for
-from werkzeug.utils import secure_filename
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
 from geodata.sources import SUFFIXES, SourceError
-from registry.gis import exporter, fields, importer, profiles
 from registry.assets import parks as park_list
+from registry.core import clock
 from registry.core.validation import Problem, ValidationError
+from registry.gis import exporter, fields, importer, profiles
+from registry.storage import uploads
 
-from . import forms
+from . import downloads, forms
 from .auth import admin_required, login_required
 from .db import get_session
 from .refusals import form_page
-from registry.core import clock
 
 bp = Blueprint("gis", __name__)
-_TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
-def _upload_root() -> Path:
-    path = Path(current_app.instance_path) / "uploads" / "gis"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _uploads() -> Path:
+    return Path(current_app.instance_path) / "uploads"
 
 
-def _stored(token: str) -> tuple[Path, importer.Options]:
-    if not _TOKEN.fullmatch(token):
-        raise LookupError("上传凭据无效，请重新上传文件")
-    folder = _upload_root() / token
-    meta = folder / "options.json"
-    if not meta.exists():
-        raise LookupError("上传的文件已失效，请重新上传")
-    data = json.loads(meta.read_text("utf-8"))
-    return folder / data["file"], importer.Options.from_dict(data["options"])
-
-
-def _store_options(token: str, path: Path, options: importer.Options) -> None:
-    (_upload_root() / token / "options.json").write_text(
-        json.dumps({"file": path.name, "options": options.as_dict()}, ensure_ascii=False), "utf-8")
+def _stored(token: str) -> tuple[uploads.Staged, importer.Options]:
+    staged = uploads.find(_uploads(), token, "gis")
+    return staged, importer.Options.from_dict(staged.meta["options"])
 
 
 def _form_context(**extra) -> dict:
@@ -78,40 +59,23 @@ def import_upload():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationError(Problem("file", "未选择文件", "GIS 文件或打包为 .zip 的 Shapefile"))
-    name = secure_filename(upload.filename) or "upload"
     if Path(upload.filename).suffix.lower() not in SUFFIXES:
         raise ValidationError(Problem("file", f"{upload.filename}: unknown format", ", ".join(sorted(SUFFIXES))))
-    if not Path(name).suffix:  # secure_filename drops non-ASCII names entirely
-        name = "upload" + Path(upload.filename).suffix.lower()
     profile = (request.form.get("profile") or "").strip()
     options = profiles.load(get_session(), profile) if profile else importer.options_from_form(request.form)
-    _forget_stale_uploads()
-    token = secrets.token_hex(16)
-    folder = _upload_root() / token
-    folder.mkdir()
-    path = folder / name
-    upload.save(path)
-    _store_options(token, path, options)
+    token = uploads.stage(_uploads(), "gis", upload.filename, upload.save, {"options": options.as_dict()}).token
     target = url_for("gis.import_preview", token=token)
     return jsonify({"preview": target}) if request.accept_mimetypes.best == "application/json" else redirect(target, code=303)
 
 
-def _forget_stale_uploads(max_age_s: float = 24 * 3600) -> None:
-    """Uploads previewed but never committed are removed after a day."""
-    now = time.time()
-    for folder in _upload_root().iterdir():
-        if folder.is_dir() and now - folder.stat().st_mtime > max_age_s:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
 def _plan(token: str):
-    path, options = _stored(token)
-    return importer.plan(get_session(), path, options, source_name=path.name), path
+    staged, options = _stored(token)
+    return importer.plan(get_session(), staged.path, options, source_name=staged.name), staged
 
 
 def _preview_page(token):
     """The dry run of the stored upload with its options: what a commit would write."""
-    plan, _path = _plan(token)
+    plan, _staged = _plan(token)
     get_session().rollback()
     return render_template("gis_import_preview.html", plan=plan, token=token,
                            importable=fields.importable(plan.options.target), **_form_context())
@@ -131,8 +95,8 @@ def import_preview(token):
 @admin_required
 @form_page(_preview_page, "gis-options")
 def import_options(token):
-    path, old = _stored(token)
-    _store_options(token, path, importer.options_from_form(request.form, old.target))
+    staged, old = _stored(token)
+    uploads.update(staged, {"options": importer.options_from_form(request.form, old.target).as_dict()})
     return redirect(url_for("gis.import_preview", token=token), code=303)
 
 
@@ -141,16 +105,16 @@ def import_options(token):
 @form_page(_preview_page, "gis-commit")
 def import_commit(token):
     """Refused (rejected features, a key taken meanwhile): the preview again, nothing written."""
-    path, options = _stored(token)
+    staged, options = _stored(token)
     options.skip_rejected = bool(request.form.get("skip_rejected"))
     db = get_session()
-    plan = importer.plan(db, path, options, source_name=path.name)
+    plan = importer.plan(db, staged.path, options, source_name=staged.name)
     counts = importer.commit(db, plan, g.user)
     name = (request.form.get("save_profile") or "").strip()
     if name:
         profiles.save(db, g.user, name, options)
     db.commit()
-    shutil.rmtree(_upload_root() / token, ignore_errors=True)
+    uploads.discard(staged)
     flash("导入完成：新增 {new}，更新 {updated}，未变 {unchanged}，跳过 {skipped}".format(**counts))
     return redirect(url_for("gis.import_form"), code=303)
 
@@ -177,7 +141,6 @@ def export_file(layer, fmt):
         data = out.read_bytes()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    name = f"{fields.LAYER_TITLES[layer]}-{day}{exporter.SUFFIX[fmt]}"
-    return Response(data, mimetype=exporter.MEDIA_TYPES[fmt], headers={
-        "Content-Disposition": f"attachment; filename={layer}{exporter.SUFFIX[fmt]}; filename*=UTF-8''{quote(name)}"})
+    return downloads.download(data, f"{fields.LAYER_TITLES[layer]}-{day}{exporter.SUFFIX[fmt]}",
+                              media_type=downloads.MEDIA_TYPES[fmt])
 

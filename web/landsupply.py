@@ -2,24 +2,19 @@
 land balance (page with map, .xlsx/CSV)."""
 from __future__ import annotations
 
-from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template, request
-from sqlalchemy import select
+from flask import Blueprint, abort, render_template, request
 
 from geodata.area import m2_to_mu
-from registry.core.tabular import to_csv, to_xlsx
-from registry.landsupply import balance, service, tables
-from registry.core.models import Park, Plot
+from registry.landsupply import balance, service
 from registry.core.validation import ValidationError
 
-from . import forms
+from . import downloads, forms
 from .auth import login_required
 from .db import get_session
 from registry.core import clock
 
 bp = Blueprint("landsupply", __name__)
-MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
 
 
 @bp.app_template_filter("mu")
@@ -38,10 +33,7 @@ def _calculate(template: str):
             problems = exc.problems
     status = 400 if problems else 200
     return render_template(template, params=service.PARAMS, args=args, result=result, problems=problems,
-                           parks=db.scalars(select(Park).order_by(Park.name)).all(), tables=tables.table_ids(),
-                           plots=db.execute(select(Plot.id, Plot.code, Park.name).join(Park)
-                                            .where(Plot.holder_id.is_(None)).order_by(Park.name, Plot.code)).all(),
-                           today=clock.today()), status
+                           today=clock.today(), **service.form_choices(db)), status
 
 
 @bp.get("/landcalc")
@@ -68,9 +60,4 @@ def land(park_id):
     fmt = request.args.get("format", "html")
     if fmt == "html":
         return render_template("land_balance.html", b=data, geojson=balance.balance_geojson(db, data), day=day)
-    if fmt not in MIME:
-        return Response(f"format={fmt!r}: expected html, xlsx or csv", status=400)
-    table = balance.balance_table(data)
-    body = to_xlsx(table) if fmt == "xlsx" else to_csv(table)
-    return Response(body, mimetype=MIME[fmt], headers={
-        "Content-Disposition": f"attachment; filename=land.{fmt}; filename*=UTF-8''{quote(table.title + '.' + fmt)}"})
+    return downloads.table(balance.balance_table(data), fmt)

@@ -13,11 +13,10 @@ import time
 import uuid
 
 from flask import Blueprint, Flask, current_app, g, has_request_context, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from registry.storage import health
-from registry.storage.db import DatabaseUnavailable, unavailable
+from registry.storage.db import DatabaseError, DatabaseUnavailable, release, unavailable
 
 from .db import get_session
 from .i18n import gettext as _
@@ -96,10 +95,7 @@ def _database_unavailable(exc):
     if problem is None:
         raise exc  # not about availability: a real error, logged and answered 500
     if "db_session" in g:
-        try:
-            g.db_session.rollback()  # the failed transaction is over; nothing of it was written
-        except DBAPIError:
-            g.db_session.invalidate()  # its connection is gone: drop it, the pool makes new ones
+        release(g.db_session)  # the failed transaction is over; nothing of it was written
     current_app.logger.warning("database unavailable: %s", problem)
     message = (_("数据库正忙（另一项写入正在进行），本次操作未写入任何内容，请稍后重试。") if problem.kind == "busy"
                else _("数据库暂时无法连接，本次操作未写入任何内容。请稍后重试；如持续出现，请联系系统管理员。"))
@@ -139,7 +135,7 @@ def init_app(app: Flask) -> None:
     # after_request hooks run in reverse, so the access log sees the final response.
     app.before_request(_start)
     app.after_request(_finish)
-    app.register_error_handler(DBAPIError, _database_unavailable)
+    app.register_error_handler(DatabaseError, _database_unavailable)
     app.register_error_handler(DatabaseUnavailable, _database_unavailable)
     app.register_error_handler(OSError, _disk_full)
     app.register_error_handler(RequestEntityTooLarge, _too_large)

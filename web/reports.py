@@ -1,21 +1,18 @@
 """Reports of a park: the page, and downloads as .xlsx and CSV."""
 from __future__ import annotations
 
-from urllib.parse import quote
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 
-from registry.core import tabular as exports
 from registry.occupancy import reports
 
-from . import forms
+from . import downloads, forms
 from .auth import login_required
 from .db import get_session
 
 bp = Blueprint("reports", __name__, url_prefix="/parks/<int:park_id>/reports")
 
 KINDS = {"rent-roll": reports.rent_roll, "expiry": reports.expiry_schedule, "vacancy": reports.vacancy}
-MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
 
 
 def _render(kind: str, park_id: int):
@@ -24,12 +21,7 @@ def _render(kind: str, park_id: int):
     fmt = request.args.get("format", "html")
     if fmt == "html":
         return render_template("report.html", table=table, kind=kind, park_id=park_id, day=day)
-    if fmt not in MIME:
-        return Response(f"format={fmt!r}: expected html, xlsx or csv", status=400)
-    data = exports.to_xlsx(table) if fmt == "xlsx" else exports.to_csv(table)
-    name = f"{table.title}.{fmt}"
-    return Response(data, mimetype=MIME[fmt], headers={
-        "Content-Disposition": f"attachment; filename=report.{fmt}; filename*=UTF-8''{quote(name)}"})
+    return downloads.table(table, fmt)
 
 
 @bp.get("/rent-roll")

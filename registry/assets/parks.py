@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..core.models import Park
+from ..core.models import Jurisdiction, Park
 
 
 def find_park(session: Session, name_or_id: str | int) -> Park:
@@ -21,6 +21,20 @@ def find_park(session: Session, name_or_id: str | int) -> Park:
     return found
 
 
+def get_park(session: Session, park_id: int) -> Park:
+    """The park with this id (LookupError if there is none)."""
+    park = session.get(Park, park_id)
+    if park is None:
+        raise LookupError(f"no park #{park_id}")
+    return park
+
+
 def park_choices(session: Session) -> list[tuple[int, str]]:
     """Every park as (id, name), by name: what a form's park list offers."""
     return [(pid, name) for pid, name in session.execute(select(Park.id, Park.name).order_by(Park.name))]
+
+
+def jurisdiction_choices(session: Session) -> list[tuple[str, str]]:
+    """Every registered region as (code, name), by code: what a filter by county offers."""
+    return [(code, name) for code, name in session.execute(select(Jurisdiction.code, Jurisdiction.name)
+                                                             .order_by(Jurisdiction.code))]

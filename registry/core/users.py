@@ -37,8 +37,8 @@ def verify_password(stored: str, password: str) -> bool:
 
 
 def create_user(session: Session, username: str, password: str, role: Role | str,
-                park_names: list[str] = (), display_name: str | None = None) -> User:
-    """A new active user; park managers must be given at least one park to write to."""
+                park_ids: list[int] = (), display_name: str | None = None) -> User:
+    """A new active user; park managers must be given at least one park (by id) to write to."""
     problems = []
     username = username.strip()
     if not username or len(username) > 64:
@@ -53,13 +53,13 @@ def create_user(session: Session, username: str, password: str, role: Role | str
         problems.append(Problem("User.role", str(exc)))
         role = None
     parks = []
-    for name in park_names:
-        park = session.scalar(select(Park).where(Park.name == name))
+    for pid in park_ids:
+        park = session.get(Park, int(pid)) if str(pid).isdigit() else None
         if park is None:
-            problems.append(Problem("User.parks", f"no park is named {name!r}", "the name of an existing park"))
+            problems.append(Problem("User.parks", f"no park #{pid}", "an existing park"))
         else:
             parks.append(park)
-    if role == Role.PARK_MANAGER and not park_names:
+    if role == Role.PARK_MANAGER and not park_ids:
         problems.append(Problem("User.parks", "a park manager needs at least one park", "--park NAME"))
     if problems:
         raise ValidationError(problems)
@@ -114,6 +114,12 @@ def authenticate(session: Session, username: str, password: str, now: dt.datetim
     if user.failed_logins or user.locked_until:
         user.failed_logins, user.locked_until = 0, None
     return user
+
+
+def active_user(session: Session, user_id) -> User | None:
+    """The signed-in user of a session cookie's id: the user, if they exist and are active."""
+    user = session.get(User, int(user_id)) if str(user_id or "").isdigit() else None
+    return user if user is not None and user.active else None
 
 
 def list_users(session: Session) -> list[User]:

@@ -18,7 +18,7 @@ from .rulesets import PARK_METRICS
 from .runs import class_names, enterprise_history, park_ranking
 
 KINDS = ("distribution", "classes", "parks", "trend")
-FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+FORMATS = ("svg", "png")
 CLASS_COLOURS = {"A": "#2e8b57", "B": "#4a7fc1", "C": "#e0b03c", "D": "#c8553d", "T": "#9e9e9e"}
 STYLE = {"font.family": ["Noto Sans CJK SC", "DejaVu Sans"], "font.size": 10, "svg.hashsalt": "registry",
          "axes.spines.top": False, "axes.spines.right": False}

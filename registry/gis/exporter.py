@@ -29,10 +29,6 @@ from .fields import LAYER_TITLES, GisField, fields
 
 FORMATS = ("geojson", "gpkg", "shp", "kml", "csv", "xlsx")
 SUFFIX = {**writers.FORMATS, "csv": ".csv", "xlsx": ".xlsx"}
-MEDIA_TYPES = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3",
-               "shp": "application/zip", "kml": "application/vnd.google-earth.kml+xml",
-               "csv": "text/csv; charset=utf-8",
-               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 @dataclass

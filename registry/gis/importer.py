@@ -34,6 +34,8 @@ from geodata import geometry as geo
 from geodata import sources
 from ..storage import bulk, db
 from ..core import validation as v
+from ..assets.parks import find_park
+from ..core.params import Param, parse_all
 from ..core.authz import require_admin
 from ..core.models import Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
 from .fields import IMPORT_TARGETS, GisField, importable, suggest_mapping
@@ -551,10 +553,10 @@ def _resolve_park_ids(session, p: Plan, cols, n, reasons) -> set[int]:
     fixed_park = None
     chosen = p.options.park
     if chosen:
-        fixed_park = parks_by_name.get(chosen) or (
-            int(chosen) if str(chosen).isdigit() and int(chosen) in parks_by_name.values() else None)
-        if fixed_park is None:
-            p.problems.append(f"no park {chosen!r} in the registry; it has " + ", ".join(parks_by_name))
+        try:
+            fixed_park = find_park(session, chosen).id
+        except LookupError as exc:
+            p.problems.append(str(exc))
             return set()
     names = cols.pop("park", None)
     if names is None:
@@ -837,27 +839,35 @@ def _enum_default(model, attr):
     return model.__table__.c[attr].default.arg if model.__table__.c[attr].default is not None else None
 
 
-def options_from_form(form, target_default: str | None = None) -> Options:
-    """Options from an upload form's fields (target, park, layer, encoding, crs, datum, cad_layers
-    comma-separated, close_tolerance_m, repair, skip_rejected, and map.<field> = source or =value).
-    Every bad field is named in one ValidationError."""
-    def text(name):
-        value = (form.get(name) or "").strip()
-        return value or None
+# The reading options of an import, as a form (or any other caller of text) gives them.
+OPTION_PARAMS = (
+    Param("target", "choice", "what the file's features are: parks, plots, buildings or units", "导入为",
+          choices=("parks", "plots", "buildings", "units")),
+    Param("park", "text", "the park (name or id) of every record, unless a field gives it", "所属园区"),
+    Param("layer", "text", "GeoPackage/KML layer, shapefile in a zip, or sheet (default: the first)", "图层 / 工作表"),
+    Param("encoding", "text", "text encoding, overriding .cpg and detection (e.g. GBK, UTF-8)", "文字编码"),
+    Param("crs", "text", "source CRS, overriding the file's, e.g. EPSG:4526", "源坐标系"),
+    Param("datum", "choice", "the datum the coordinates were traced on", "坐标来源", choices=("wgs84", "gcj02", "bd09")),
+    Param("cad_layers", "text", "DXF: only entities on these CAD layers (comma-separated)", "DXF 图层"),
+    Param("close_tolerance_m", "number", "largest gap (m) closed between a polyline's ends", "闭合容差（米）",
+          minimum=0),
+    Param("repair", "boolean", "repair invalid geometries with make_valid", "自动修复无效几何"),
+    Param("skip_rejected", "boolean", "commit the good features and skip the rejected ones", "跳过被拒绝的要素"),
+)
 
+
+def options_from_form(form, target_default: str | None = None) -> Options:
+    """Options from an upload form's fields (``OPTION_PARAMS``, and map.<field> = source or
+    const.<field> = value). Every bad field is named in one ValidationError."""
     mapping = {}
     for key in form:
         if key.startswith("map.") and (form.get(key) or "").strip():
             mapping[key[4:]] = form.get(key).strip()
         if key.startswith("const.") and (form.get(key) or "").strip():
             mapping[key[6:]] = "=" + form.get(key).strip()
-    tolerance = text("close_tolerance_m")
-    try:
-        tolerance_m = float(tolerance) if tolerance else 0.5
-    except ValueError:
-        raise v.ValidationError(v.Problem("close_tolerance_m", f"{tolerance!r} is not a number", "metres, e.g. 0.5"))
-    cad = [c.strip() for c in (text("cad_layers") or "").split(",") if c.strip()] or None
-    return Options(target=text("target") or target_default or "", mapping=mapping, park=text("park"),
-                   layer=text("layer"), encoding=text("encoding"), crs=text("crs"), datum=text("datum") or "wgs84",
-                   cad_layers=cad, close_tolerance_m=tolerance_m, repair=bool(form.get("repair")),
-                   skip_rejected=bool(form.get("skip_rejected")))
+    o = parse_all(OPTION_PARAMS, form)
+    cad = [c.strip() for c in (o.get("cad_layers") or "").split(",") if c.strip()] or None
+    return Options(target=o.get("target") or target_default or "", mapping=mapping, park=o.get("park"),
+                   layer=o.get("layer"), encoding=o.get("encoding"), crs=o.get("crs"), datum=o.get("datum", "wgs84"),
+                   cad_layers=cad, close_tolerance_m=o.get("close_tolerance_m", 0.5), repair=o.get("repair", False),
+                   skip_rejected=o.get("skip_rejected", False))

@@ -22,47 +22,43 @@ from ..evaluation import engine, rulesets
 from ..core.models import Building, EvaluationRun, Floor, Park, Plot, Unit
 from ..occupancy import status
 from ..vacancy.needs import SpaceNeeds, building_fits, storey_fits
-from ..core.validation import Problem, ValidationError, normalize_code
+from ..core.params import REFUSED, Param, parse_all
+from ..core.validation import Problem, ValidationError
 from . import calc, tables
 from .calc import Project
 
 
 
-@dataclass(frozen=True)
-class Param:
-    name: str
-    type: str  # string / number / integer / date / list
-    label: str  # Chinese, for the form
-    description: str
-    required: bool = False
-
-
 PARAMS: tuple[Param, ...] = (
-    Param("industry_code", "string", "行业代码", "GB/T 4754 大类 or finer, e.g. 3811", True),
-    Param("code_edition", "string", "代码版本", "2017 (default) or 2002: which GB/T 4754 edition industry_code is"),
-    Param("park", "integer", "园区", "park id: its jurisdiction chooses the table; its figures are the benchmarks"),
-    Param("table", "string", "指标表", "a table id, instead of the park's jurisdiction (see /api/landcalc/tables)"),
-    Param("region_class", "string", "地区类别", "for tables with 投资强度 by region class"),
-    Param("plot", "integer", "候选地块", "a registry plot id: its area is the land"),
-    Param("land_m2", "number", "申请用地(m²)", "requested land in m² (or land_mu)"),
-    Param("land_mu", "number", "申请用地(亩)", "requested land in 亩"),
-    Param("investment_wan", "number", "固定资产投资(万元)", "fixed-asset investment incl. land, 万元", True),
-    Param("footprint_m2", "number", "建筑占地(m²)", "footprints of buildings, structures and storage yards", True),
-    Param("gfa_m2", "number", "总建筑面积(m²)", "total floor area (or give storey_heights)"),
-    Param("storey_heights", "list", "各层层高(m)", "comma-separated storey heights over the footprint, e.g. 9,4.5,4.5"),
-    Param("tall_gfa_m2", "number", "超高楼层面积(m²)", "floor area in storeys higher than 8 m (counted twice)"),
-    Param("admin_gfa_m2", "number", "行政生活建筑面积(m²)", "administrative and living floor area"),
-    Param("admin_land_m2", "number", "行政生活用地(m²)", "their land, where it can be measured"),
-    Param("green_m2", "number", "绿地面积(m²)", "green area"),
-    Param("output_wan", "number", "达产年产值(万元)", "annual output at full production"),
-    Param("tax_wan", "number", "达产年税收(万元)", "annual tax at full production"),
-    Param("jobs", "integer", "就业人数", "jobs"),
-    Param("supply_date", "date", "供地日期", "for the commitments' deadlines (YYYY-MM-DD)"),
-    Param("floor_load_t_m2", "number", "所需楼面荷载(t/m²)", "for the standard-factory alternative"),
-    Param("clear_height_m", "number", "所需层高(m)", "for the standard-factory alternative"),
-    Param("crane_t", "number", "行车(t)", "crane capacity needed, 0 for none"),
-    Param("power_kva", "number", "用电容量(kVA)", "power needed"),
-    Param("available_by", "date", "入驻日期", "standard-factory units free on this date (default today)"),
+    Param("industry_code", "text", "GB/T 4754 大类 or finer, e.g. 3811", "行业代码", required=True),
+    Param("code_edition", "choice", "2017 (default) or 2002: which GB/T 4754 edition industry_code is", "代码版本",
+          choices=("2017", "2002")),
+    Param("park", "integer", "park id: its jurisdiction chooses the table; its figures are the benchmarks", "园区",
+          minimum=1),
+    Param("table", "text", "a table id, instead of the park's jurisdiction (see /api/landcalc/tables)", "指标表"),
+    Param("region_class", "text", "for tables with 投资强度 by region class", "地区类别"),
+    Param("plot", "integer", "a registry plot id: its area is the land", "候选地块", minimum=1),
+    Param("land_m2", "number", "requested land in m² (or land_mu)", "申请用地(m²)", minimum=0),
+    Param("land_mu", "number", "requested land in 亩", "申请用地(亩)", minimum=0),
+    Param("investment_wan", "number", "fixed-asset investment incl. land, 万元", "固定资产投资(万元)", required=True,
+          minimum=0),
+    Param("footprint_m2", "number", "footprints of buildings, structures and storage yards", "建筑占地(m²)",
+          required=True, minimum=0),
+    Param("gfa_m2", "number", "total floor area (or give storey_heights)", "总建筑面积(m²)", minimum=0),
+    Param("storey_heights", "numbers", "comma-separated storey heights over the footprint, e.g. 9,4.5,4.5", "各层层高(m)"),
+    Param("tall_gfa_m2", "number", "floor area in storeys higher than 8 m (counted twice)", "超高楼层面积(m²)", minimum=0),
+    Param("admin_gfa_m2", "number", "administrative and living floor area", "行政生活建筑面积(m²)", minimum=0),
+    Param("admin_land_m2", "number", "their land, where it can be measured", "行政生活用地(m²)", minimum=0),
+    Param("green_m2", "number", "green area", "绿地面积(m²)", minimum=0),
+    Param("output_wan", "number", "annual output at full production", "达产年产值(万元)", minimum=0),
+    Param("tax_wan", "number", "annual tax at full production", "达产年税收(万元)"),
+    Param("jobs", "integer", "jobs", "就业人数", minimum=0),
+    Param("supply_date", "date", "for the commitments' deadlines (YYYY-MM-DD)", "供地日期"),
+    Param("floor_load_t_m2", "number", "for the standard-factory alternative", "所需楼面荷载(t/m²)", minimum=0),
+    Param("clear_height_m", "number", "for the standard-factory alternative", "所需层高(m)", minimum=0),
+    Param("crane_t", "number", "crane capacity needed, 0 for none", "行车(t)", minimum=0),
+    Param("power_kva", "number", "power needed", "用电容量(kVA)", minimum=0),
+    Param("available_by", "date", "standard-factory units free on this date (default today)", "入驻日期"),
 )
 
 
@@ -78,28 +74,12 @@ class Request:
 def parse(params: Mapping[str, str]) -> Request:
     """A calculator request from text parameters (form, query string, CLI); every bad one is named."""
     problems, out = [], {}
-    for p in PARAMS:
-        raw = params.get(p.name)
-        if raw in (None, ""):
-            if p.required:
-                problems.append(Problem(p.name, "is missing", p.description))
-            continue
-        text = normalize_code(str(raw)) if p.type != "string" else str(raw).strip()
-        try:
-            if p.type == "number":
-                out[p.name] = float(text)
-            elif p.type == "integer":
-                out[p.name] = int(text)
-            elif p.type == "date":
-                out[p.name] = dt.date.fromisoformat(text)
-            elif p.type == "list":
-                out[p.name] = tuple(float(x) for x in text.replace("，", ",").split(",") if x.strip())
-            else:
-                out[p.name] = text
-        except ValueError:
-            problems.append(Problem(p.name, f"{raw!r} is not valid", f"{p.type}: {p.description}"))
-    if "land_m2" in out and "land_mu" in out:
-        problems.append(Problem("land_mu", "both land_m2 and land_mu are given", "one of them"))
+    try:
+        out = parse_all(PARAMS, params)
+    except ValidationError as exc:
+        problems = exc.problems
+    if all(str(params.get(name) or "").strip() for name in ("land_m2", "land_mu")):
+        problems.append(Problem("land_mu", "同时给出了 land_m2 和 land_mu", "二者之一"))
     if problems:
         raise ValidationError(problems)
     land = out.pop("land_m2", None) or (out.pop("land_mu") * calc.M2_PER_MU if "land_mu" in out else None)
@@ -136,6 +116,15 @@ def calculate(session: Session, req: Request, today: dt.date) -> calc.Result:
     context = {"park": park_context(session, park, project) if park else {},
                "units": vacant_units(session, project, park.id if park else None, day)}
     return calc.calculate(table, project, context=context)
+
+
+def form_choices(session: Session) -> dict:
+    """What the calculator's form offers: the parks (id, name), the indicator tables, and the plots
+    not yet supplied (id, code, park name)."""
+    return {"parks": [(pid, name) for pid, name in session.execute(select(Park.id, Park.name).order_by(Park.name))],
+            "tables": tables.table_ids(),
+            "plots": [tuple(r) for r in session.execute(select(Plot.id, Plot.code, Park.name).join(Park)
+                                                        .where(Plot.holder_id.is_(None)).order_by(Park.name, Plot.code))]}
 
 
 def latest_run(session: Session, park: Park) -> EvaluationRun | None:
@@ -199,6 +188,23 @@ def vacant_units(session: Session, project: Project, park_id: int | None, day: d
                     "power_kva": building.power_kva, "rent": building.asking_rent_yuan_m2_month,
                     "map_url": f"/map?b={building.id}"})
     return out
+
+
+def openapi_paths() -> dict:
+    """The calculator's part of the OpenAPI document (paths under the API's root), from ``PARAMS``."""
+    return {
+        "/landcalc": {"get": {
+            "summary": "Land-supply calculation (供地测算) for a project; needs a signed-in session",
+            "parameters": [p.openapi() for p in PARAMS],
+            "responses": {"200": {"description": "verdict, land bounds, checks, yields, commitments, standard factories",
+                                  "content": {"application/json": {"schema": {"type": "object", "required": [
+                                      "verdict", "reasons", "bounds", "checks", "commitments", "standard_factory"]}}}},
+                          "400": REFUSED, "401": {"description": "not signed in"}}}},
+        "/landcalc/tables": {"get": {
+            "summary": "The land-use control indicator tables installed",
+            "responses": {"200": {"description": "tables", "content": {"application/json": {"schema": {
+                "type": "array", "items": {"type": "object", "required": ["id", "name", "source"]}}}}}}}},
+    }
 
 
 def as_json(result: calc.Result) -> dict:

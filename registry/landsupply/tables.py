@@ -213,3 +213,14 @@ def for_jurisdiction(code: str | None) -> Table:
 def crosswalk() -> Crosswalk:
     data = tomllib.loads(resources.files(__package__).joinpath("crosswalk.toml").read_text(encoding="utf-8"))
     return Crosswalk({k: list(v) for k, v in data["map"].items()}, dict(data["names_2002"]), data["source"])
+
+
+def listing() -> list[dict]:
+    """Every installed table: id, name, source, edition, the jurisdictions it is chosen for, and the
+    tables it extends."""
+    out = []
+    for tid in table_ids():
+        t = load(tid)
+        out.append({"id": t.id, "name": t.name, "source": t.source, "edition": t.edition,
+                    "jurisdictions": list(t.jurisdictions), "extends": list(t.lineage[1:])})
+    return out

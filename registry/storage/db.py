@@ -19,7 +19,7 @@ from functools import lru_cache
 from geoalchemy2 import load_spatialite
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
@@ -55,6 +55,19 @@ _UNREACHABLE = ("connection refused", "terminating connection", "server closed t
                 "the database system is shutting down", "the database system is starting up",
                 "could not connect", "connection to server", "consuming input failed", "no connection to the server",
                 "connection timeout expired", "the connection is lost")
+
+
+# What any failure of the database or its driver is raised as (an availability problem or not).
+DatabaseError = DBAPIError
+
+
+def release(session: Session) -> None:
+    """Ends a session whose transaction failed: rolled back, or, when its connection is gone, the
+    connection dropped (the pool makes new ones)."""
+    try:
+        session.rollback()
+    except DBAPIError:
+        session.invalidate()
 
 
 def unavailable(exc: BaseException) -> DatabaseUnavailable | None:

@@ -7,11 +7,11 @@ Everything else in the registry is written once for both backends; only these di
 - the centre of a geometry's bounding box, read from the box stored with it;
 - the extent of a column (ST_Extent on PostGIS; min/max of ST_MinX… on SpatiaLite);
 - a per-row lookup (LATERAL on PostgreSQL; a correlated subquery in a materialized CTE on SQLite,
-  which has no LATERAL).
+  which has no LATERAL), and aggregates of child rows per parent row built on one.
 """
 from __future__ import annotations
 
-from sqlalchemy import CTE, ColumnElement, Float, Integer, Select, String, bindparam, func, select, text, true
+from sqlalchemy import CTE, ColumnElement, Float, Integer, Select, String, and_, bindparam, func, select, text, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .db import dialect
@@ -90,3 +90,33 @@ def extent(session: Session, column) -> tuple[float, float, float, float] | None
                 func.max(func.ST_MaxX(column)), func.max(func.ST_MaxY(column)))
     row = session.execute(select(*cols)).one()
     return None if row[0] is None else tuple(float(x) for x in row)
+
+
+def children_aggregated(session: Session, *, parent, child, link, child_where, columns: dict, joins, lookup: Select,
+                        label: str, aggregates, parent_where: list):
+    """Aggregates over each ``parent`` row's ``child`` rows (``link`` joins them; ``child_where``
+    picks the children), as a FROM item to join to ``parent``: returns (the item, its join
+    condition, the conditions on ``parent`` still to apply).
+
+    ``columns`` are the child rows' values (name → SQL over ``child`` and what ``joins(select)``
+    adds to its FROM); ``lookup`` is a correlated one-row lookup per child, named ``label``;
+    ``aggregates(cols)`` makes the aggregate columns from those values by name. On PostgreSQL the
+    aggregate is a LATERAL subquery per parent (no sort or hash of every child to group them, no
+    second visit to the parent row, the lookup a LATERAL join per child); SQLite, which has no
+    LATERAL, collects the children with their lookups in a materialized CTE (``parent_where``
+    applied there, each lookup run once per child) and groups them."""
+    if dialect(session) == "postgresql":
+        found = lookup.lateral(f"{label}_lookup")
+        stmt = joins(select().select_from(child).outerjoin(found, true()))
+        item = (stmt.add_columns(*aggregates({**columns, label: list(found.c)[0]})).where(link, *child_where)
+                .correlate(parent).lateral("children"))
+        return item, true(), parent_where
+    parent_key = [c for c in (link.left, link.right) if c.table is parent.__table__][0]
+    rows = (select(parent_key.label("parent_id"), *[value.label(name) for name, value in columns.items()])
+            .select_from(parent).join(child, and_(link, *child_where)))
+    rows = with_lookup(session, joins(rows), lookup, label)
+    cte = lookup_cte(session, rows.where(*parent_where), "children_rows")
+    grouped = (select(cte.c.parent_id, *aggregates({name: cte.c[name] for name in [*columns, label]}))
+               .group_by(cte.c.parent_id).subquery("children"))
+    return grouped, grouped.c.parent_id == parent_key, []  # the CTE has applied the parent's conditions
+

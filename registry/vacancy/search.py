@@ -25,16 +25,16 @@ from dataclasses import dataclass
 
 import shapely
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Float, String, and_, case, cast, func, literal, null, or_, select, true
+from sqlalchemy import Float, String, and_, case, cast, func, literal, null, or_, select
 from sqlalchemy.orm import Session
 
 from geodata import chinacoords
 from ..core import validation as v
-from ..storage.db import dialect
+from ..core.params import REFUSED, Param, parse_all
 from ..core.enums import BuildingStatus, BuildingType
 from ..core.models import MAX_ID, Building, Park, Unit
 from ..occupancy import status
-from ..storage.spatial import as_geojson, bbox_filter, box_centre, computed_cte, lookup_cte, with_lookup
+from ..storage.spatial import as_geojson, bbox_filter, box_centre, children_aggregated, computed_cte, with_lookup
 from .needs import SpaceNeeds, building_fits, storey_fits, with_storeys
 
 POLYGON_ZOOM = 14  # from this zoom on, footprints; below, points
@@ -43,41 +43,51 @@ MAX_LIMIT = 2000
 AVAILABILITY = ("fully_vacant", "partly_vacant", "fully_let", "under_construction")
 
 
-@dataclass(frozen=True)
-class Param:
-    name: str
-    type: str  # integer / number / boolean / string / date
-    description: str
-    constraints: tuple = ()  # JSON-schema keywords the OpenAPI document states, as (key, value) pairs
-
-
 _DEGREES = r"-?\d{1,3}(\.\d*)?"  # a bbox corner in decimal degrees
 
+
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    parts = [float(x) for x in text.split(",")]
+    if len(parts) != 4 or not all(map(math.isfinite, parts)):
+        raise ValueError(text)
+    # Corners in either order: the box they span (a point or a line finds what touches it).
+    return (min(parts[0], parts[2]), min(parts[1], parts[3]), max(parts[0], parts[2]), max(parts[1], parts[3]))
+
+
+def _industry(text: str) -> str:
+    return v.check_industry_code(text, "query.industry")[:2]
+
+
+def _datum(text: str) -> str:
+    if text.lower() not in ("wgs84", "gcj02", "cgcs2000"):
+        raise ValueError(text)
+    return "gcj02" if text.lower() == "gcj02" else "wgs84"
+
+
 PARAMS: tuple[Param, ...] = (
-    Param("bbox", "string", "minLon,minLat,maxLon,maxLat in the display datum (see datum)",
-          (("pattern", f"^{_DEGREES},{_DEGREES},{_DEGREES},{_DEGREES}$"),)),
+    Param("bbox", "text", "minLon,minLat,maxLon,maxLat in the display datum (see datum)",
+          pattern=f"^{_DEGREES},{_DEGREES},{_DEGREES},{_DEGREES}$", convert=_bbox),
     Param("zoom", "integer", f"map zoom: footprints from {POLYGON_ZOOM}, points below, server clusters below {CLUSTER_ZOOM}",
-          (("minimum", 0), ("maximum", 24))),
-    Param("park", "integer", "only this park (id)", (("minimum", 1), ("maximum", MAX_ID))),
-    Param("min_area", "number", "available area at least (m²)"),
-    Param("max_area", "number", "available area at most (m²)"),
+          minimum=0, maximum=24),
+    Param("park", "integer", "only this park (id)", minimum=1, maximum=MAX_ID),
+    Param("min_area", "number", "available area at least (m²)", minimum=0),
+    Param("max_area", "number", "available area at most (m²)", minimum=0),
     Param("ground_floor", "boolean", "count only ground-floor units"),
-    Param("min_load", "number", "minimum floor load of the units' storey (t/m²)"),
-    Param("min_height", "number", "minimum storey height (m)"),
+    Param("min_load", "number", "minimum floor load of the units' storey (t/m²)", minimum=0),
+    Param("min_height", "number", "minimum storey height (m)", minimum=0),
     Param("crane", "boolean", "only buildings with a crane"),
-    Param("min_power", "number", "minimum power supply (kVA)"),
-    Param("max_rent", "number", "maximum asking rent (元/m²·月)"),
-    Param("type", "string", "building type: " + ", ".join(t.value for t in BuildingType),
-          (("enum", [t.value for t in BuildingType]),)),
+    Param("min_power", "number", "minimum power supply (kVA)", minimum=0),
+    Param("max_rent", "number", "maximum asking rent (元/m²·月)", minimum=0),
+    Param("type", "choice", "building type: " + ", ".join(t.value for t in BuildingType),
+          choices=tuple(t.value for t in BuildingType), convert=BuildingType.from_any),
     Param("available_by", "date", "space free on this date (YYYY-MM-DD; default today; an earlier date means today)"),
-    Param("industry", "string", "GB/T 4754-2017 大类 of the investor's project, e.g. 39: only buildings that allow it",
-          (("enum", [c for c, i in v.industries().items() if i.level == "大类"]),)),
+    Param("industry", "choice", "GB/T 4754-2017 大类 of the investor's project, e.g. 39: only buildings that allow it",
+          choices=tuple(c for c, i in v.industries().items() if i.level == "大类"), convert=_industry),
     Param("only_available", "boolean", "only buildings with available space (implied by the space filters)"),
-    Param("datum", "string", "coordinates for display: wgs84 (CGCS2000, default) or gcj02 (AMap basemaps)",
-          (("enum", ["wgs84", "gcj02", "cgcs2000"]),)),
-    Param("limit", "integer", f"features per page (default 500, at most {MAX_LIMIT})",
-          (("minimum", 1), ("maximum", MAX_LIMIT))),
-    Param("offset", "integer", "features to skip (paging)", (("minimum", 0), ("maximum", MAX_ID))),
+    Param("datum", "choice", "coordinates for display: wgs84 (CGCS2000, default) or gcj02 (AMap basemaps)",
+          choices=("wgs84", "gcj02", "cgcs2000"), convert=_datum),
+    Param("limit", "integer", f"features per page (default 500, at most {MAX_LIMIT})", minimum=1, maximum=MAX_LIMIT),
+    Param("offset", "integer", "features to skip (paging)", minimum=0, maximum=MAX_ID),
 )
 PARAM_NAMES = {p.name for p in PARAMS}
 
@@ -118,62 +128,40 @@ class VacancyQuery:
 
 def parse_query(params: Mapping[str, str], today: dt.date) -> VacancyQuery:
     """A query from URL parameters; every bad one is named in one ValidationError."""
-    problems: list[v.Problem] = []
-    out: dict = {}
-
-    def fail(name, value, expected):
-        problems.append(v.Problem(f"query.{name}", f"{value!r} is not valid", expected))
-
-    for p in PARAMS:
-        raw = params.get(p.name)
-        if raw in (None, ""):
-            continue
-        raw = v.normalize_code(raw) if p.type != "string" else str(raw).strip()
-        try:
-            if p.name == "bbox":
-                parts = [float(x) for x in raw.split(",")]
-                if len(parts) != 4 or not all(map(math.isfinite, parts)):
-                    raise ValueError
-                # Corners in either order: the box they span (a point or a line finds what touches it).
-                out["bbox"] = (min(parts[0], parts[2]), min(parts[1], parts[3]), max(parts[0], parts[2]),
-                               max(parts[1], parts[3]))
-            elif p.type == "integer":
-                out[p.name] = int(raw)
-                if not -MAX_ID <= out[p.name] <= MAX_ID:  # beyond any record id or count
-                    raise ValueError
-            elif p.type == "number":
-                out[p.name] = float(raw)
-                if not out[p.name] >= 0 or math.isinf(out[p.name]):
-                    raise ValueError
-            elif p.type == "boolean":
-                if raw.lower() not in ("1", "0", "TRUE", "FALSE", "true", "false", "on"):
-                    raise ValueError
-                out[p.name] = raw.lower() in ("1", "true", "on")
-            elif p.type == "date":
-                out[p.name] = dt.date.fromisoformat(raw)
-            elif p.name == "type":
-                out["type"] = BuildingType.from_any(raw)
-            elif p.name == "industry":
-                code = v.check_industry_code(raw, "query.industry")[:2]
-                out["industry"] = code
-            elif p.name == "datum":
-                if raw.lower() not in ("wgs84", "gcj02", "cgcs2000"):
-                    raise ValueError
-                out["datum"] = "gcj02" if raw.lower() == "gcj02" else "wgs84"
-        except v.ValidationError as exc:
-            problems.extend(exc.problems)
-        except ValueError:
-            fail(p.name, params.get(p.name), f"{p.type}: {p.description}")
-    if "limit" in out and not 1 <= out["limit"] <= MAX_LIMIT:
-        fail("limit", out["limit"], f"1–{MAX_LIMIT}")
-    if out.get("offset", 0) < 0:
-        fail("offset", out["offset"], "0 or more")
+    out = parse_all(PARAMS, params, prefix="query.")
     if out.get("available_by") and out["available_by"] < today:
         out["available_by"] = today  # "free by a past date" is "free now" (a link shared last month)
-    if problems:
-        raise v.ValidationError(problems)
     out.setdefault("available_by", today)
     return VacancyQuery(day=today, **out)
+
+
+_FEATURES = {"type": "object", "required": ["type", "features"], "properties": {
+    "type": {"type": "string", "enum": ["FeatureCollection"]}, "features": {"type": "array", "items": {"type": "object"}},
+    "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"}, "clustered": {"type": "boolean"},
+    "links": {"type": "array", "items": {"type": "object"}}}}
+
+
+def openapi_paths() -> dict:
+    """The map API's part of the OpenAPI document (paths under the API's root), from ``PARAMS``."""
+    geojson = {"description": "GeoJSON FeatureCollection", "content": {"application/geo+json": {"schema": _FEATURES}}}
+    return {
+        "/buildings": {"get": {
+            "summary": "Buildings (or clusters at low zoom) matching the filters, paged",
+            "parameters": [p.openapi() for p in PARAMS],
+            "responses": {"200": geojson, "400": REFUSED}}},
+        "/buildings/{building_id}": {"get": {
+            "summary": "One building's specs, available units and park contacts",
+            "parameters": [{"name": "building_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}],
+            "responses": {"200": {"description": "building card", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["id", "units", "park"]}}}},
+                          "404": {"description": "no such building"}}}},
+        "/parks": {"get": {
+            "summary": "Park boundaries (the offline vector base)",
+            "parameters": [{"name": "datum", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["wgs84", "gcj02"]}}],
+            "responses": {"200": geojson}}},
+    }
 
 
 def _display(coords_geojson: dict, datum: str) -> dict:
@@ -232,32 +220,18 @@ def _unit_aggregates(q: VacancyQuery, area, last_end, fits, held) -> list:
 
 
 def _units_per_building(session: Session, q: VacancyQuery):
-    """The unit aggregates of each matching building, as a FROM item to join to ``Building``, the
-    join condition, and the conditions on the building still to apply. Only leasable units count:
-    an owner's own workshop is never space on the market.
-
-    Each unit's last lease is looked up once (``status.last_lease_end``: one ordered probe of the
-    B-tree on (unit_id, start_date, end_date)). On PostgreSQL the aggregate is
-    a LATERAL subquery per building: no sort or hash of every unit to group them, and no second
-    visit to the building row. SQLite has no LATERAL: its units are collected in a materialized CTE
-    (the lookups as scalar subqueries, run once per unit) and grouped.
-    """
-    fits, held = storey_fits(q.needs), status.held_on(q.available_by)
-    if dialect(session) == "postgresql":
-        last = status.last_lease_end().lateral("last_lease")
-        stmt = with_storeys(select().select_from(Unit).outerjoin(last, true()), q.needs)
-        aggs = _unit_aggregates(q, Unit.leasable_area_m2, list(last.c)[0], fits, held)
-        units = (stmt.add_columns(*aggs).where(Unit.building_id == Building.id, Unit.leasable)
-                 .correlate(Building).lateral("units"))
-        return units, true(), _building_filters(session, q)
-    rows = (select(Unit.building_id.label("building_id"), Unit.leasable_area_m2.label("area"),
-                   fits.label("fits"), held.label("held"))
-            .select_from(Building).join(Unit, and_(Unit.building_id == Building.id, Unit.leasable)))
-    rows = with_lookup(session, with_storeys(rows, q.needs), status.last_lease_end(), "last_end")
-    u = lookup_cte(session, rows.where(*_building_filters(session, q)), "unit_state")
-    units = (select(u.c.building_id, *_unit_aggregates(q, u.c.area, u.c.last_end, u.c.fits, u.c.held))
-             .group_by(u.c.building_id).subquery("units"))
-    return units, units.c.building_id == Building.id, []  # the CTE has applied the building filters
+    """The unit aggregates of each matching building (``_unit_aggregates``), as a FROM item to join
+    to ``Building``, the join condition, and the conditions on the building still to apply. Only
+    leasable units count: an owner's own workshop is never space on the market. Each unit's last
+    lease is looked up once (``status.last_lease_end``: one ordered probe of the B-tree on
+    (unit_id, start_date, end_date)); how the units are gathered per building is the backend's
+    (``storage.spatial.children_aggregated``)."""
+    return children_aggregated(
+        session, parent=Building, child=Unit, link=Unit.building_id == Building.id, child_where=[Unit.leasable],
+        columns={"area": Unit.leasable_area_m2, "fits": storey_fits(q.needs), "held": status.held_on(q.available_by)},
+        joins=lambda stmt: with_storeys(stmt, q.needs), lookup=status.last_lease_end(), label="last_end",
+        aggregates=lambda c: _unit_aggregates(q, c["area"], c["last_end"], c["fits"], c["held"]),
+        parent_where=_building_filters(session, q))
 
 
 def _per_building(session: Session, q: VacancyQuery):

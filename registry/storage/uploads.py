@@ -1,0 +1,91 @@
+"""One staging area for uploaded files that wait between a preview and a commit (GIS files, Excel
+workbooks): a folder per upload, named by a random token, holding the file under its own name and a
+note of what it is for (its kind and options). Nothing else reads the folders.
+
+An upload is found again only by its token and its kind (a workbook's token cannot be committed as a
+GIS file). It expires a day after it was staged or last touched: every new staging removes expired
+ones, and a commit removes its own.
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+EXPIRY_S = 24 * 3600
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+_NOTE = "upload.json"
+
+
+@dataclass
+class Staged:
+    token: str
+    kind: str  # "gis", "workbook", …
+    path: Path  # the file
+    name: str  # the file's name as the user's computer called it
+    meta: dict  # what the upload is for (options, park, …)
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+def stage(root: Path, kind: str, name: str, save, meta: dict | None = None) -> Staged:
+    """Stages a new upload of ``kind`` under ``root``: ``save(path)`` writes the file; ``name`` is
+    what the user called it (kept for the preview and the audit trail, whatever its characters).
+    Removes expired uploads first."""
+    expire(root)
+    token = secrets.token_hex(16)
+    folder = root / token
+    folder.mkdir(parents=True)
+    suffix = Path(name).suffix.lower()
+    path = folder / ("upload" + suffix if re.fullmatch(r"\.[0-9a-z]{1,8}", suffix) else "upload")
+    save(path)
+    staged = Staged(token, kind, path, name, dict(meta or {}))
+    _write_note(staged)
+    return staged
+
+
+def find(root: Path, token: str, kind: str) -> Staged:
+    """The staged upload of ``kind`` with ``token`` (LookupError, said for people, if there is none
+    or it has expired); finding it counts as using it."""
+    folder = root / token if _TOKEN.fullmatch(token or "") else None
+    note = folder / _NOTE if folder is not None else None
+    if note is None or not note.exists():
+        raise LookupError("上传的文件已失效或不存在，请重新上传")
+    data = json.loads(note.read_text("utf-8"))
+    if data.get("kind") != kind:
+        raise LookupError("上传的文件已失效或不存在，请重新上传")
+    folder.touch()
+    return Staged(token, kind, folder / data["file"], data.get("name", data["file"]), data.get("meta", {}))
+
+
+def update(staged: Staged, meta: dict) -> None:
+    """Replaces what the upload is for (new options chosen in the preview)."""
+    staged.meta = dict(meta)
+    _write_note(staged)
+
+
+def discard(staged: Staged) -> None:
+    """Removes a committed (or abandoned) upload."""
+    shutil.rmtree(staged.folder, ignore_errors=True)
+
+
+def expire(root: Path, max_age_s: float = EXPIRY_S) -> None:
+    """Removes uploads neither staged nor used for ``max_age_s``."""
+    if not root.exists():
+        return
+    now = time.time()
+    for folder in root.iterdir():
+        if folder.is_dir() and _TOKEN.fullmatch(folder.name) and now - folder.stat().st_mtime > max_age_s:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_note(staged: Staged) -> None:
+    (staged.folder / _NOTE).write_text(json.dumps(
+        {"kind": staged.kind, "file": staged.path.name, "name": staged.name, "meta": staged.meta},
+        ensure_ascii=False), "utf-8")
