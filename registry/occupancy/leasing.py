@@ -101,15 +101,22 @@ def sign_lease(session: Session, user: User, unit_ids: list[int], *, uscc: str |
     return leases
 
 
+def _lease_to_change(session: Session, user: User, lease_id: int, seen_version, rule, day: dt.date) -> Lease:
+    """The lease a renewal or early end changes: the user may write to its park, it is still at the
+    version they saw, and ``rule`` (``renewal_problem``, ``termination_problem``) allows ``day``."""
+    lease = _get(session, Lease, lease_id, "Lease.id")
+    require_write_park(user, _park_of_unit(lease.unit))
+    check_version(lease, seen_version)
+    problem = rule(lease, day)
+    if problem:
+        raise v.ValidationError(problem)
+    return lease
+
+
 def renew_lease(session: Session, user: User, lease_id: int, *, new_end: dt.date, rent: float | None = None,
                 contract_no: str | None = None, seen_version=None, flush: bool = True) -> Lease:
     """A renewal: a new lease of the same unit and tenant from the old end to ``new_end``."""
-    old = _get(session, Lease, lease_id, "Lease.id")
-    require_write_park(user, _park_of_unit(old.unit))
-    check_version(old, seen_version)
-    problem = renewal_problem(old, new_end)
-    if problem:
-        raise v.ValidationError(problem)
+    old = _lease_to_change(session, user, lease_id, seen_version, renewal_problem, new_end)
     new = Lease(unit=old.unit, enterprise=old.enterprise, start_date=old.end_date, end_date=new_end,
                 rent_yuan_m2_month=old.rent_yuan_m2_month if rent is None else rent, rent_free_months=0,
                 contract_no=contract_no or old.contract_no, kind=old.kind)
@@ -122,12 +129,7 @@ def renew_lease(session: Session, user: User, lease_id: int, *, new_end: dt.date
 def terminate_lease(session: Session, user: User, lease_id: int, *, free_from: dt.date, seen_version=None,
                     flush: bool = True) -> Lease:
     """Ends a lease early: the unit is free from ``free_from``. Nothing is deleted."""
-    lease = _get(session, Lease, lease_id, "Lease.id")
-    require_write_park(user, _park_of_unit(lease.unit))
-    check_version(lease, seen_version)
-    problem = termination_problem(lease, free_from)
-    if problem:
-        raise v.ValidationError(problem)
+    lease = _lease_to_change(session, user, lease_id, seen_version, termination_problem, free_from)
     lease.end_date = free_from
     if flush:
         session.flush()
