@@ -36,7 +36,7 @@ def upload(client, park_id, wb, path="preview", token=None):
 
 
 def token_of(resp):
-    return re.search(r'name="token" value="([0-9a-f]{64})"', resp.get_data(as_text=True))[1]
+    return re.search(r'name="token" value="([0-9a-f]{32})"', resp.get_data(as_text=True))[1]
 
 
 def test_template_has_every_unit_the_current_lease_dropdowns_and_instructions(manager, world):
@@ -135,9 +135,16 @@ def test_a_file_with_one_bad_row_writes_nothing_and_names_the_row(manager, world
     assert f"<td>{overlap[0].row}</td><td>起租日</td>" in text
     assert f"<td>{rows[(world.building_a.code, units[5].code)][0].row}</td><td>可租面积(㎡)</td>" in text
     assert "确认写入" not in text
-    # Even a forged commit of that file is refused whole.
-    token = __import__("hashlib").sha256(_bytes(wb)).hexdigest()
-    assert upload(manager, world.park_a.id, wb, token=token).status_code == 400
+    # Even a commit forced with the staged upload's token is refused whole (the plan is made again),
+    # and so is a made-up token.
+    import json
+    from pathlib import Path
+    notes = sorted((Path(manager.application.instance_path) / "uploads").glob("*/upload.json"),
+                   key=lambda n: n.stat().st_mtime)
+    staged = notes[-1].parent.name
+    assert json.loads(notes[-1].read_text("utf-8"))["kind"] == "workbook"
+    assert upload(manager, world.park_a.id, wb, token=staged).status_code == 400
+    assert upload(manager, world.park_a.id, wb, token="0" * 32).status_code == 400
     assert session.scalar(select(func.count(Lease.id))) == before
     assert session.scalar(select(func.count(Enterprise.id)).where(Enterprise.name == "好企业有限公司")) == 0
 

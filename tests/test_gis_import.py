@@ -400,7 +400,7 @@ def test_the_cli_dry_runs_then_commits(runner, session, park, tmp_path):
     again = runner("import", str(tmp_path / "cli.gpkg"), "--profile", "cli", "--format", "json")
     assert '"unchanged": 2' in again.output
     refused = runner("import", str(tmp_path / "cli.gpkg"), "--into", "buildings", "--park", "无此园区", "--commit")
-    assert refused.exit_code == 1 and "no park '无此园区'" in refused.output
+    assert refused.exit_code == 1 and "没有名为 '无此园区' 的园区" in refused.output
 
 
 
