@@ -25,7 +25,7 @@ from registry.landsupply import calc, service as landcalc
 from registry.occupancy import kpi, reports, stacking, status, summary, workbook
 from registry.sample import demo
 from registry.storage import bulk
-from registry.vacancy import search
+from registry.vacancy import cards
 
 from . import factories as f
 from .conftest import TODAY
@@ -180,7 +180,7 @@ def test_every_surface_agrees_unit_by_unit(app, estate, day):
     for b in buildings.values():
         if not of[b.id]:
             continue
-        card = search.building_card(session, b.id, day, public=True)
+        card = cards.building_card(session, b.id, day, public=True)
         assert {u["id"]: u["status"] for u in card["units"]} == \
             {i: want[i].value for i in of[b.id] if want[i] in status.OFFERED}
     vacancies = exporter.page(session, "vacancies", day=day, public=True, count=False)

@@ -149,12 +149,6 @@ def test_a_file_with_one_bad_row_writes_nothing_and_names_the_row(manager, world
     assert session.scalar(select(func.count(Enterprise.id)).where(Enterprise.name == "好企业有限公司")) == 0
 
 
-def _bytes(wb):
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 def test_a_unit_not_in_the_park_and_a_wrong_file_are_reported(manager, world):
     wb = download(manager, world.park_a.id)
     ws = wb["房源租约"]

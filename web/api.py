@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
+from registry.vacancy import cards
 from registry.vacancy import search as vacancy
 from registry.landsupply import service as landcalc_service
 from registry.landsupply import tables as landcalc_tables
@@ -39,13 +40,13 @@ def buildings():
 
 @bp.get("/buildings/<int:building_id>")
 def building(building_id):
-    return jsonify(vacancy.building_card(get_session(), building_id, clock.today(), public=_public()))
+    return jsonify(cards.building_card(get_session(), building_id, clock.today(), public=_public()))
 
 
 @bp.get("/parks")
 def parks():
     datum = "gcj02" if request.args.get("datum") == "gcj02" else "wgs84"
-    resp = jsonify(vacancy.park_boundaries(get_session(), datum))
+    resp = jsonify(cards.park_boundaries(get_session(), datum))
     resp.mimetype = "application/geo+json"
     return resp
 

@@ -12,7 +12,7 @@ from registry.assets import parks as park_list
 from registry.core import clock
 from registry.core.enums import BuildingType
 from registry.core.validation import industries
-from registry.vacancy import search as vacancy
+from registry.vacancy import cards
 
 from . import offline_folium
 from .auth import login_required
@@ -65,7 +65,7 @@ def map_page():
 
 @bp.get("/buildings/<int:building_id>/brochure")
 def brochure(building_id):
-    b = vacancy.brochure(get_session(), building_id, clock.today(), public=g.user is None)
+    b = cards.brochure(get_session(), building_id, clock.today(), public=g.user is None)
     return render_template("brochure.html", card=b["card"], plan=b["site_plan"], today=clock.today())
 
 
