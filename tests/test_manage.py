@@ -127,3 +127,34 @@ def test_data_quality_page(manager, world, session):
     page = manager.get(f"/parks/{world.park_a.id}/quality").get_data(as_text=True)
     assert world.building_a.code in page and "-14.3%" in page
     assert "从未核实" in page  # never verified
+
+
+def test_a_lease_signed_for_later_is_not_vacant_nor_offered_and_a_renewal_is_not_expiring(manager, world):
+    """From the day a lease is signed, its unit is 已签约待入驻: off the sign form, out of the vacant
+    figures and off the map; a renewed lease no longer counts as expiring."""
+    b, unit = world.building_a, world.building_a.units[1]
+    start = TODAY + dt.timedelta(days=20)
+    assert post(manager, f"/buildings/{b.id}/leases", {
+        "unit_id": [unit.id], "uscc": world.lease_a.enterprise.uscc, "start_date": start.isoformat(),
+        "end_date": (start + dt.timedelta(days=730)).isoformat()}).status_code == 302
+    page = manager.get(f"/buildings/{b.id}").get_data(as_text=True)
+    block = re.search(rf'data-unit-id="{unit.id}" data-status="(\w+)"', page)[1]
+    assert block == "signed" and f'name="unit_id" value="{unit.id}"' not in page and start.isoformat() in page
+    park = manager.get(f"/parks/{world.park_a.id}").get_data(as_text=True)
+    assert re.search(r'data-kpi="signed_m2">1,000 ㎡', park)
+    feature = next(ft for ft in manager.get(f"/api/buildings?zoom=16&park={world.park_a.id}").get_json()["features"]
+                   if ft["id"] == b.id)
+    assert unit.id not in {u["id"] for u in manager.get(f"/api/buildings/{b.id}").get_json()["units"]
+                           if u["status"] == "vacant"}
+    let_today = world.lease_a.start_date <= TODAY < world.lease_a.end_date
+    assert feature["properties"]["available_units"] == 6 - 1 - let_today  # six units: one signed, one let (if still)
+    # The let unit (to 2026-12-31) seen on 2026-11-01 is expiring; once renewed, it is not.
+    before = manager.get(f"/parks/{world.park_a.id}?as_of=2026-11-01").get_data(as_text=True)
+    assert 'data-kpi="expiring_90">1<' in before
+    lease = world.lease_a
+    assert post(manager, f"/leases/{lease.id}/renew", {"end_date": "2029-01-01", "version": lease.version}
+                ).status_code == 302
+    after = manager.get(f"/parks/{world.park_a.id}?as_of=2026-11-01").get_data(as_text=True)
+    assert 'data-kpi="expiring_90">0<' in after
+    plan = manager.get(f"/buildings/{b.id}?as_of=2026-11-01").get_data(as_text=True)
+    assert re.search(rf'data-unit-id="{lease.unit_id}" data-status="leased"', plan)

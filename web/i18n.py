@@ -411,6 +411,7 @@ MESSAGES_EN = {
     '（新旧代码对应不唯一）': '(the code editions do not map one to one)',
     '最新内容': 'The newer values',
     '未保存，请修改后再提交：': 'Not saved. Please correct and submit again:',
+    '已签约待入驻': 'Signed, not yet started',
 }
 
 
