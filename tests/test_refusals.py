@@ -3,6 +3,7 @@ come back as the form the user filled in, with what they typed and each message 
 (400 or 409), or as JSON naming the field; never as a server error, never half-written."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from registry.core.models import AuditRecord, Enterprise, Lease, Unit
 from registry.core.validation import make_uscc
 
+from .conftest import TODAY
 from .webhelpers import PASSWORD, build_world, post
 
 
@@ -123,3 +125,37 @@ def test_two_managers_registering_one_new_enterprise_at_once_under_gunicorn(guni
             assert "统一社会信用代码" in r.text and "刚由他人登记" in r.text
     session.expire_all()
     assert session.scalar(select(func.count(Enterprise.id)).where(Enterprise.uscc == uscc)) == 1
+
+
+def test_a_form_refused_twice_reports_every_problem_at_once(manager, world):
+    resp = post(manager, f"/buildings/{world.building_a.id}/leases", {
+        "unit_id": [world.building_a.units[2].id], "uscc": "91110108551385082R", "name": "两处错误有限公司",
+        "start_date": "2027-03-01", "end_date": "2027-02-01"})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    for field in ("uscc", "end_date"):
+        assert re.search(rf'name="{field}"[^>]*><span class="field-problem"', text), field
+
+
+def test_a_corrected_form_goes_back_to_its_page_and_never_off_site(manager, world, session):
+    """After a refusal the page is shown again; its corrected form then returns to the unit page
+    (not to the address it was posted to), and a back address on another site is not followed."""
+    from . import factories as f
+    unit = world.building_a.units[3]
+    lease = f.lease(session, unit, world.lease_a.enterprise, TODAY - dt.timedelta(days=30),
+                    TODAY + dt.timedelta(days=300))
+    session.commit()
+    unit_id = unit.id
+    refused = post(manager, f"/leases/{lease.id}/renew", {"end_date": TODAY.isoformat(), "version": lease.version,
+                                                            "back": f"/units/{unit_id}"})
+    assert refused.status_code == 400
+    back = re.search(rf'action="/leases/{lease.id}/renew">.*?name="back" value="([^"]+)"',
+                     refused.get_data(as_text=True), re.S)[1]
+    assert back == f"/units/{unit_id}"
+    done = post(manager, f"/leases/{lease.id}/renew", {"end_date": (TODAY + dt.timedelta(days=1000)).isoformat(),
+                                                         "version": lease.version, "back": back})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/units/{unit_id}")
+    relief = post(manager, f"/leases/{lease.id}/relief", {
+        "reason": "疫情减免", "amount": "100", "start_date": (TODAY - dt.timedelta(days=20)).isoformat(),
+        "end_date": (TODAY - dt.timedelta(days=10)).isoformat(), "back": "//evil.example/x"})
+    assert relief.status_code == 302 and "evil" not in relief.headers["Location"]

@@ -8,7 +8,7 @@ import datetime as dt
 from flask import request
 
 from registry.core import clock
-from registry.core.params import Param
+from registry.core.params import Param, parse_all
 
 
 def _raw(name: str):
@@ -33,9 +33,21 @@ def integer(name: str, default: int | None = 0) -> int | None:
     return default if value is None else value
 
 
+def read(*params: Param) -> dict:
+    """The form's fields read with their parameters, every bad one named at once (field 表单.<name>)."""
+    return parse_all(params, {p.name: _raw(p.name) for p in params}, prefix="表单.")
+
+
 def ids(name: str) -> list[int]:
     reader = Param(name, "integer", "", minimum=1)
     return [reader.parse(value, f"表单.{name}") for value in request.form.getlist(name) if value.strip()]
+
+
+def back(default: str) -> str:
+    """Where a form sends the user after saving: its ``back`` field if that is a path of this site,
+    else ``default`` (never another site: no open redirect)."""
+    target = (request.form.get("back") or "").strip()
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else default
 
 
 def as_of() -> dt.date:

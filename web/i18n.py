@@ -412,6 +412,7 @@ MESSAGES_EN = {
     '最新内容': 'The newer values',
     '未保存，请修改后再提交：': 'Not saved. Please correct and submit again:',
     '已签约待入驻': 'Signed, not yet started',
+    '另已签约待入驻': 'plus signed, not yet started:',
 }
 
 

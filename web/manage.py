@@ -9,6 +9,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from registry.core import authz, clock
 from registry.core.enums import LeaseKind, UnitStatus
+from registry.core.params import Param
 from registry.occupancy import kpi, leasing, stacking
 
 from . import forms
@@ -66,18 +67,26 @@ def unit(unit_id):
     return _unit_page(unit_id)
 
 
+# The signing form's fields.
+SIGN_FIELDS = (Param("uscc", "text", "", "统一社会信用代码", required=True), Param("name", "text", "", "企业名称"),
+               Param("start_date", "date", "", "起租日", required=True),
+               Param("end_date", "date", "", "到期后首日", required=True),
+               Param("rent", "number", "", "租金（元/㎡·月）", minimum=0),
+               Param("rent_free_months", "integer", "", "免租期（月）", minimum=0), Param("contract_no", "text", "", "合同编号"),
+               Param("kind", "choice", "", "类型", choices=tuple(k.value for k in LeaseKind)))
+
+
 @bp.post("/buildings/<int:building_id>/leases")
 @login_required
 @form_page(building_page, "sign", **{"Lease.enterprise_uscc": "uscc", "Enterprise.name": "name",
-                                      "Lease.rent_yuan_m2_month": "rent"})
+                                     "Lease.rent_yuan_m2_month": "rent"})
 def sign(building_id):
-    back = url_for(".building", building_id=building_id)
+    f = forms.read(*SIGN_FIELDS)
     return _act(lambda db: leasing.sign_lease(
-        db, g.user, forms.ids("unit_id"), uscc=forms.text("uscc", required=True), name=forms.text("name"),
-        start=forms.date("start_date"), end=forms.date("end_date"), rent=forms.number("rent"),
-        rent_free_months=forms.integer("rent_free_months"), contract_no=forms.text("contract_no"),
-        kind=LeaseKind.from_any(request.form.get("kind") or "lease")),
-        lambda leases: _("已签约 {n} 个单元").format(n=len(leases)), back)
+        db, g.user, forms.ids("unit_id"), uscc=f["uscc"], name=f.get("name"), start=f["start_date"],
+        end=f["end_date"], rent=f.get("rent"), rent_free_months=f.get("rent_free_months", 0),
+        contract_no=f.get("contract_no"), kind=LeaseKind.from_any(f.get("kind", "lease"))),
+        lambda leases: _("已签约 {n} 个单元").format(n=len(leases)), url_for(".building", building_id=building_id))
 
 
 @bp.post("/leases/<int:lease_id>/renew")
@@ -87,7 +96,7 @@ def renew(lease_id):
     return _act(lambda db: leasing.renew_lease(db, g.user, lease_id, new_end=forms.date("end_date"),
                                                rent=forms.number("rent"), contract_no=forms.text("contract_no"),
                                                seen_version=request.form.get("version")),
-                _("已续租"), request.form.get("back") or url_for("main.index"))
+                _("已续租"), forms.back(url_for("main.index")))
 
 
 @bp.post("/leases/<int:lease_id>/terminate")
@@ -96,7 +105,7 @@ def renew(lease_id):
 def terminate(lease_id):
     return _act(lambda db: leasing.terminate_lease(db, g.user, lease_id, free_from=forms.date("free_from"),
                                                    seen_version=request.form.get("version")),
-                _("已提前终止"), request.form.get("back") or url_for("main.index"))
+                _("已提前终止"), forms.back(url_for("main.index")))
 
 
 @bp.post("/leases/<int:lease_id>/relief")
@@ -106,7 +115,7 @@ def relief(lease_id):
     return _act(lambda db: leasing.record_relief(db, g.user, lease_id, reason=forms.text("reason", required=True),
                                                  amount_yuan=forms.number("amount", required=True),
                                                  start=forms.date("start_date"), end=forms.date("end_date")),
-                _("已登记租金减免"), request.form.get("back") or url_for("main.index"))
+                _("已登记租金减免"), forms.back(url_for("main.index")))
 
 
 @bp.post("/units/<int:unit_id>/reserve")

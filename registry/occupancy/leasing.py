@@ -82,17 +82,24 @@ def sign_lease(session: Session, user: User, unit_ids: list[int], *, uscc: str |
     """New leases [start, end) of one enterprise (``enterprise``, or found or created by ``uscc``) on
     one or several units. ``flush`` False leaves the overlap check and the audit to the caller's
     next flush (a bulk update flushes once)."""
+    problems: list[v.Problem] = []  # every refusal at once, so one corrected form will do
     if not unit_ids:
-        raise v.ValidationError(v.Problem("Lease.unit_id", "未选择单元", "一个或多个单元"))
+        problems.append(v.Problem("Lease.unit_id", "未选择单元", "一个或多个单元"))
     units = [_get(session, Unit, uid, "Lease.unit_id") for uid in unit_ids]
     for u in units:
         require_write_park(user, _park_of_unit(u))
         if not u.leasable:
-            raise v.ValidationError(v.Problem("Lease.unit_id", f"单元 {u.code} 已标为不可租", "可出租的单元"))
-    problem = period_problem(start, end)
-    if problem:
-        raise v.ValidationError(problem)
-    ent = enterprise or find_or_create_enterprise(session, uscc, name, industry_code, above_scale)
+            problems.append(v.Problem("Lease.unit_id", f"单元 {u.code} 已标为不可租", "可出租的单元"))
+    if problem := period_problem(start, end):
+        problems.append(problem)
+    ent = enterprise
+    if ent is None:
+        try:
+            ent = find_or_create_enterprise(session, uscc, name, industry_code, above_scale)
+        except v.ValidationError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise v.ValidationError(problems)
     leases = [Lease(unit=u, enterprise=ent, start_date=start, end_date=end, rent_yuan_m2_month=rent,
                     rent_free_months=rent_free_months, contract_no=contract_no or None, kind=kind) for u in units]
     session.add_all(leases)

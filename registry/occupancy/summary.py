@@ -66,7 +66,7 @@ class Summary:
             "enterprises": self.enterprises, "above_scale_enterprises": self.above_scale_enterprises,
             "units": o.units, "leased_units": o.leased_units,
             "leasable_m2": round(o.leasable_m2, 2), "leased_m2": round(o.leased_m2, 2),
-            "vacant_m2": round(o.vacant_m2, 2),
+            "vacant_m2": round(o.vacant_m2, 2), "signed_m2": round(o.signed_m2, 2),
             "occupancy_rate_by_area": None if o.rate_by_area is None else round(o.rate_by_area, 4),
             "statement": self.statement(),
         }
