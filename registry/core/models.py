@@ -366,7 +366,10 @@ class Lease(Versioned, Base):  # 租约: a half-open interval [start_date, end_d
 
     # The unit's lease on a day is the latest starting on or before it: one ordered probe of this
     # B-tree, answered from the index alone (registry.vacancy.search, registry.occupancy.status).
+    # "Is a lease signed to start later?" over a whole park (the units' states): the few leases that
+    # start after a day, from this index, instead of a scan of every lease (registry.occupancy.status).
     __table_args__ = (Index("ix_lease_unit_interval", "unit_id", "start_date", "end_date"),
+                      Index("ix_lease_start_date", "start_date"),
                       CheckConstraint("end_date > start_date", name="lease_interval"),
                       CheckConstraint("rent_free_months >= 0", name="lease_rent_free_nonneg"))
 

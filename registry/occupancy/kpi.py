@@ -4,13 +4,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from ..core.enums import BuildingStatus, BuildingType, LeaseKind
+from ..core.enums import BuildingStatus, BuildingType, LeaseKind, UnitStatus
 from ..core.models import Building, Enterprise, Lease, Park, Unit
 from .status import (LET, ON_MARKET, VACANT, Occupancy, building_completed_on, building_status_on,
-                     lease_active_on, leased_later, occupancy, unit_status_on, values_of)
+                     lease_active_on, leased_later, occupancy, unit_status_on)
 
 EXPIRY_WINDOWS = (30, 60, 90)
 
@@ -82,18 +82,25 @@ def park_kpis(session: Session, park_id: int, day: dt.date) -> ParkKPIs:
 
 
 def building_lines(session: Session, park_id: int, day: dt.date) -> list[BuildingLine]:
-    """Each building of the park with its units and occupancy on ``day`` (one grouped query): units
-    on the market, vacant (free or held for a prospect), let, as ``status`` decides them."""
-    built = building_completed_on(day)  # units of unfinished buildings are not yet supply
+    """Each building of the park with its units and occupancy on ``day``: units on the market (in a
+    building built by then), vacant (free or held for a prospect), let, as ``status`` decides them.
+    The units are counted by building and state, so each unit's state is worked out once."""
     state = unit_status_on(day)
-    on_market = and_(built, Unit.id.is_not(None), state.in_(values_of(ON_MARKET)))
-    vacant = and_(on_market, state.in_(values_of(VACANT)))
-    let = and_(on_market, state.in_(values_of(LET)))
-    q = (select(Building, func.count(Unit.id),
-                func.coalesce(func.sum(case((vacant, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((on_market, Unit.leasable_area_m2), else_=0.0)), 0.0),
-                func.coalesce(func.sum(case((let, Unit.leasable_area_m2), else_=0.0)), 0.0))
-         .outerjoin(Unit, Unit.building_id == Building.id)
-         .outerjoin(Lease, and_(Lease.unit_id == Unit.id, lease_active_on(day)))
-         .where(Building.park_id == park_id).group_by(Building.id).order_by(Building.code))
-    return [BuildingLine(b, int(n), int(vac), float(area), float(leased)) for b, n, vac, area, leased in session.execute(q)]
+    built = building_completed_on(day)  # units of unfinished buildings are not yet supply
+    counts: dict[int, list] = {}
+    for bid, value, is_built, n, area in session.execute(
+            select(Unit.building_id, state, built, func.count(), func.sum(Unit.leasable_area_m2))
+            .join(Building, Building.id == Unit.building_id)
+            .outerjoin(Lease, and_(Lease.unit_id == Unit.id, lease_active_on(day)))
+            .where(Building.park_id == park_id).group_by(Unit.building_id, state, built)):
+        c = counts.setdefault(bid, [0, 0, 0.0, 0.0])  # units, vacant units, m² on the market, m² let
+        c[0] += n
+        status = UnitStatus(value)
+        if is_built and status in ON_MARKET:
+            c[2] += float(area)
+            if status in VACANT:
+                c[1] += n
+            if status in LET:
+                c[3] += float(area)
+    buildings = session.scalars(select(Building).where(Building.park_id == park_id).order_by(Building.code))
+    return [BuildingLine(b, *counts.get(b.id, (0, 0, 0.0, 0.0))) for b in buildings]

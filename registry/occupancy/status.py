@@ -116,12 +116,14 @@ def status_case(day: dt.date, *, leasable, covering_end, covering_kind, later, h
     whether a reservation holds it on ``day``. The one statement of the precedence above."""
     soon = day + dt.timedelta(days=EXPIRING_DAYS)
     covered = covering_end.is_not(None)
+    # ``later`` is asked once (a database plans each mention of a subquery on its own): a later
+    # lease makes a covered unit leased (renewed, not expiring) and an uncovered one signed.
     return case(
         (~leasable, literal(UnitStatus.NOT_LEASABLE.value)),
         (and_(covered, covering_kind == LeaseKind.SELF_USE), literal(UnitStatus.SELF_USE.value)),
-        (and_(covered, covering_end <= soon, ~later), literal(UnitStatus.EXPIRING.value)),
-        (covered, literal(UnitStatus.LEASED.value)),
-        (later, literal(UnitStatus.SIGNED.value)),
+        (and_(covered, covering_end > soon), literal(UnitStatus.LEASED.value)),
+        (later, case((covered, literal(UnitStatus.LEASED.value)), else_=literal(UnitStatus.SIGNED.value))),
+        (covered, literal(UnitStatus.EXPIRING.value)),
         (held, literal(UnitStatus.RESERVED.value)),
         else_=literal(UnitStatus.VACANT.value))
 
@@ -298,24 +300,48 @@ class Occupancy:
 def occupancy(session: Session, day: dt.date, *, park_id: int | None = None,
               building_id: int | None = None) -> Occupancy:
     """Occupancy on ``day`` of a park, a building, or everything."""
-    q = _occupancy_query(day)
-    if park_id is not None:
-        q = q.where(Building.park_id == park_id)
-    if building_id is not None:
-        q = q.where(Building.id == building_id)
-    return _as_occupancy(day, session.execute(q).one())
+    where = ([Building.park_id == park_id] if park_id is not None else []) + (
+        [Building.id == building_id] if building_id is not None else [])
+    return Occupancy.total(day, _occupancy_by(session, day, where).values())
 
 
 def occupancy_by_park(session: Session, day: dt.date) -> dict[int, Occupancy]:
     """Occupancy on ``day`` of every park with built buildings, in one pass over the units."""
-    q = _occupancy_query(day).add_columns(Building.park_id).group_by(Building.park_id)
-    return {row[-1]: _as_occupancy(day, row[:-1]) for row in session.execute(q)}
+    return _occupancy_by(session, day, [])
 
 
-def _as_occupancy(day: dt.date, row) -> Occupancy:
-    units, leased_units, leasable, leased, billable, self_use, signed_units, signed = row
-    return Occupancy(day, int(units), int(leased_units), float(leasable), float(leased), float(billable),
-                     float(self_use), int(signed_units), float(signed))
+def _occupancy_by(session: Session, day: dt.date, where: list) -> dict[int, Occupancy]:
+    """Occupancy per park over the supply (leasable units of buildings built on ``day``) that
+    ``where`` selects. The units are counted by park and state, so each unit's state is worked out
+    once (as a grouping key), however many totals are made of it."""
+    state = unit_status_on(day)
+    billable = and_(Lease.id.is_not(None), rent_free_over(day))
+    rows = session.execute(
+        select(Building.park_id, state, func.count(), func.sum(Unit.leasable_area_m2),
+               func.sum(case((billable, Unit.leasable_area_m2), else_=0.0)))
+        .select_from(Unit).join(Building, Building.id == Unit.building_id)
+        .outerjoin(Lease, and_(Lease.unit_id == Unit.id, lease_active_on(day)))
+        .where(building_completed_on(day), Unit.leasable, *where).group_by(Building.park_id, state))
+    parts: dict[int, dict] = {}
+    for park_id, value, n, area, billed in rows:
+        totals = parts.setdefault(park_id, dict.fromkeys(
+            ("units", "leased_units", "leasable_m2", "leased_m2", "billable_m2", "self_use_m2", "signed_units",
+             "signed_m2"), 0))
+        status, area = UnitStatus(value), float(area or 0)
+        if status in ON_MARKET:
+            totals["units"] += n
+            totals["leasable_m2"] += area
+        if status in LET:
+            totals["leased_units"] += n
+            totals["leased_m2"] += area
+            totals["billable_m2"] += float(billed or 0)
+        if status == UnitStatus.SELF_USE:
+            totals["self_use_m2"] += area
+        if status == UnitStatus.SIGNED:
+            totals["signed_units"] += n
+            totals["signed_m2"] += area
+    return {pid: Occupancy(day, **{k: (float(v) if k.endswith("_m2") else int(v)) for k, v in t.items()})
+            for pid, t in parts.items()}
 
 
 def unit_status_on(day: dt.date):
@@ -323,20 +349,3 @@ def unit_status_on(day: dt.date):
     covers ``day`` (``lease_active_on``)."""
     return status_case(day, leasable=Unit.leasable, covering_end=Lease.end_date, covering_kind=Lease.kind,
                        later=leased_later(day), held=held_on(day))
-
-
-def _occupancy_query(day: dt.date):
-    status = unit_status_on(day)
-    area = Unit.leasable_area_m2
-
-    def total(cond, value=area):
-        return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
-
-    market, let = status.in_(values_of(ON_MARKET)), status.in_(values_of(LET))
-    signed = status == UnitStatus.SIGNED.value
-    return (select(total(market, 1), total(let, 1), total(market), total(let), total(and_(let, rent_free_over(day))),
-                   total(status == UnitStatus.SELF_USE.value), total(signed, 1), total(signed))
-            .select_from(Unit)
-            .join(Building, Building.id == Unit.building_id)
-            .outerjoin(Lease, and_(Lease.unit_id == Unit.id, lease_active_on(day)))
-            .where(building_completed_on(day), Unit.leasable))
