@@ -168,15 +168,44 @@ def test_every_surface_agrees_unit_by_unit(app, estate, day):
 
     # Investors: the map API (its "today" is the registry's clock), the building cards, the OGC
     # vacancies, and the land calculator's alternative.
+    # Asked for space by a later date, the map counts what is vacant then, and says from when each
+    # building's earliest such unit can be had: after its last lease, any reservation, and the
+    # building's completion.
+    later = day + 90 * DAY
+    want_later = expected_states(session, later)
+    available_later = {i for i, s in want_later.items()
+                       if s == UnitStatus.VACANT and ready(buildings[units[i].building_id], later)}
+    ends = collections.defaultdict(list)  # unit id → the ends of its leases and of its reservations still running
+    for le in session.scalars(select(Lease)):
+        ends[le.unit_id].append(le.end_date)
+    for r in session.scalars(select(Reservation).where(Reservation.end_date > day)):
+        ends[r.unit_id].append(r.end_date)
+
+    def can_be_had(i: int) -> dt.date:
+        b = buildings[units[i].building_id]
+        return max([day, *ends[i], *([b.completion_date] if b.completion_date else [])])
+
     client = app.test_client()
     with clock.pinned(day):
         for park_id in {b.park_id for b in buildings.values()}:
+            on_map = {b.id for b in buildings.values() if b.park_id == park_id and any(units[i].leasable for i in of[b.id])}
             data = client.get(f"/api/buildings?zoom=16&limit=2000&park={park_id}").get_json()
+            assert {feat["id"] for feat in data["features"]} == on_map
             for feat in data["features"]:
                 p = feat["properties"]
                 mine = [i for i in of[p["id"]] if i in available]
                 assert p["available_units"] == len(mine), p["code"]
                 assert p["available_m2"] == pytest.approx(sum(area[i] for i in mine), abs=0.01)
+            data = client.get(f"/api/buildings?zoom=16&limit=2000&park={park_id}&available_by={later}").get_json()
+            # A date asked for lists only the buildings with space then.
+            assert {feat["id"] for feat in data["features"]} == \
+                {bid for bid in on_map if any(i in available_later for i in of[bid])}
+            for feat in data["features"]:
+                p = feat["properties"]
+                mine = [i for i in of[p["id"]] if i in available_later]
+                assert p["available_units"] == len(mine), p["code"]
+                if mine:
+                    assert p["available_from"] == min(can_be_had(i) for i in mine).isoformat(), p["code"]
     for b in buildings.values():
         if not of[b.id]:
             continue

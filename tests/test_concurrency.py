@@ -8,25 +8,15 @@ import random
 import re
 import threading
 
-import requests
 from sqlalchemy import select
 
 from registry.core.models import AuditRecord, Lease
 
 from .conftest import TODAY
-from .webhelpers import PASSWORD, build_world
+from .webhelpers import build_world, signed_in
 
 CLIENTS = 6
 ROUNDS = 8
-
-
-def _signed_in(base: str, username: str) -> requests.Session:
-    s = requests.Session()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{base}/login").text).group(1)
-    r = s.post(f"{base}/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
-               allow_redirects=False)
-    assert r.status_code == 302
-    return s
 
 
 def _lease_form(html: str, lease_id: int) -> tuple[int, dt.date, str]:
@@ -49,7 +39,7 @@ def test_concurrent_terminations_lose_no_update(live_app_server, session):
         leases[lease.id] = unit.id
     session.commit()
 
-    clients = [_signed_in(live_app_server, "mgr_a") for _ in range(CLIENTS)]
+    clients = [signed_in(live_app_server, "mgr_a") for _ in range(CLIENTS)]
     log: list[dict] = []
     lock = threading.Lock()
     seen = threading.Barrier(CLIENTS)

@@ -134,23 +134,23 @@ def test_any_excel_sheet_gets_named_errors_never_an_exception(rows):
     """Whatever a user types into the template's cells, reading it gives rows or row errors."""
     from openpyxl import Workbook
 
-    from registry.occupancy import workbook as excel_bulk
+    from registry.occupancy import workbook
     wb = Workbook()
     ws = wb.active
-    ws.title = excel_bulk.SHEET
+    ws.title = workbook.SHEET
     for row in rows:
         ws.append([c if not (isinstance(c, float) and not math.isfinite(c)) else str(c) for c in row])
     buf = io.BytesIO()
     wb.save(buf)
-    read, errors = excel_bulk.read_rows(buf.getvalue())
+    read, errors = workbook.read_rows(buf.getvalue())
     for e in errors:
         assert e.reason and e.row is not None
 
 
 @given(st.binary(max_size=200))
 def test_any_bytes_uploaded_as_excel_get_a_clear_error(data):
-    from registry.occupancy import workbook as excel_bulk
-    rows, errors = excel_bulk.read_rows(data)
+    from registry.occupancy import workbook
+    rows, errors = workbook.read_rows(data)
     assert rows == [] and errors and "无法读取 Excel 文件" in errors[0].reason
 
 

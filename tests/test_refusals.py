@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 
 import pytest
-import requests
 from sqlalchemy import func, select
 
 from registry.core.models import AuditRecord, Enterprise, Lease, Unit
 from registry.core.validation import make_uscc
 
 from .conftest import TODAY
-from .webhelpers import PASSWORD, build_world, post
+from .webhelpers import build_world, post, race, signed_in
 
 
 def test_a_refused_lease_form_comes_back_as_typed_with_the_message_beside_the_field(manager, world, session):
@@ -35,6 +33,19 @@ def test_a_refused_lease_form_comes_back_as_typed_with_the_message_beside_the_fi
     assert session.scalar(select(func.count(Enterprise.id)).where(Enterprise.name == "刚填写的企业有限公司")) == 0
 
 
+def test_a_code_already_registered_is_refused_beside_its_field_before_anything_is_written(manager, world, session):
+    taken = world.building_a.units[0]
+    before = session.scalar(select(func.count(Unit.id)))
+    resp = post(manager, f"/buildings/{world.building_a.id}/units/new", {
+        "floor_level": str(taken.floor_level), "code": taken.code, "leasable_area_m2": "321.5", "leasable": "on"})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    beside = re.search(r'name="code"[^>]*>\s*<span class="field-problem" role="alert">([^<]*)</span>', text)
+    assert beside and f"本楼栋已有单元编号 {taken.code}" in beside[1]
+    assert 'value="321.5"' in text  # what was typed is kept
+    assert session.scalar(select(func.count(Unit.id))) == before
+
+
 def test_json_callers_get_400_and_409_naming_the_field(manager, world):
     bad = manager.get("/api/buildings?min_area=abc")
     assert bad.status_code == 400 and bad.get_json()["errors"][0]["field"] == "query.min_area"
@@ -46,31 +57,6 @@ def test_json_callers_get_400_and_409_naming_the_field(manager, world):
     assert late.status_code == 409 and late.get_json()["errors"][0]["field"] == "lease"
 
 
-def _signed_in(base: str, username: str) -> requests.Session:
-    s = requests.Session()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{base}/login").text).group(1)
-    assert s.post(f"{base}/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
-                  allow_redirects=False).status_code == 302
-    return s
-
-
-def _race(clients, send) -> list[requests.Response]:
-    """``send(i, client)`` from every client at the same instant (threads released by a barrier)."""
-    barrier = threading.Barrier(len(clients))
-    out: list = [None] * len(clients)
-
-    def run(i):
-        barrier.wait()
-        out[i] = send(i, clients[i])
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return out
-
-
 @pytest.mark.slow
 def test_ten_managers_saving_one_unit_at_once_under_gunicorn(gunicorn_server, session):
     """The edit form of one unit, opened by ten managers (same version), saved at the same instant:
@@ -78,7 +64,7 @@ def test_ten_managers_saving_one_unit_at_once_under_gunicorn(gunicorn_server, se
     audit trail holds exactly one update."""
     w = build_world(session)
     unit = w.building_a.units[1]
-    clients = [_signed_in(gunicorn_server, "mgr_a") for _ in range(10)]
+    clients = [signed_in(gunicorn_server, "mgr_a") for _ in range(10)]
     form = clients[0].get(f"{gunicorn_server}/units/{unit.id}/edit").text
     version = re.search(r'name="version" value="(\d+)"', form)[1]
     token = [re.search(r'name="csrf_token" value="([^"]+)"', c.get(f"{gunicorn_server}/units/{unit.id}/edit").text)[1]
@@ -89,7 +75,7 @@ def test_ten_managers_saving_one_unit_at_once_under_gunicorn(gunicorn_server, se
             "csrf_token": token[i], "version": version, "floor_level": "1", "code": unit.code,
             "leasable_area_m2": str(900 + i), "leasable": "on"})
 
-    answers = _race(clients, send)
+    answers = race(clients, send)
     codes = sorted(r.status_code for r in answers)
     assert set(codes) <= {302, 409} and codes.count(302) == 1, codes
     winner = next(i for i, r in enumerate(answers) if r.status_code == 302)
@@ -109,7 +95,7 @@ def test_two_managers_registering_one_new_enterprise_at_once_under_gunicorn(guni
     w = build_world(session)
     units = w.building_a.units[2:4]
     uscc = make_uscc("610902", "MA0RACE1")
-    clients = [_signed_in(gunicorn_server, "mgr_a") for _ in range(2)]
+    clients = [signed_in(gunicorn_server, "mgr_a") for _ in range(2)]
     token = [re.search(r'name="csrf_token" value="([^"]+)"', c.get(f"{gunicorn_server}/buildings/{w.building_a.id}").text)[1]
              for c in clients]
 
@@ -118,16 +104,20 @@ def test_two_managers_registering_one_new_enterprise_at_once_under_gunicorn(guni
             "csrf_token": token[i], "unit_id": str(units[i].id), "uscc": uscc, "name": "同时登记有限公司",
             "start_date": "2030-01-01", "end_date": "2031-01-01"})
 
-    answers = _race(clients, send)
+    answers = race(clients, send)
     assert all(r.status_code in (302, 409) for r in answers), [(r.status_code, r.text[-500:]) for r in answers]
     for r in answers:
         if r.status_code == 409:
-            assert "统一社会信用代码" in r.text and "刚由他人登记" in r.text
+            assert "统一社会信用代码" in r.text and "已有登记" in r.text
     session.expire_all()
     assert session.scalar(select(func.count(Enterprise.id)).where(Enterprise.uscc == uscc)) == 1
+    # A signing that was answered "saved" has its lease; a refused one left nothing behind.
+    for i, r in enumerate(answers):
+        leases = session.scalar(select(func.count(Lease.id)).where(Lease.unit_id == units[i].id))
+        assert leases == (1 if r.status_code == 302 else 0), (i, r.status_code)
 
 
-def test_a_form_refused_twice_reports_every_problem_at_once(manager, world):
+def test_a_form_with_two_mistakes_reports_both_at_once(manager, world):
     resp = post(manager, f"/buildings/{world.building_a.id}/leases", {
         "unit_id": [world.building_a.units[2].id], "uscc": "91110108551385082R", "name": "两处错误有限公司",
         "start_date": "2027-03-01", "end_date": "2027-02-01"})

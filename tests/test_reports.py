@@ -6,7 +6,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from registry.core import tabular as exports
+from registry.core import tabular
 from registry.occupancy import reports
 
 from . import factories as f
@@ -72,6 +72,6 @@ def test_report_pages_render(viewer, world):
 
 
 def test_formula_injection_is_neutralised_in_csv_too():
-    table = exports.Table("t", [exports.Column("a", "A")], [{"a": "=1+1"}, {"a": "@SUM(A1)"}, {"a": "-3"}, {"a": "正常"}])
-    text = exports.to_csv(table).decode("utf-8-sig")
+    table = tabular.Table("t", [tabular.Column("a", "A")], [{"a": "=1+1"}, {"a": "@SUM(A1)"}, {"a": "-3"}, {"a": "正常"}])
+    text = tabular.to_csv(table).decode("utf-8-sig")
     assert "'=1+1" in text and "'@SUM(A1)" in text and "'-3" in text and "\r\n正常" in text

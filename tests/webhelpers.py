@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import threading
 from dataclasses import dataclass
+
+import requests
 
 from registry.core.enums import Role
 from registry.core.models import User, UserParkScope
@@ -24,6 +28,38 @@ def post(client, url, data=None, **kw):
     data = dict(data or {})
     data.setdefault("csrf_token", TOKEN)
     return client.post(url, data=data, **kw)
+
+
+def signed_in(base: str, username: str) -> requests.Session:
+    """A browser-like HTTP session signed in to the server at ``base`` as ``username``."""
+    s = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{base}/login").text)[1]
+    assert s.post(f"{base}/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
+                  allow_redirects=False).status_code == 302
+    return s
+
+
+def csrf_of(html: str) -> str:
+    """The form token on a page."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
+
+
+def race(clients, send) -> list:
+    """``send(i, client)`` from every client at the same instant (threads released by a barrier);
+    the answers in the clients' order."""
+    barrier = threading.Barrier(len(clients))
+    out: list = [None] * len(clients)
+
+    def run(i):
+        barrier.wait()
+        out[i] = send(i, clients[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
 
 
 @dataclass

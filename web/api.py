@@ -45,8 +45,7 @@ def building(building_id):
 
 @bp.get("/parks")
 def parks():
-    datum = "gcj02" if request.args.get("datum") == "gcj02" else "wgs84"
-    resp = jsonify(cards.park_boundaries(get_session(), datum))
+    resp = jsonify(cards.park_boundaries(get_session(), vacancy.parse_datum(request.args)))
     resp.mimetype = "application/geo+json"
     return resp
 

@@ -95,6 +95,7 @@ def _form(kind: str, ident: int | None, parent: int | None):
     if request.method == "GET":
         return _page(kind, ident, parent)
     db = get_session()
+    assets.form_context(db, g.user, kind, ident, parent)  # the record exists and is theirs to save, before its fields
     args = (ident,) if kind == "park" else (parent, ident)
     obj = SAVERS[kind](db, g.user, *args, _submitted(kind), seen_version=request.form.get("version"))
     db.commit()

@@ -9,7 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from registry.assets import parks as park_list
 from registry.core import authz, clock
 from registry.core.validation import Problem, ValidationError
-from registry.occupancy import workbook as excel_bulk
+from registry.occupancy import workbook
 from registry.storage import uploads
 
 from . import downloads, forms
@@ -36,7 +36,7 @@ def page(park_id):
 @login_required
 def template(park_id):
     day = forms.as_of()
-    return downloads.download(excel_bulk.template(get_session(), park_id, day), f"房源租约模板-{park_id}-{day}.xlsx")
+    return downloads.download(workbook.template(get_session(), park_id, day), f"房源租约模板-{park_id}-{day}.xlsx")
 
 
 def _uploads() -> Path:
@@ -61,7 +61,7 @@ def preview(park_id):
     data = upload.read()
     staged = uploads.stage(_uploads(), "workbook", upload.filename, lambda path: path.write_bytes(data),
                            {"park": park_id})
-    p = excel_bulk.plan(get_session(), park_id, data)
+    p = workbook.plan(get_session(), park_id, data)
     get_session().rollback()
     return render_template("excel_preview.html", p=p, token=staged.token, filename=upload.filename), (
         400 if p.errors else 200)
@@ -78,11 +78,11 @@ def commit(park_id):
     if staged.meta.get("park") != park_id:
         raise ValidationError(Problem("token", "上传的文件不属于本园区", "重新上传文件"))
     db = get_session()
-    p = excel_bulk.plan(db, park_id, staged.path.read_bytes())
+    p = workbook.plan(db, park_id, staged.path.read_bytes())
     if p.errors:
         db.rollback()
         return render_template("excel_preview.html", p=p, token=staged.token, filename=staged.name), 400
-    n = excel_bulk.apply(db, g.user, p)
+    n = workbook.apply(db, g.user, p)
     db.commit()
     uploads.discard(staged)
     flash(f"已写入 {n} 项变更（新签 {p.count('new')}，续租 {p.count('renew')}，退租 {p.count('end')}，"

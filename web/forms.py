@@ -4,6 +4,7 @@ naming the field."""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 from flask import request
 
@@ -46,8 +47,11 @@ def ids(name: str) -> list[int]:
 def back(default: str) -> str:
     """Where a form sends the user after saving: its ``back`` field if that is a path of this site,
     else ``default`` (never another site: no open redirect)."""
-    target = (request.form.get("back") or "").strip()
-    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else default
+    target = request.form.get("back") or ""
+    parts = urlsplit(target)
+    local = (target.startswith("/") and not target.startswith(("//", "/\\")) and not parts.scheme
+             and not parts.netloc and target.isprintable() and not any(c.isspace() for c in target))
+    return target if local else default
 
 
 def as_of() -> dt.date:

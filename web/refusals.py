@@ -9,7 +9,8 @@ moment, 409). Nothing of the request has been written (the transaction is rolled
   message beside its field (``FormState``); a conflict adds the record's newer values. Other pages get the list of
   problems with a link back that keeps what was typed (the browser's own back).
 
-Views raise; they never catch a refusal themselves.
+Write views raise; they never catch a refusal themselves. (A read that shows its own form's
+problems on its page, like the land calculator, is not a refused write.)
 """
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from werkzeug.datastructures import MultiDict
 
 from registry.core.conflicts import Conflict
 from registry.core.validation import Problem, ValidationError
+
+from registry.core.authz import Forbidden
+from registry.storage.db import release
 
 from .db import get_session
 
@@ -87,7 +91,7 @@ def _wants_json() -> bool:
 
 def answer(exc: ValidationError | Conflict):
     """The response to a refused write (see the module docstring)."""
-    get_session().rollback()  # nothing of the request stays, and the page below reads fresh data
+    release(get_session())  # nothing of the request stays, and the page below reads fresh data
     conflict = exc if isinstance(exc, Conflict) else None
     status = 409 if conflict else 400
     problems = exc.problems if isinstance(exc, ValidationError) else [
@@ -101,7 +105,11 @@ def answer(exc: ValidationError | Conflict):
         render, name, aliases = page
         args = request.view_args or {}
         g.form = FormState(name.format(**args), request.form.copy(), problems, conflict, aliases)
-        return render(**args), status
+        try:
+            return render(**args), status
+        except (LookupError, Forbidden):  # the form's page is gone (or not theirs): say what was refused
+            release(get_session())
+            g.form = None
     if conflict is not None:
         return render_template("conflict.html", exc=conflict), status
     return render_template("form_error.html", problems=problems, back=request.referrer or url_for("main.index")), status

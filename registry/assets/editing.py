@@ -21,7 +21,8 @@ from ..core.authz import require_admin, require_write_park
 from ..core.conflicts import check_version
 from ..core.enums import (BuildingStatus, BuildingType, ConstructionMode, LandUse, ParkLevel, PlotStatus, RightsType,
                           Structure)
-from ..core.models import KN_PER_T, Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
+from ..core.integrity import unique_problems
+from ..core.models import KN_PER_T, get_by_id, Building, Enterprise, Floor, Jurisdiction, Park, Plot, Unit, User
 
 
 ENUMS = {"level": ParkLevel, "land_use": LandUse, "rights_type": RightsType, "status": None, "type": BuildingType,
@@ -92,6 +93,15 @@ def _get(session, model, ident):
     return obj
 
 
+def _flush(session: Session, obj) -> None:
+    """Writes the saver's changes, after refusing beside its field a value (a name, a code) that
+    another record of the same kind already has."""
+    problems = unique_problems(session, obj)
+    if problems:
+        raise v.ValidationError(problems)
+    session.flush()
+
+
 def save_park(session: Session, user: User, park_id: int | None, data: dict, seen_version=None) -> Park:
     """A new park (administrators only) or an edit of one (its managers too)."""
     if park_id is None:
@@ -115,7 +125,7 @@ def save_park(session: Session, user: User, park_id: int | None, data: dict, see
     _assign(park, "park", data, PARK_FIELDS)
     if park_id is None:
         session.add(park)
-    session.flush()
+    _flush(session, park)
     return park
 
 
@@ -146,7 +156,7 @@ def save_plot(session: Session, user: User, park_id: int, plot_id: int | None, d
     _assign(plot, "plot", data, PLOT_FIELDS)
     if plot_id is None:
         session.add(plot)
-    session.flush()
+    _flush(session, plot)
     return plot
 
 
@@ -174,7 +184,7 @@ def save_building(session: Session, user: User, park_id: int, building_id: int |
     b = _in_park(session, user, Building, park_id, building_id, seen_version)
     plot_id = data.get("plot_id")
     if plot_id not in (None, ""):
-        plot = session.get(Plot, int(plot_id)) if str(plot_id).isdigit() else None
+        plot = get_by_id(session, Plot, plot_id)
         if plot is None or plot.park_id != b.park_id:
             raise v.ValidationError(v.Problem("Building.plot_id", f"{plot_id!r} is no plot of this park", "a plot of the park"))
         b.plot = plot
@@ -205,7 +215,7 @@ def save_building(session: Session, user: User, park_id: int, building_id: int |
             fl.storey_height_m = heights[lvl - 1]
         if "floor_loads_t" in data:
             fl.floor_load_kn_m2 = loads[lvl - 1]
-    session.flush()
+    _flush(session, b)
     return b
 
 
@@ -233,7 +243,7 @@ def save_unit(session: Session, user: User, building_id: int, unit_id: int | Non
     _assign(u, "unit", data, UNIT_FIELDS)
     if unit_id is None:
         session.add(u)
-    session.flush()
+    _flush(session, u)
     return u
 
 

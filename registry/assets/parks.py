@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..core.models import Jurisdiction, Park
+from ..core.models import Jurisdiction, Park, record_id
 
 
 def find_park(session: Session, name_or_id: str | int) -> Park:
@@ -12,8 +12,8 @@ def find_park(session: Session, name_or_id: str | int) -> Park:
     LookupError naming what was asked and the parks there are."""
     text = str(name_or_id).strip()
     cond = Park.name == text
-    if text.isdigit():
-        cond = or_(cond, Park.id == int(text))
+    if record_id(text) is not None:
+        cond = or_(cond, Park.id == record_id(text))
     found = session.scalars(select(Park).where(cond).order_by((Park.name == text).desc())).first()
     if found is None:
         names = "、".join(n for n, in session.execute(select(Park.name).order_by(Park.name).limit(20)))

@@ -23,9 +23,6 @@ from . import clock
 from .models import AuditRecord, Base, EvaluationResult
 
 INSERT, UPDATE, DELETE = "insert", "update", "delete"
-# Before migration 0009, bulk writes left one record per table with the id range in its note; the
-# migration gave each of their rows an insert record of its own.
-LEGACY_BULK_INSERT = "bulk_insert"
 
 # Never copy secrets into the audit trail.
 REDACTED = {"app_user": {"password_hash"}}
@@ -135,6 +132,12 @@ def _after_flush(session, _flush_context):
     write(session, session.info.pop("_audit_pending", []))
 
 
+def _forget(session, *_args):
+    # A flush that failed, or a transaction rolled back, leaves no records behind to be written
+    # with the next flush as if its rows had been saved.
+    session.info.pop("_audit_pending", None)
+
+
 def install() -> None:
     """Record every flush of every SQLAlchemy session in the process (idempotent)."""
     if not event.contains(Session, "after_flush", _after_flush):
@@ -142,6 +145,8 @@ def install() -> None:
         event.listen(Base, "after_update", _after_update, propagate=True)
         event.listen(Base, "after_delete", _after_delete, propagate=True)
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "before_flush", _forget)
+        event.listen(Session, "after_soft_rollback", _forget)
 
 
 # Tables whose history users may look up, by their name in the audit trail.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import event, select
+from sqlalchemy import UniqueConstraint, event, inspect, select
 from sqlalchemy.orm import Session
 
 from .models import EvaluationResult, EvaluationRun, Lease
@@ -38,13 +38,16 @@ def period(start: dt.date, end: dt.date) -> str:
     return f"{start} 至 {end - ONE_DAY}"
 
 
-def period_problem(start, end, field: str = "Lease.end_date") -> Problem | None:
-    """Why [``start``, ``end``) is not a lease period, or None: two dates, the end after the start."""
+def period_problem(start, end, field: str = "Lease.end_date", *, first: str = "起租日",
+                   last: str = "到期日") -> Problem | None:
+    """Why [``start``, ``end``) is not a period of a lease (or of a reservation: ``field`` and the
+    names of its ``first`` and ``last`` day), or None: two dates, the end after the start."""
+    entity = field.split(".")[0]
     for name, value in (("start_date", start), ("end_date", end)):
         if not isinstance(value, dt.date):
-            return Problem(f"Lease.{name}", f"{value!r} 不是日期", "日期，如 2025-01-01")
+            return Problem(f"{entity}.{name}", f"{value!r} 不是日期", "日期，如 2025-01-01")
     if end <= start:
-        return Problem(field, f"到期日 {end - ONE_DAY} 早于起租日 {start}", "不早于起租日的到期日（合同最后一日）")
+        return Problem(field, f"{last} {end - ONE_DAY} 早于{first} {start}", f"不早于{first}的{last}（最后一日）")
     return None
 
 
@@ -62,6 +65,47 @@ def overlap_problem(unit_code: str, start: dt.date, end: dt.date, other: Lease,
     return Problem(field, f"单元 {unit_code} 的 {period(start, end)} 与{ident}（{who}，"
                           f"{period(other.start_date, other.end_date)}）时间重叠",
                    "单元空闲的期间（先终止现有租约）")
+
+
+# What a unique key or an exclusion constraint guards, as people name it: the field a refusal is
+# shown beside, and its words.
+# Worded for both ways it happens: the value was registered before, or by someone else a moment ago.
+TAKEN = {("enterprise", ("uscc",)): ("Enterprise.uscc", "统一社会信用代码 {value} 已有登记"),
+          ("lease", ("unit_id",)): ("Lease.start_date", "该单元在这一时期已有租约"),
+          ("park", ("name",)): ("Park.name", "园区名称 {value} 已有登记"),
+          ("building", ("park_id", "code")): ("Building.code", "本园区已有楼栋编号 {value}"),
+          ("unit", ("building_id", "code")): ("Unit.code", "本楼栋已有单元编号 {value}"),
+          ("floor", ("building_id", "level")): ("Floor.level", "本楼栋已有该楼层"),
+          ("plot", ("park_id", "code")): ("Plot.code", "本园区已有宗地编号 {value}"),
+          ("plot", ("certificate_no",)): ("Plot.certificate_no", "不动产权证号 {value} 已有登记"),
+          ("app_user", ("username",)): ("User.username", "用户名 {value} 已被使用")}
+
+
+def taken_words(table: str, columns: tuple[str, ...], value="") -> tuple[str, str]:
+    """The field and the message for a value of ``table``'s unique key ``columns`` that another
+    record has (``value``: the value, where known)."""
+    field, message = TAKEN.get((table, columns), (f"{table}.{','.join(columns)}", "该值已有登记"))
+    return field, message.format(value=value).replace("  ", " ") + "（可能刚由他人保存）"
+
+
+def unique_problems(session: Session, obj) -> list[Problem]:
+    """A Problem for each unique key of ``obj``'s table whose values another stored record already
+    has: a duplicate typed into a form is answered beside its field before anything is written. (A
+    duplicate saved by someone else at the same moment is still refused by the database.)"""
+    table, mapper = obj.__table__, inspect(obj).mapper
+    problems = []
+    for key in (k for k in table.constraints if isinstance(k, UniqueConstraint)):
+        values = [getattr(obj, mapper.get_property_by_column(c).key) for c in key.columns]
+        if any(value is None for value in values):
+            continue
+        same = [c == value for c, value in zip(key.columns, values)]
+        if obj.id is not None:
+            same.append(table.c.id != obj.id)
+        with session.no_autoflush:
+            if session.scalar(select(table.c.id).where(*same).limit(1)) is not None:
+                field, message = taken_words(table.name, tuple(c.name for c in key.columns), values[-1])
+                problems.append(Problem(field, message.removesuffix("（可能刚由他人保存）"), "尚未使用的值"))
+    return problems
 
 
 def check_leases(session: Session) -> None:

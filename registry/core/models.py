@@ -26,6 +26,22 @@ SRID = 4490  # CGCS2000 geographic: the one storage CRS
 # Ids and other whole numbers are INTEGER columns (32-bit on PostgreSQL): a larger number in a URL or
 # a filter names no record, and must not reach the driver (an overflow there is a server error).
 MAX_ID = 2**31 - 1
+
+
+def record_id(value) -> int | None:
+    """``value`` (an int, or text from a form, a URL or a file) as a record id, or None when it
+    cannot name a record: not written in the digits 0-9, or beyond MAX_ID."""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdecimal()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+def get_by_id(session, model, value):
+    """The ``model`` record whose id ``value`` names, or None (see ``record_id``)."""
+    ident = record_id(value)
+    return None if ident is None else session.get(model, ident)
 KN_PER_T = 9.80665  # floor loads are stored in kN/m²; 1 t/m² (as listings quote them) is 9.80665 kN/m²
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .enums import Role
-from .models import Park, User, UserParkScope
+from .models import get_by_id, Park, User, UserParkScope
 from .validation import Problem, ValidationError
 from . import clock
 
@@ -54,7 +54,7 @@ def create_user(session: Session, username: str, password: str, role: Role | str
         role = None
     parks = []
     for pid in park_ids:
-        park = session.get(Park, int(pid)) if str(pid).isdigit() else None
+        park = get_by_id(session, Park, pid)
         if park is None:
             problems.append(Problem("User.parks", f"no park #{pid}", "an existing park"))
         else:
@@ -118,7 +118,7 @@ def authenticate(session: Session, username: str, password: str, now: dt.datetim
 
 def active_user(session: Session, user_id) -> User | None:
     """The signed-in user of a session cookie's id: the user, if they exist and are active."""
-    user = session.get(User, int(user_id)) if str(user_id or "").isdigit() else None
+    user = get_by_id(session, User, user_id)
     return user if user is not None and user.active else None
 
 

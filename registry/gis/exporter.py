@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from geodata import area as geo_area
 from geodata import writers
 from ..storage import bulk
-from ..core import tabular as exports
+from ..core import tabular
 from ..core.enums import UnitStatus
 from ..core.models import MAX_ID, Building, Enterprise, Park, Plot, Unit
 from ..occupancy import status
@@ -201,7 +201,7 @@ def export(session: Session, layer: str, fmt: str, path: str | Path, *, day: dt.
         raise ValueError(f"unknown format {fmt!r}; expected one of " + ", ".join(FORMATS))
     pg = page(session, layer, day=day, public=public, park=park, count=False)
     if fmt in ("csv", "xlsx"):
-        data = exports.to_xlsx(table(pg, day)) if fmt == "xlsx" else exports.to_csv(table(pg, day))
+        data = tabular.to_xlsx(table(pg, day)) if fmt == "xlsx" else tabular.to_csv(table(pg, day))
         path = Path(path)
         with writers.staged(path) as tmp:
             tmp.write_bytes(data)

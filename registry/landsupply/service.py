@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from geodata.area import m2_to_mu
 
 from ..core.enums import BuildingType
+from ..assets.parks import park_choices
 from ..evaluation import engine, rulesets
 from ..core.models import Building, EvaluationRun, Floor, Park, Plot, Unit
 from ..occupancy import status
-from ..vacancy.needs import SpaceNeeds, building_fits, storey_fits
+from ..vacancy.needs import SpaceNeeds, move_in_day, building_fits, storey_fits
 from ..core.params import REFUSED, Param, parse_all
 from ..core.validation import Problem, ValidationError
 from . import calc, tables
@@ -58,7 +59,7 @@ PARAMS: tuple[Param, ...] = (
     Param("clear_height_m", "number", "for the standard-factory alternative", "所需层高(m)", minimum=0),
     Param("crane_t", "number", "crane capacity needed, 0 for none", "行车(t)", minimum=0),
     Param("power_kva", "number", "power needed", "用电容量(kVA)", minimum=0),
-    Param("available_by", "date", "standard-factory units free on this date (default today)", "入驻日期"),
+    Param("available_by", "date", "standard-factory units free on this date (default today; an earlier date means today)", "入驻日期"),
 )
 
 
@@ -110,9 +111,7 @@ def calculate(session: Session, req: Request, today: dt.date) -> calc.Result:
         project = dataclasses.replace(project, land_m2=plot.area_m2)
         park = park or plot.park
     table = tables.load(req.table_id) if req.table_id else tables.for_jurisdiction(park.jurisdiction_code if park else None)
-    day = req.available_by or today
-    if day < today:
-        raise ValidationError(Problem("available_by", f"{day} is in the past", "today or later"))
+    day = move_in_day(req.available_by, today)
     context = {"park": park_context(session, park, project) if park else {},
                "units": vacant_units(session, project, park.id if park else None, day)}
     return calc.calculate(table, project, context=context)
@@ -121,7 +120,7 @@ def calculate(session: Session, req: Request, today: dt.date) -> calc.Result:
 def form_choices(session: Session) -> dict:
     """What the calculator's form offers: the parks (id, name), the indicator tables, and the plots
     not yet supplied (id, code, park name)."""
-    return {"parks": [(pid, name) for pid, name in session.execute(select(Park.id, Park.name).order_by(Park.name))],
+    return {"parks": park_choices(session),
             "tables": tables.table_ids(),
             "plots": [tuple(r) for r in session.execute(select(Plot.id, Plot.code, Park.name).join(Park)
                                                         .where(Plot.holder_id.is_(None)).order_by(Park.name, Plot.code))]}

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from ..core.enums import BuildingStatus, BuildingType, LeaseKind, UnitStatus
 from ..core.models import Building, Enterprise, Lease, Park, Unit
-from .status import (LET, ON_MARKET, VACANT, Occupancy, building_completed_on, building_status_on,
+from .status import (EXPIRING_DAYS, LET, ON_MARKET, VACANT, Occupancy, building_completed_on, building_status_on,
                      lease_active_on, leased_later, occupancy, unit_status_on)
 
-EXPIRY_WINDOWS = (30, 60, 90)
+# The widest window is the one in which a lease counts as 即将到期 (the unit state).
+EXPIRY_WINDOWS = (30, 60, EXPIRING_DAYS)
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ from ..core import validation as v
 from ..core.authz import require_write_park
 from ..core.conflicts import check_version
 from ..core.enums import LeaseKind
-from ..core.integrity import ONE_DAY, period, period_problem
-from ..core.models import Building, Enterprise, Lease, RentRelief, Reservation, Unit, User
+from ..core.integrity import ONE_DAY, overlap_problem, overlapping, period, period_problem
+from ..core.models import get_by_id, Building, Enterprise, Lease, RentRelief, Reservation, Unit, User
 
 
 def _get(session: Session, model, ident, field: str):
-    obj = session.get(model, int(ident)) if str(ident).isdigit() else None
+    obj = get_by_id(session, model, ident)
     if obj is None:
         raise v.ValidationError(v.Problem(field, f"no {model.__tablename__} #{ident}", "an existing record"))
     return obj
@@ -148,14 +148,12 @@ def reserve_unit(session: Session, user: User, unit_id: int, *, prospect: str, u
     """Holds a unit for a named prospect from ``start`` until the day before ``until``."""
     unit = _get(session, Unit, unit_id, "Reservation.unit_id")
     require_write_park(user, _park_of_unit(unit))
-    if until <= start:
-        raise v.ValidationError(v.Problem("Reservation.end_date", f"{until} is not after {start}", "a later date"))
-    clash = session.scalar(select(Lease).where(Lease.unit_id == unit.id, Lease.start_date < until,
-                                               Lease.end_date > start))
+    problem = period_problem(start, until, "Reservation.end_date", first="预留开始日", last="预留截止日")
+    if problem:
+        raise v.ValidationError(problem)
+    clash = overlapping(unit.leases, start, until)
     if clash is not None:
-        raise v.ValidationError(v.Problem("Reservation.start_date", f"unit {unit.code} is let in that period "
-                                          f"(lease #{clash.id}, [{clash.start_date}, {clash.end_date}))",
-                                          "a period when the unit is free"))
+        raise v.ValidationError(overlap_problem(unit.code, start, until, clash, "Reservation.start_date"))
     r = Reservation(unit=unit, prospect=prospect, start_date=start, end_date=until, note=note or None)
     session.add(r)
     session.flush()

@@ -87,6 +87,17 @@ def held_on(day: dt.date, unit=Unit):
     return unit.id.in_(select(Reservation.unit_id).where(Reservation.start_date <= day, Reservation.end_date > day))
 
 
+def held_until(day: dt.date, unit=Unit):
+    """SQL value: the day the unit's reservations still running after ``day`` end (None: none is)."""
+    return (select(func.max(Reservation.end_date)).where(Reservation.unit_id == unit.id, Reservation.end_date > day)
+            .correlate(unit).scalar_subquery())
+
+
+def later_of(first, second):
+    """SQL: the later of two dates, either of which may be None (then the other)."""
+    return case((first.is_(None), second), (second.is_(None), first), (first > second, first), else_=second)
+
+
 def last_lease_end(unit=Unit):
     """The lookup of the end of the unit's last lease (the latest starting): the day it is free for
     good. Leases on one unit never overlap, so it is one ordered probe of the B-tree on
@@ -134,11 +145,12 @@ VACANT = (UnitStatus.VACANT, UnitStatus.RESERVED)  # what the vacancy figures co
 OFFERED = (UnitStatus.VACANT, UnitStatus.EXPIRING, UnitStatus.RESERVED)  # shown to investors
 
 
-def values_of(statuses) -> list[str]:
-    return [s.value for s in statuses]
-
-
 # --- the rule, in Python -----------------------------------------------------------------------
+
+def completed_on(building_status: BuildingStatus, completion: dt.date | None, day: dt.date) -> bool:
+    """The building stood completed on ``day`` (``building_completed_on``, for one building)."""
+    return building_status == BuildingStatus.COMPLETED and (completion is None or completion <= day)
+
 
 def ready_date(building_status: BuildingStatus, completion: dt.date | None, today: dt.date) -> dt.date | None:
     """The first day from ``today`` on that the building's space can be moved into (None: not

@@ -118,6 +118,15 @@ class _Planned:
         return getattr(self.lease, name)
 
 
+@dataclass(frozen=True)
+class _Row:
+    """A new lease from row ``row`` of the file, before it is written."""
+
+    start_date: dt.date
+    end_date: dt.date
+    row: int
+
+
 # --- template ---------------------------------------------------------------------------------
 
 def template(session: Session, park_id: int, day: dt.date) -> bytes:
@@ -258,7 +267,7 @@ def plan(session: Session, park_id: int, data: bytes) -> Plan:
         if _norm(r.get("uscc")):
             usccs.add(v.normalize_code(r["uscc"]))
     known = {e.uscc: e for e in session.scalars(select(Enterprise).where(Enterprise.uscc.in_(usccs)))}
-    planned: dict[int, list[tuple[dt.date, dt.date, int]]] = {}  # unit id → new intervals from this file
+    planned: dict[int, list[_Row]] = {}  # unit id → the new leases of this file, by row
     ended: dict[int, dt.date] = {}  # lease id → the end this file gives it
 
     def as_planned(leases: list[Lease]) -> list:
@@ -340,11 +349,11 @@ def plan(session: Session, park_id: int, data: bytes) -> Plan:
             if clash is not None:
                 p.errors.append(RowError(SHEET, n, "起租日", overlap_problem(unit.code, start, end, clash).message))
                 continue
-            other = next((row for s, e, row in planned.get(unit.id, []) if s < end and start < e), None)
+            other = overlapping(planned.get(unit.id, []), start, end)
             if other is not None:
-                p.errors.append(RowError(SHEET, n, "起租日", f"与本文件第{other}行同一单元的新签租约时间重叠"))
+                p.errors.append(RowError(SHEET, n, "起租日", f"与本文件第{other.row}行同一单元的新签租约时间重叠"))
                 continue
-            planned.setdefault(unit.id, []).append((start, end, n))
+            planned.setdefault(unit.id, []).append(_Row(start, end, n))
             if ent is None:
                 p.new_enterprises[code] = name
             p.changes.append(Change("new", n, unit, code, ent_name, start, end, rent, free, contract))

@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from ..core import audit, integrity  # noqa: F401  - they register the flush rules and the audit trail
 from ..core.conflicts import Conflict
+from ..core.integrity import taken_words
 from . import config
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -154,7 +155,7 @@ class RegistrySession(Session):
 
     def flush(self, objects=None) -> None:
         # The versions the writes are based on, read now: a failed flush leaves them unreadable.
-        versioned = [(o, inspect(o).dict.get("version")) for o in self.dirty
+        versioned = [(o, inspect(o).dict.get("version")) for o in (*self.dirty, *self.deleted)
                      if getattr(type(o), "__mapper__", None) is not None and type(o).__mapper__.version_id_col is not None]
         try:
             super().flush(objects)
@@ -183,7 +184,7 @@ class RegistrySession(Session):
         versioned = lost.versioned
         table = next((o.__tablename__ for o, _ in versioned if f"'{o.__tablename__}'" in str(lost.exc)), None)
         stale, seen = next(((o, v) for o, v in versioned if o.__tablename__ == table),
-                           versioned[0] if versioned else (None, None))
+                           versioned[0] if len(versioned) == 1 else (None, None))
         if stale is None:
             return Conflict(entity=table, message="记录已被他人修改，您的修改未保存；请刷新后再操作")
         try:
@@ -191,17 +192,6 @@ class RegistrySession(Session):
         except ObjectDeletedError:
             return Conflict(entity=stale.__tablename__, message="记录已被他人删除，您的修改未保存")
         return Conflict(stale, seen)
-
-
-# What a unique key or an exclusion constraint guards, as people name it.
-_TAKEN = {("enterprise", ("uscc",)): ("Enterprise.uscc", "统一社会信用代码 {value} 刚由他人登记"),
-          ("lease", ("unit_id",)): ("Lease.start_date", "该单元同一时期刚由他人签约"),
-          ("park", ("name",)): ("Park.name", "园区名称 {value} 刚由他人登记"),
-          ("building", ("park_id", "code")): ("Building.code", "本园区的楼栋编号 {value} 刚由他人登记"),
-          ("unit", ("building_id", "code")): ("Unit.code", "本楼栋的单元编号 {value} 刚由他人登记"),
-          ("plot", ("park_id", "code")): ("Plot.code", "本园区的宗地编号 {value} 刚由他人登记"),
-          ("plot", ("certificate_no",)): ("Plot.certificate_no", "不动产权证号 {value} 刚由他人登记"),
-          ("app_user", ("username",)): ("User.username", "用户名 {value} 刚由他人注册")}
 
 
 def taken(exc: IntegrityError) -> Conflict | None:
@@ -222,9 +212,8 @@ def taken(exc: IntegrityError) -> Conflict | None:
         table, columns, value = names[0].split(".")[0], tuple(n.split(".", 1)[1] for n in names), ""
     else:
         return None
-    field, message = _TAKEN.get((table, columns), (f"{table}.{','.join(columns)}", "该值刚由他人登记"))
-    message = message.format(value=value).replace("  ", " ")
-    return Conflict(entity=table, field=field, message=message + "，本次未保存任何内容；请刷新后重试")
+    field, message = taken_words(table, columns, value)
+    return Conflict(entity=table, field=field, message=message + "，本次未保存任何内容；请核对后换一个值或刷新查看")
 
 
 def sessionmaker_for(url: str | None = None) -> sessionmaker:

@@ -19,6 +19,12 @@ from ..core.models import KN_PER_T, Building, Floor, Unit
 _LOAD_TOLERANCE_KN = 1e-9
 
 
+def move_in_day(asked: dt.date | None, today: dt.date) -> dt.date:
+    """The day space is wanted by: the date asked for, or today. Space free by a date already
+    past is space free now (a link or a saved search from last month still answers)."""
+    return today if asked is None or asked < today else asked
+
+
 @dataclass(frozen=True)
 class SpaceNeeds:  # 用房需求
     available_by: dt.date  # moved in by this day

@@ -34,7 +34,7 @@ from ..core.enums import BuildingStatus, BuildingType
 from ..core.models import MAX_ID, Building, Park, Unit
 from ..occupancy import status
 from ..storage.spatial import as_geojson, bbox_filter, box_centre, children_aggregated, computed_cte, with_lookup
-from .needs import SpaceNeeds, building_fits, storey_fits, with_storeys
+from .needs import SpaceNeeds, move_in_day, building_fits, storey_fits, with_storeys
 
 POLYGON_ZOOM = 14  # from this zoom on, footprints; below, points
 CLUSTER_ZOOM = 11  # below this zoom, server-side clusters
@@ -83,8 +83,8 @@ PARAMS: tuple[Param, ...] = (
     Param("industry", "choice", "GB/T 4754-2017 大类 of the investor's project, e.g. 39: only buildings that allow it",
           choices=tuple(c for c, i in v.industries().items() if i.level == "大类"), convert=_industry),
     Param("only_available", "boolean", "only buildings with available space (implied by the space filters)"),
-    Param("datum", "choice", "coordinates for display: wgs84 (CGCS2000, default) or gcj02 (AMap basemaps)",
-          choices=("wgs84", "gcj02", "cgcs2000"), convert=_datum),
+    DATUM := Param("datum", "choice", "coordinates for display: wgs84 (CGCS2000, default) or gcj02 (AMap basemaps)",
+                   choices=("wgs84", "gcj02", "cgcs2000"), convert=_datum),
     Param("limit", "integer", f"features per page (default 500, at most {MAX_LIMIT})", minimum=1, maximum=MAX_LIMIT),
     Param("offset", "integer", "features to skip (paging)", minimum=0, maximum=MAX_ID),
 )
@@ -125,12 +125,15 @@ class VacancyQuery:
         return self.needs.about_space or self.available_by != self.day
 
 
+def parse_datum(params: Mapping[str, str]) -> str:
+    """The display datum asked for (``datum``, as the map's query takes it); default wgs84."""
+    return parse_all((DATUM,), params, prefix="query.").get("datum", "wgs84")
+
+
 def parse_query(params: Mapping[str, str], today: dt.date) -> VacancyQuery:
     """A query from URL parameters; every bad one is named in one ValidationError."""
     out = parse_all(PARAMS, params, prefix="query.")
-    if out.get("available_by") and out["available_by"] < today:
-        out["available_by"] = today  # "free by a past date" is "free now" (a link shared last month)
-    out.setdefault("available_by", today)
+    out["available_by"] = move_in_day(out.get("available_by"), today)
     return VacancyQuery(day=today, **out)
 
 
@@ -199,24 +202,26 @@ def _building_filters(session: Session, q: VacancyQuery) -> list:
     return out
 
 
-def _unit_aggregates(q: VacancyQuery, area, last_end, fits, held) -> list:
+def _unit_aggregates(q: VacancyQuery, area, last_end, fits, held, held_until) -> list:
     """Per building, over its leasable units: the area and count of the units available by
     ``available_by`` (meeting the storey needs, vacant then: free from that day on and not held;
     the building's readiness is applied per building), the units vacant today, all leasable
-    units, the available units already free today, and the earliest end of the last lease of an
-    available unit still let today (the date it frees up). Each is one aggregate with a FILTER,
+    units, the available units free today and held for no one after today, and the earliest day
+    another available unit frees up (its last lease and any reservation over). Each is one aggregate with a FILTER,
     so a unit's conditions are evaluated once per aggregate, never re-derived from building
     columns."""
     free_now = status.free_from(q.day, last_end)
     # Asked about today, "free then" is "free now".
     free_then = free_now if q.available_by == q.day else status.free_from(q.available_by, last_end)
     ok = and_(fits, free_then, ~held)
+    # Available by then but reserved meanwhile: it can be had once the reservation is over.
+    free_for_good = and_(free_now, held_until.is_(None))
     return [func.coalesce(func.sum(area).filter(ok), 0.0).label("ok_m2"),
             func.count().filter(ok).label("ok_units"),
             func.count().filter(free_now).label("vacant_now"),
             func.count().label("leasable_units"),
-            func.count().filter(and_(ok, free_now)).label("ok_free_now"),
-            func.min(last_end).filter(and_(ok, ~free_now)).label("next_end")]
+            func.count().filter(and_(ok, free_for_good)).label("ok_free_now"),
+            func.min(status.later_of(last_end, held_until)).filter(and_(ok, ~free_for_good)).label("next_end")]
 
 
 def _units_per_building(session: Session, q: VacancyQuery):
@@ -228,9 +233,10 @@ def _units_per_building(session: Session, q: VacancyQuery):
     (``storage.spatial.children_aggregated``)."""
     return children_aggregated(
         session, parent=Building, child=Unit, link=Unit.building_id == Building.id, child_where=[Unit.leasable],
-        columns={"area": Unit.leasable_area_m2, "fits": storey_fits(q.needs), "held": status.held_on(q.available_by)},
+        columns={"area": Unit.leasable_area_m2, "fits": storey_fits(q.needs), "held": status.held_on(q.available_by),
+                 "held_until": status.held_until(q.day)},
         joins=lambda stmt: with_storeys(stmt, q.needs), lookup=status.last_lease_end(), label="last_end",
-        aggregates=lambda c: _unit_aggregates(q, c["area"], c["last_end"], c["fits"], c["held"]),
+        aggregates=lambda c: _unit_aggregates(q, c["area"], c["last_end"], c["fits"], c["held"], c["held_until"]),
         parent_where=_building_filters(session, q))
 
 
@@ -258,8 +264,11 @@ def _per_building(session: Session, q: VacancyQuery):
     return stmt
 
 
-def availability(status: BuildingStatus, available_units: int, vacant_now: int, leasable_units: int) -> str:
-    if status != BuildingStatus.COMPLETED:
+def availability(day: dt.date, building_status: BuildingStatus, completion: dt.date | None, available_units: int,
+                 vacant_now: int, leasable_units: int) -> str:
+    """How the map colours a building on ``day``: being built (not completed by then), fully
+    vacant, partly vacant or fully let."""
+    if not status.completed_on(building_status, completion, day):
         return "under_construction"
     if leasable_units and vacant_now == leasable_units:
         return "fully_vacant"
@@ -282,7 +291,7 @@ def search(session: Session, q: VacancyQuery, *, public: bool) -> dict:
         props = {
             "id": bid, "code": code, "name": name, "park_id": park_id, "park": park_name,
             "type": type_.value, "type_label": type_.label, "status": bstatus.value,
-            "availability": availability(bstatus, units, vacant_now, leasable),
+            "availability": availability(q.day, bstatus, completion, units, vacant_now, leasable),
             "available_m2": round(area, 2), "available_units": units,
             "available_from": _available_from(q.day, bstatus, completion, units, free_now, next_end),
             "floors": floors, "gfa_m2": gfa, "crane_t": crane, "power_kva": power,
@@ -303,7 +312,7 @@ def _available_from(day: dt.date, building_status: BuildingStatus, completion: d
     if available_units:
         ready = status.ready_date(building_status, completion, day)
         return status.available_from(day, ready, None if free_now else next_end).isoformat()
-    return completion.isoformat() if completion and building_status != BuildingStatus.COMPLETED else None
+    return completion.isoformat() if completion and not status.completed_on(building_status, completion, day) else None
 
 
 def feature_statement(session: Session, q: VacancyQuery):
