@@ -44,8 +44,9 @@ def _run(connection) -> None:
     if connection.dialect.name == "sqlite":
         # Batch migrations rebuild tables (copy, drop, rename); with foreign keys on, dropping a
         # referenced table would fail or cascade. The pragma only works outside a transaction.
-        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
-        connection.commit()  # end SQLAlchemy's autobegun transaction so Alembic's own commits
+        # Set on the driver's connection, before SQLAlchemy begins a transaction on it (the
+        # registry's engine begins every transaction itself, registry/storage/db.py).
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

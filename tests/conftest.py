@@ -120,9 +120,22 @@ def backend(db_url) -> str:
 def session(db_url):
     s = sessionmaker_for(db_url)()
     s.info["actor"] = "tester"
+    s.expire_all = _looking_again(s)
     yield s
     s.rollback()
     s.close()
+
+
+def _looking_again(s):
+    """A test's ``expire_all`` before it checks what the app wrote: the test's own transaction ends
+    first (committed), so that it reads what other connections committed since. SQLite keeps a
+    transaction's snapshot (PostgreSQL reads committed data at each statement)."""
+    expire_all = s.expire_all
+
+    def again():
+        s.commit()
+        expire_all()
+    return again
 
 
 @pytest.fixture(scope="session")

@@ -41,6 +41,7 @@ def test_a_manager_creates_a_building_with_storeys_then_a_unit(client, world, se
     resp = post(client, f"/buildings/{b.id}/units/new", {"floor_level": "2", "code": "2-01",
                                                          "leasable_area_m2": "2400", "leasable": "on"})
     assert resp.status_code == 302
+    session.expire_all()  # look again: what the app committed since
     assert session.scalar(select(Unit.leasable_area_m2).where(Unit.building_id == b.id)) == 2400
 
 

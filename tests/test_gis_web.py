@@ -60,6 +60,7 @@ def test_upload_preview_adjust_and_commit(client, world, session, tmp_path):
     assert "新增 <b>4</b>" in client.get(preview_url).get_data(as_text=True)
     done = post(client, f"/import/{token}/commit", {"save_profile": "规划局楼栋"})
     assert done.status_code == 303
+    session.expire_all()  # look again: what the app committed since
     types = set(session.scalars(select(Building.type).where(Building.code.like("A-%"))))
     assert {t.value for t in types} == {"factory"}
     assert session.scalar(select(ImportProfile.target).where(ImportProfile.name == "规划局楼栋")) == "buildings"
@@ -77,6 +78,7 @@ def test_a_rejected_feature_blocks_the_commit_unless_skipped(client, world, sess
     session.expire_all()
     assert session.scalar(select(func.count(Building.id))) == 2
     assert post(client, f"/import/{token}/commit", {"skip_rejected": "1"}).status_code == 303
+    session.expire_all()
     assert session.scalar(select(func.count(Building.id))) == 4
 
 

@@ -87,9 +87,11 @@ def test_reserve_relief_and_verify(manager, world, session):
     unit = world.building_a.units[3]
     assert post(manager, f"/units/{unit.id}/reserve", {"prospect": "意向客户李总", "start_date": "2026-01-01",
                                                        "until": "2026-03-01"}).status_code == 302
+    session.expire_all()  # look again: what the app committed since
     assert session.scalar(select(Reservation.prospect).where(Reservation.unit_id == unit.id)) == "意向客户李总"
     assert post(manager, f"/leases/{world.lease_a.id}/relief", {"reason": "疫情减免", "amount": "30000",
                                                                 "start_date": "2025-02-01", "end_date": "2025-05-01"}).status_code == 302
+    session.expire_all()
     assert session.scalar(select(RentRelief.amount_yuan)) == 30000
     assert post(manager, f"/buildings/{world.building_a.id}/verify").status_code == 302
     session.expire_all()

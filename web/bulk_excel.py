@@ -78,13 +78,19 @@ def commit(park_id):
     if staged.meta.get("park") != park_id:
         raise ValidationError(Problem("token", "上传的文件不属于本园区", "重新上传文件"))
     db = get_session()
-    p = workbook.plan(db, park_id, staged.path.read_bytes())
-    if p.errors:
-        db.rollback()
-        return render_template("excel_preview.html", p=p, token=staged.token, filename=staged.name), 400
-    n = workbook.apply(db, g.user, p)
-    db.commit()
-    uploads.discard(staged)
+    claimed = uploads.claim(staged)  # one commit per upload, however many clicks or managers
+    try:
+        p = workbook.plan(db, park_id, claimed.path.read_bytes())
+        if p.errors:
+            db.rollback()
+            uploads.release(claimed)
+            return render_template("excel_preview.html", p=p, token=staged.token, filename=staged.name), 400
+        n = workbook.apply(db, g.user, p)
+        db.commit()
+    except BaseException:
+        uploads.release(claimed)
+        raise
+    uploads.discard(claimed)
     flash(f"已写入 {n} 项变更（新签 {p.count('new')}，续租 {p.count('renew')}，退租 {p.count('end')}，"
           f"面积更正 {p.count('area')}，新企业 {len(p.new_enterprises)}）" if n else "文件与登记内容一致，无变更")
     return redirect(url_for("manage.park", park_id=park_id))

@@ -108,13 +108,13 @@ def import_commit(token):
     staged, options = _stored(token)
     options.skip_rejected = bool(request.form.get("skip_rejected"))
     db = get_session()
-    plan = importer.plan(db, staged.path, options, source_name=staged.name)
-    counts = importer.commit(db, plan, g.user)
-    name = (request.form.get("save_profile") or "").strip()
-    if name:
-        profiles.save(db, g.user, name, options)
-    db.commit()
-    uploads.discard(staged)
+    with uploads.committing(staged) as claimed:  # one commit per upload, however many clicks
+        plan = importer.plan(db, claimed.path, options, source_name=staged.name)
+        counts = importer.commit(db, plan, g.user)
+        name = (request.form.get("save_profile") or "").strip()
+        if name:
+            profiles.save(db, g.user, name, options)
+        db.commit()
     flash("导入完成：新增 {new}，更新 {updated}，未变 {unchanged}，跳过 {skipped}".format(**counts))
     return redirect(url_for("gis.import_form"), code=303)
 

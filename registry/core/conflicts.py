@@ -8,7 +8,8 @@ refusals into one (``registry.storage.db.RegistrySession``), so every caller see
 """
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .audit import snapshot
 
@@ -37,3 +38,23 @@ def check_version(obj, seen_version) -> None:
         return
     if int(seen_version) != obj.version:
         raise Conflict(obj, int(seen_version))
+
+
+def move_version_on(session, obj, seen_version=None) -> None:
+    """Moves ``obj``'s version on by one in the session's transaction without changing any of its
+    facts, so that another save based on the version before this one is refused as a Conflict.
+
+    For a record that a change depends on but does not alter (the lease a renewal continues): if
+    another writer has changed it meanwhile, Conflict is raised here with its newer values. No audit
+    record is written, since none of its facts change.
+    """
+    mapper = inspect(obj).mapper
+    table, version = mapper.local_table, mapper.version_id_col
+    key = mapper.primary_key[0]
+    moved = session.execute(update(table).where(key == inspect(obj).identity[0], version == obj.version)
+                            .values({version.name: version + 1}))
+    if moved.rowcount != 1:
+        seen = obj.version if seen_version in (None, "") else int(seen_version)
+        session.refresh(obj)
+        raise Conflict(obj, seen)
+    set_committed_value(obj, mapper.get_property_by_column(version).key, obj.version + 1)

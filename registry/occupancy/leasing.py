@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..core import validation as v
 from ..core.authz import require_write_park
-from ..core.conflicts import check_version
+from ..core.conflicts import check_version, move_version_on
 from ..core.enums import LeaseKind
 from ..core.integrity import ONE_DAY, overlap_problem, overlapping, period, period_problem
 from ..core.models import get_by_id, Building, Enterprise, Lease, RentRelief, Reservation, Unit, User
@@ -124,6 +124,9 @@ def renew_lease(session: Session, user: User, lease_id: int, *, new_end: dt.date
                 contract_no: str | None = None, seen_version=None, flush: bool = True) -> Lease:
     """A renewal: a new lease of the same unit and tenant from the old end to ``new_end``."""
     old = _lease_to_change(session, user, lease_id, seen_version, renewal_problem, new_end)
+    # The renewed lease's version moves on: an early end or another renewal made on what the user
+    # saw before this one is then refused as a conflict, not applied beside it.
+    move_version_on(session, old, seen_version)
     new = Lease(unit=old.unit, enterprise=old.enterprise, start_date=old.end_date, end_date=new_end,
                 rent_yuan_m2_month=old.rent_yuan_m2_month if rent is None else rent, rent_free_months=0,
                 contract_no=contract_no or old.contract_no, kind=old.kind)

@@ -19,7 +19,7 @@ from functools import lru_cache
 from geoalchemy2 import load_spatialite
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
@@ -115,6 +115,16 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         def _wal(dbapi_conn, _record):
             # WAL lets the map keep reading while a manager saves; one writer at a time as ever.
             dbapi_conn.execute("PRAGMA journal_mode = WAL")
+            # The transactions are ours (below), not the driver's: left to itself, Python's sqlite3
+            # runs reads outside any transaction and begins one only at the first write, so the
+            # check before a write (is the unit free?) could see data another writer is changing.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            # A write takes SQLite's write lock when it begins, before it reads: a second writer
+            # waits for the first to commit (up to the busy timeout), then reads what it wrote.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -159,8 +169,10 @@ class RegistrySession(Session):
                      if getattr(type(o), "__mapper__", None) is not None and type(o).__mapper__.version_id_col is not None]
         try:
             super().flush(objects)
-        except (StaleDataError, IntegrityError) as exc:
+        except (StaleDataError, IntegrityError, OperationalError) as exc:
             if isinstance(exc, IntegrityError) and taken(exc) is None:
+                raise
+            if isinstance(exc, OperationalError) and not _stale_snapshot(exc):
                 raise
             if self._committing:
                 raise _LostRace(exc, versioned) from exc  # commit rolls back, then answers
@@ -182,7 +194,8 @@ class RegistrySession(Session):
         if isinstance(lost.exc, IntegrityError):
             return taken(lost.exc)
         versioned = lost.versioned
-        table = next((o.__tablename__ for o, _ in versioned if f"'{o.__tablename__}'" in str(lost.exc)), None)
+        table = next((o.__tablename__ for o, _ in versioned if f"'{o.__tablename__}'" in str(lost.exc)
+                      or f" {o.__tablename__} " in str(getattr(lost.exc, "statement", ""))), None)
         stale, seen = next(((o, v) for o, v in versioned if o.__tablename__ == table),
                            versioned[0] if len(versioned) == 1 else (None, None))
         if stale is None:
@@ -192,6 +205,12 @@ class RegistrySession(Session):
         except ObjectDeletedError:
             return Conflict(entity=stale.__tablename__, message="记录已被他人删除，您的修改未保存")
         return Conflict(stale, seen)
+
+
+def _stale_snapshot(exc: OperationalError) -> bool:
+    """SQLite refused a write because another writer committed since this transaction read
+    (SQLITE_BUSY_SNAPSHOT): what it read is out of date, as with a stale version."""
+    return getattr(getattr(exc, "orig", None), "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY_SNAPSHOT
 
 
 def taken(exc: IntegrityError) -> Conflict | None:
@@ -214,6 +233,20 @@ def taken(exc: IntegrityError) -> Conflict | None:
         return None
     field, message = taken_words(table, columns, value)
     return Conflict(entity=table, field=field, message=message + "，本次未保存任何内容；请核对后换一个值或刷新查看")
+
+
+# The execution option that marks a transaction as one that will write (see ``for_writing``).
+WRITE = "registry_write"
+
+
+def for_writing(session: Session) -> Session:
+    """Marks ``session``'s transaction as a write, before it reads anything: on SQLite it begins
+    with the write lock (``BEGIN IMMEDIATE``), so that what it checks before writing (is the unit
+    free, is the record at the version the user saw) cannot change until it commits; concurrent
+    writers take turns. On PostgreSQL transactions read committed data and the database's own
+    constraints (the lease exclusion, unique keys, row versions) refuse the loser of a race."""
+    session.connection(execution_options={WRITE: True})
+    return session
 
 
 def sessionmaker_for(url: str | None = None) -> sessionmaker:

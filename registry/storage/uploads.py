@@ -3,18 +3,22 @@ workbooks): a folder per upload, named by a random token, holding the file under
 note of what it is for (its kind and options). Nothing else reads the folders.
 
 An upload is found again only by its token and its kind (a workbook's token cannot be committed as a
-GIS file). It expires a day after it was staged or last touched: every new staging removes expired
-ones, and a commit removes its own.
+GIS file), and committed once (``claim``). It expires a day after it was staged or last touched:
+every new staging removes expired ones, and a commit removes its own.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..core.conflicts import Conflict
 
 EXPIRY_S = 24 * 3600
 _TOKEN = re.compile(r"[0-9a-f]{32}")
@@ -64,6 +68,39 @@ def find(root: Path, token: str, kind: str) -> Staged:
     return Staged(token, kind, folder / data["file"], data.get("name", data["file"]), data.get("meta", {}))
 
 
+def claim(staged: Staged) -> Staged:
+    """Takes the upload for its commit, once: a second commit of the same upload (a double click,
+    two managers) finds it taken (a Conflict). The claimed upload is ``discard``ed after the commit,
+    or ``release``d if the commit is refused."""
+    claimed = staged.folder.with_name(staged.folder.name + ".committing")
+    try:
+        staged.folder.rename(claimed)  # atomic: exactly one of two concurrent commits succeeds
+    except FileNotFoundError:
+        raise Conflict(entity="upload", field="token",
+                       message="该文件已经提交过或正在由他人提交，本次未写入任何内容；请勿重复提交") from None
+    return Staged(staged.token, staged.kind, claimed / staged.path.name, staged.name, staged.meta)
+
+
+def release(staged: Staged) -> None:
+    """Gives a claimed upload back (its commit was refused), so it can be corrected and committed."""
+    folder = staged.folder
+    if folder.name.endswith(".committing"):
+        folder.rename(folder.with_name(folder.name[: -len(".committing")]))
+
+
+@contextlib.contextmanager
+def committing(staged: Staged) -> Iterator[Staged]:
+    """The upload claimed for the duration of its commit: discarded when the block ends normally,
+    given back if it raises (the commit was refused or failed)."""
+    claimed = claim(staged)
+    try:
+        yield claimed
+    except BaseException:
+        release(claimed)
+        raise
+    discard(claimed)
+
+
 def update(staged: Staged, meta: dict) -> None:
     """Replaces what the upload is for (new options chosen in the preview)."""
     staged.meta = dict(meta)
@@ -81,7 +118,8 @@ def expire(root: Path, max_age_s: float = EXPIRY_S) -> None:
         return
     now = time.time()
     for folder in root.iterdir():
-        if folder.is_dir() and _TOKEN.fullmatch(folder.name) and now - folder.stat().st_mtime > max_age_s:
+        name = folder.name.removesuffix(".committing")
+        if folder.is_dir() and _TOKEN.fullmatch(name) and now - folder.stat().st_mtime > max_age_s:
             shutil.rmtree(folder, ignore_errors=True)
 
 
