@@ -163,7 +163,7 @@ def user():
 @user.command("create", help="Create a user. The password is asked for (or read from stdin with --password-stdin).")
 @click.option("--username", required=True)
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--park", "parks", multiple=True, help="A park a park manager may write to (repeatable).")
+@click.option("--park", "parks", multiple=True, help="A park of the user's scope (repeatable): a park manager writes to it, every role reads it in full.")
 @click.option("--display-name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 @click.pass_obj

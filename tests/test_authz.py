@@ -50,9 +50,16 @@ def test_scoped_managers_and_admins_may_write(client, world, who, endpoint):
     assert post(client, url, data).status_code == 302
 
 
-def test_everyone_signed_in_may_read(client, world):
-    for who in ("manager_a", "investment", "viewer"):
+def test_staff_read_their_own_parks_in_full_and_other_parks_at_the_public_level(client, world):
+    """Park B's investment staff and viewer read its rent roll and tenants; park A's manager sees
+    park B's pages without its tenant, and is refused its rent roll."""
+    tenant_b = world.lease_b.enterprise.name
+    for who in ("investment", "viewer"):
         login_as(client, getattr(world, who))
-        for url in (f"/parks/{world.park_b.id}", f"/buildings/{world.building_b.id}",
-                    f"/parks/{world.park_b.id}/reports/rent-roll?format=xlsx"):
-            assert client.get(url).status_code == 200, (who, url)
+        assert client.get(f"/parks/{world.park_b.id}/reports/rent-roll?format=xlsx").status_code == 200, who
+        assert tenant_b in client.get(f"/buildings/{world.building_b.id}").get_data(as_text=True), who
+    login_as(client, world.manager_a)
+    for url in (f"/parks/{world.park_b.id}", f"/buildings/{world.building_b.id}", f"/units/{world.lease_b.unit_id}"):
+        resp = client.get(url)
+        assert resp.status_code == 200 and tenant_b not in resp.get_data(as_text=True), url
+    assert client.get(f"/parks/{world.park_b.id}/reports/rent-roll?format=xlsx").status_code == 403

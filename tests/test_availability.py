@@ -25,6 +25,7 @@ from registry.landsupply import calc, service as landcalc
 from registry.occupancy import kpi, reports, stacking, status, summary, workbook
 from registry.sample import demo
 from registry.storage import bulk
+from registry.core.authz import EVERYTHING, PUBLIC
 from registry.vacancy import cards
 
 from . import factories as f
@@ -209,12 +210,12 @@ def test_every_surface_agrees_unit_by_unit(app, estate, day):
     for b in buildings.values():
         if not of[b.id]:
             continue
-        card = cards.building_card(session, b.id, day, public=True)
+        card = cards.building_card(session, b.id, day, audience=PUBLIC)
         assert {u["id"]: u["status"] for u in card["units"]} == \
             {i: want[i].value for i in of[b.id] if want[i] in status.OFFERED}
-    vacancies = exporter.page(session, "vacancies", day=day, public=True, count=False)
+    vacancies = exporter.page(session, "vacancies", day=day, audience=PUBLIC, count=False)
     assert set(vacancies.ids) == available
-    layer = exporter.page(session, "units", day=day, public=False, count=False)
+    layer = exporter.page(session, "units", day=day, audience=EVERYTHING, count=False)
     assert dict(zip(layer.ids, layer.columns["state"])) == {i: want[i].label for i in want}
     project = calc.Project(industry_code="3311", investment_wan=1000, footprint_m2=1000)
     offered = {u["unit_id"] for u in landcalc.vacant_units(session, project, None, day)}

@@ -57,7 +57,7 @@ def test_stacking_plan_in_the_browser(app_page, session):
     leased.hover()
     tip = leased.locator(".tip")
     assert tip.is_visible() and "甲租户有限公司" in tip.inner_text() and "2026-12-31" in tip.inner_text()
-    assert "1,000 ㎡" in tip.inner_text() and "10.0" in tip.inner_text()
+    assert "1,000 ㎡" in tip.inner_text() and "37.77" in tip.inner_text()
     # Moving the date redraws the plan: within 90 days of the end the lease shows as expiring, then vacant.
     page.fill("input[name=as_of]", "2026-11-15")  # the picker's change event submits the form
     page.wait_for_url("**as_of=2026-11-15**", wait_until="load")

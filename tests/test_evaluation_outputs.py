@@ -45,7 +45,7 @@ def build_bureau(session):
                                         value_added_wan=va, energy_tce=400, employees_avg=staff))
         firms[name] = e
     f.plot(session, parks["甲园区"], dx=0.012, certificate_area_m2=10 * MU, supply_date=dt.date(2021, 3, 1))
-    users = {role: make_user(session, role.value, role) for role in Role}
+    users = {role: make_user(session, role.value, role, [parks["甲园区"]]) for role in Role}  # staff of 甲园区
     session.commit()
     return {"parks": parks, "firms": firms, "users": users}
 

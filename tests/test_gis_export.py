@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from geodata import writers
 from registry.gis import exporter, fields, importer
+from registry.core.authz import EVERYTHING, PUBLIC
 from registry.core.models import Building, Park, Plot, Unit
 
 from .conftest import TODAY, Runner
@@ -93,7 +94,7 @@ def test_geopackage_is_in_cgcs2000_with_chinese_aliases(demo_session, tmp_path):
 
 def test_kml_opens_in_gdal_with_named_placemarks(demo_session, tmp_path):
     path = tmp_path / "v.kml"
-    n = exporter.export(demo_session, "vacancies", "kml", path, day=TODAY, public=True)
+    n = exporter.export(demo_session, "vacancies", "kml", path, day=TODAY, audience=PUBLIC)
     info = subprocess.run(["ogrinfo", "-ro", "-al", "-so", str(path)], capture_output=True, text=True, check=True).stdout
     assert f"Feature Count: {n}" in info
     assert "<name>" in path.read_text("utf-8")
@@ -115,8 +116,8 @@ def test_spreadsheets_have_chinese_headers_and_wkt(demo_session, tmp_path):
 def test_units_carry_their_status_and_vacancies_are_the_vacant_ones(demo_session):
     from registry.occupancy.status import unit_states
     from registry.core.enums import UnitStatus
-    units = exporter.page(demo_session, "units", day=TODAY, public=False)
-    vacancies = exporter.page(demo_session, "vacancies", day=TODAY, public=True)
+    units = exporter.page(demo_session, "units", day=TODAY, audience=EVERYTHING)
+    vacancies = exporter.page(demo_session, "vacancies", day=TODAY, audience=PUBLIC)
     states = unit_states(demo_session, TODAY)
     completed = {b.id for b in demo_session.scalars(select(Building)) if b.status.value == "completed"
                  and (b.completion_date is None or b.completion_date <= TODAY)}
@@ -129,10 +130,10 @@ def test_units_carry_their_status_and_vacancies_are_the_vacant_ones(demo_session
 
 
 def test_public_exports_hide_private_fields_and_hidden_rents(demo_session, tmp_path):
-    page = exporter.page(demo_session, "plots", day=TODAY, public=True)
+    page = exporter.page(demo_session, "plots", day=TODAY, audience=PUBLIC)
     assert not {"cert_no", "holder", "uscc", "price_wan"} & set(page.columns)
     hidden = set(demo_session.scalars(select(Park.name).where(Park.hide_rents)))
-    vac = exporter.page(demo_session, "vacancies", day=TODAY, public=True)
+    vac = exporter.page(demo_session, "vacancies", day=TODAY, audience=PUBLIC)
     for park, rent in zip(vac.columns["park"], vac.columns["rent"]):
         if park in hidden:
             assert rent is None
@@ -171,10 +172,11 @@ def test_download_buttons_need_a_sign_in_and_deliver_readable_files(client, worl
     (tmp_path / "d.gpkg").write_bytes(resp.data)  # as the browser saves it
     gdf = pyogrio.read_dataframe(tmp_path / "d.gpkg")
     assert list(gdf["code"]) == [world.building_a.code] and "filename*=UTF-8''" in resp.headers["Content-Disposition"]
-    shp = client.get("/export/units.shp?encoding=GBK&as_of=2026-06-01")  # the two tenants' leases
+    shp = client.get("/export/units.shp?encoding=GBK&as_of=2026-06-01")  # every park's units
     assert shp.status_code == 200
     units = pyogrio.read_dataframe(io.BytesIO(shp.data))
-    assert set(units["tenant"].dropna()) == {"甲租户有限公司", "乙租户有限公司"}
+    # The viewer of park B gets its tenant; park A's units come without theirs.
+    assert set(units["tenant"].dropna()) == {"乙租户有限公司"} and len(units) == 12
     assert client.get("/export/nothing.gpkg").status_code == 404
 
 

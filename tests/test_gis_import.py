@@ -21,6 +21,7 @@ from geodata import chinacoords
 from registry.storage import bulk
 from registry.gis import importer, profiles
 from registry.core.models import AuditRecord, Building, Unit
+from registry.core.authz import EVERYTHING
 from registry.core.validation import ValidationError
 
 from . import factories as f
@@ -434,7 +435,7 @@ def test_a_large_import_keeps_the_spatial_index_whole(session, park, backend, tm
                 "building_park_id_code_key UNIQUE (park_id, code)"} <= before
     from registry.gis import exporter
     box = (LON + 0.0105, LAT + 0.0035, LON + 0.0207, LAT + 0.0122)
-    found = exporter.page(session, "buildings", day=dt.date(2026, 11, 23), public=False, bbox=box)
+    found = exporter.page(session, "buildings", day=dt.date(2026, 11, 23), audience=EVERYTHING, bbox=box)
     expected = {f"K{i}" for i, g in enumerate(geoms) if g.intersects(shapely.box(*box))}
     assert set(found.columns["code"]) == expected and len(expected) == 90
     # A failed insert puts the triggers back with the rows (SpatiaLite) and the index (PostGIS).

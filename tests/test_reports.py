@@ -25,13 +25,14 @@ def world(session):
 
 
 @pytest.fixture
-def viewer(client, world):
-    login_as(client, world.viewer)
+def staff_a(client, world):
+    """Park A's manager: its rent roll and reports are theirs to read."""
+    login_as(client, world.manager_a)
     return client
 
 
-def test_rent_roll_xlsx_has_frozen_chinese_headers_formats_and_urgency_colours(viewer, world):
-    resp = viewer.get(f"/parks/{world.park_a.id}/reports/rent-roll?as_of=2026-06-01&format=xlsx")
+def test_rent_roll_xlsx_has_frozen_chinese_headers_formats_and_urgency_colours(staff_a, world):
+    resp = staff_a.get(f"/parks/{world.park_a.id}/reports/rent-roll?as_of=2026-06-01&format=xlsx")
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
     ws = load_workbook(io.BytesIO(resp.data)).active
     header = [c.value for c in ws[1]]
@@ -48,8 +49,8 @@ def test_rent_roll_xlsx_has_frozen_chinese_headers_formats_and_urgency_colours(v
     assert urgent[header.index("租户/意向客户")].value.startswith("'=")
 
 
-def test_csv_has_a_bom_and_opens_as_utf8(viewer, world):
-    resp = viewer.get(f"/parks/{world.park_a.id}/reports/vacancy?as_of=2026-06-01&format=csv")
+def test_csv_has_a_bom_and_opens_as_utf8(staff_a, world):
+    resp = staff_a.get(f"/parks/{world.park_a.id}/reports/vacancy?as_of=2026-06-01&format=csv")
     assert resp.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
     assert rows[0][:3] == ["楼栋", "名称", "类型"]
@@ -64,11 +65,11 @@ def test_expiry_schedule_groups_by_month_with_share_of_building(session, world):
     assert by_month["2026-12"]["year_area"] == 2000  # both end in 2026
 
 
-def test_report_pages_render(viewer, world):
+def test_report_pages_render(staff_a, world):
     for kind in ("rent-roll", "expiry", "vacancy"):
-        resp = viewer.get(f"/parks/{world.park_a.id}/reports/{kind}?as_of=2026-06-01")
+        resp = staff_a.get(f"/parks/{world.park_a.id}/reports/{kind}?as_of=2026-06-01")
         assert resp.status_code == 200 and "下载 Excel" in resp.get_data(as_text=True)
-    assert viewer.get(f"/parks/{world.park_a.id}/reports/vacancy?format=pdf").status_code == 400
+    assert staff_a.get(f"/parks/{world.park_a.id}/reports/vacancy?format=pdf").status_code == 400
 
 
 def test_formula_injection_is_neutralised_in_csv_too():

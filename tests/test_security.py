@@ -12,7 +12,8 @@ from registry.evaluation import runs
 from registry.core.models import AnnualIndicator, Base
 
 from . import factories as f
-from .webhelpers import ACCESS, ALLOWED, PASSWORD, TOKEN, build_world, login_as, make_user, route_urls
+from .webhelpers import (ACCESS, ALLOWED, OUTSIDERS, PASSWORD, SECRET_RENT, TOKEN, build_world, login_as, make_user,
+                         route_urls)
 
 ROLES = ["anonymous", "viewer", "investment", "bureau", "manager_a", "admin"]
 
@@ -33,9 +34,9 @@ def walk(app, session):
               "plot_id": plot.id, "run_id": run.id, "uscc": firm.uscc, "user_id": w.viewer,
               "evaluation.chart:kind": "classes", "evaluation.chart:fmt": "svg",
               "evaluation.export:what": "results", "evaluation.export:fmt": "csv",
-              "layer": "buildings", "gis.export_file:fmt": "geojson", "entity": "building",
-              "ident": w.building_a.id, "token": "0" * 32, "collection_id": "buildings",
-              "feature_id": w.building_a.id, "name": "missing.jpg", "filename": "app.css"}
+              "layer": "units", "gis.export_file:fmt": "geojson", "entity": "building",
+              "ident": w.building_a.id, "token": "0" * 32, "collection_id": "plots",
+              "feature_id": plot.id, "name": "missing.jpg", "filename": "app.css"}
     # Writes get a valid body, so that a refusal is the authorization's and not the form's.
     bodies = {"manage.sign": {"unit_id": [unit.id], "uscc": firm.uscc, "start_date": "2030-01-01",
                               "end_date": "2031-01-01"},
@@ -46,7 +47,8 @@ def walk(app, session):
               "auth.login": {"username": "invest", "password": PASSWORD}}
     users = {"viewer": w.viewer, "investment": w.investment, "bureau": bureau, "manager_a": w.manager_a,
              "admin": w.admin}
-    return values, bodies, users
+    secrets = (firm.name, firm.uscc, str(SECRET_RENT))  # park A's tenant, its credit code, its rent
+    return values, bodies, users, secrets
 
 
 def _snapshot(session) -> dict:
@@ -76,8 +78,10 @@ def test_every_route_has_a_declared_access_rule(app):
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_for_every_role(app, session, walk, role):
     """Refused: a sign-in redirect for visitors, 403 for signed-in users, nothing written.
-    Allowed: never refused. Nobody ever gets a server error."""
-    values, bodies, users = walk
+    Allowed: never refused. Nobody ever gets a server error. Whoever sees park A only at the public
+    level (visitors, and the staff of another park) never gets its tenant, credit code or rent, in
+    any page, report, export or API answer they may read."""
+    values, bodies, users, secrets = walk
     routes = sorted(route_urls(app, values), key=lambda r: r[1] != "GET")  # reads first, then writes
     for endpoint, method, url in routes:
         allowed = role in ALLOWED[ACCESS[endpoint, method]]
@@ -88,6 +92,9 @@ def test_every_route_for_every_role(app, session, walk, role):
         to_login = r.status_code == 302 and "/login" in r.headers["Location"]
         if allowed:
             assert r.status_code not in (401, 403) and not to_login, where
+            if role in OUTSIDERS and method == "GET":
+                body = r.get_data().decode("utf-8", errors="replace")
+                assert not [s for s in secrets if s in body], f"{where} shows park A's private data"
         else:
             assert (to_login or r.status_code == 401) if role == "anonymous" else r.status_code == 403, where
             assert _snapshot(session) == before, f"{where} wrote something"
@@ -119,7 +126,7 @@ def test_inline_scripts_carry_this_responses_nonce(client, world):
 
 def test_no_page_uses_inline_handlers_styles_or_javascript_links(app, session, walk):
     """What the CSP would block in the browser, found in the HTML of every page an admin can open."""
-    values, _, users = walk
+    values, _, users, _ = walk
     for endpoint, method, url in route_urls(app, values):
         if method != "GET":
             continue
@@ -163,7 +170,7 @@ def test_every_page_runs_under_its_policy_in_the_browser(app, app_page, walk):
     """Each page an administrator can open loads in Chromium with no CSP violation (the app_page
     fixture fails on any) and no request leaving the machine; the map still draws."""
     from .test_browser import sign_in
-    values, _, users = walk
+    values, _, users, _ = walk
     pages = [url for endpoint, method, url in route_urls(app, values)
              if method == "GET" and _request(app, "admin", users, "GET", url, {}).mimetype == "text/html"]
     assert len(pages) > 30
@@ -177,7 +184,7 @@ def test_every_page_runs_under_its_policy_in_the_browser(app, app_page, walk):
 
 
 def test_a_chart_opened_on_its_own_may_style_itself_but_never_run_script(app, walk):
-    values, _, users = walk
+    values, _, users, _ = walk
     r = _request(app, "admin", users, "GET", f"/evaluation/{values['run_id']}/chart/classes.svg", {})
     assert r.mimetype == "image/svg+xml"
     csp = r.headers["Content-Security-Policy"]

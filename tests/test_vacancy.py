@@ -7,12 +7,12 @@ from geoalchemy2.shape import to_shape
 from shapely.geometry import shape
 
 from geodata import chinacoords
-from registry.core.enums import BuildingStatus
+from registry.core.enums import BuildingStatus, Role
 from registry.core.models import Building, Park, Reservation
 
 from .conftest import TODAY
 from . import factories as f
-from .webhelpers import login_as
+from .webhelpers import login_as, make_user
 
 D = dt.date
 XSS = "<img src=x onerror=alert(1)>"
@@ -204,7 +204,7 @@ def test_gcj02_display_shift_moves_coordinates_not_data(client, estate, session)
     assert session.get(Building, estate["heavy"].id).footprint is not None  # stored data untouched
 
 
-def test_public_card_hides_tenants_and_hidden_rents_staff_sees_them(client, estate, session, world):
+def test_public_card_hides_tenants_and_hidden_rents_the_parks_staff_see_them(client, estate, session, world):
     park = session.get(Park, estate["park"].id)
     park.hide_rents = True
     session.commit()
@@ -215,9 +215,15 @@ def test_public_card_hides_tenants_and_hidden_rents_staff_sees_them(client, esta
     assert card["park"]["phone"] == "0915-1234567"
     listed = client.get(f"/api/buildings?zoom=16&park={park.id}").get_json()
     assert all(ft["properties"]["asking_rent"] is None for ft in listed["features"])
-    login_as(client, world.investment)
+    login_as(client, world.investment)  # of another park: still the public card
+    other = client.get(f"/api/buildings/{estate['multi'].id}").get_json()
+    assert other["asking_rent"] is None and all("tenant" not in u for u in other["units"])
+    login_as(client, make_user(session, "invest_here", Role.INVESTMENT, [park]))
+    session.commit()
     staff = client.get(f"/api/buildings/{estate['multi'].id}").get_json()
     assert staff["asking_rent"] == 8.0 and any(u.get("tenant") == XSS for u in staff["units"])
+    listed = client.get(f"/api/buildings?zoom=16&park={park.id}").get_json()
+    assert next(ft for ft in listed["features"] if ft["id"] == estate["multi"].id)["properties"]["asking_rent"] == 8.0
 
 
 def test_pages_escape_what_comes_from_the_database(client, estate):

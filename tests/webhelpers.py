@@ -62,9 +62,14 @@ def race(clients, send) -> list:
     return out
 
 
+# Park A's lease rent: a number no public page shows by chance.
+SECRET_RENT = 37.77
+
+
 @dataclass
 class World:
-    """Two parks with a building each, a tenant in each, and one user per role."""
+    """Two parks with a building each, a tenant in each, and one user per role: the park manager
+    of park A; investment staff and a viewer of park B (for whom park A is another operator's)."""
 
     park_a: object
     park_b: object
@@ -92,19 +97,21 @@ def build_world(session) -> World:
     b = f.park(session, name="乙园区")
     ba = f.building(session, a, gfa=6000, floors=3, units_per_floor=2)
     bb = f.building(session, b, gfa=6000, floors=3, units_per_floor=2)
-    la = f.lease(session, ba.units[0], f.enterprise(session, "甲租户有限公司"), d(2025, 1, 1), d(2027, 1, 1))
+    la = f.lease(session, ba.units[0], f.enterprise(session, "甲租户有限公司"), d(2025, 1, 1), d(2027, 1, 1),
+                 rent=SECRET_RENT)
     lb = f.lease(session, bb.units[0], f.enterprise(session, "乙租户有限公司"), d(2025, 1, 1), d(2027, 1, 1))
     w = World(a, b, ba, bb, la, lb,
               make_user(session, "admin", Role.ADMIN), make_user(session, "mgr_a", Role.PARK_MANAGER, [a]),
-              make_user(session, "invest", Role.INVESTMENT), make_user(session, "viewer", Role.VIEWER))
+              make_user(session, "invest", Role.INVESTMENT, [b]), make_user(session, "viewer", Role.VIEWER, [b]))
     session.commit()
     return w
 
 
 # Who may use each route (endpoint, method), aimed at park A's records. A new route fails
 # tests/test_security.py until it is listed here.
-PUBLIC, SIGNED_IN, PARK_WRITER, ADMIN, EVALUATION_READER, EVALUATION_RUNNER = (
-    "public", "signed in", "writes park A", "admin", "reads evaluations", "runs evaluations")
+PUBLIC, SIGNED_IN, PARK_READER, PARK_WRITER, ADMIN, EVALUATION_READER, COUNTY_EVALUATION, EVALUATION_RUNNER = (
+    "public", "signed in", "reads park A's tenants", "writes park A", "admin", "reads evaluations",
+    "reads the county's evaluation", "runs evaluations")
 ACCESS = {
     ("main.index", "GET"): PUBLIC, ("static", "GET"): PUBLIC, ("operations.healthz", "GET"): PUBLIC, ("auth.login", "GET"): PUBLIC,
     ("auth.login", "POST"): PUBLIC, ("auth.logout", "POST"): PUBLIC,
@@ -117,11 +124,11 @@ ACCESS = {
                                               "item", "queryables", "schema")},
     **{(f"manage.{e}", "GET"): SIGNED_IN for e in ("park", "building", "unit")},
     **{(f"manage.{e}", "POST"): PARK_WRITER for e in ("sign", "renew", "terminate", "relief", "reserve", "verify")},
-    **{(f"reports.{e}", "GET"): SIGNED_IN for e in ("rent_roll", "expiry", "vacancy")},
-    ("history.record", "GET"): SIGNED_IN, ("quality.park_quality", "GET"): SIGNED_IN,
+    **{(f"reports.{e}", "GET"): PARK_READER for e in ("rent_roll", "expiry")}, ("reports.vacancy", "GET"): SIGNED_IN,
+    ("history.record", "GET"): PARK_READER, ("quality.park_quality", "GET"): PARK_READER,
     ("landsupply.calculator", "GET"): SIGNED_IN, ("landsupply.sheet", "GET"): SIGNED_IN,
     ("landsupply.land", "GET"): SIGNED_IN,
-    ("bulk_excel.page", "GET"): SIGNED_IN, ("bulk_excel.template", "GET"): SIGNED_IN,
+    ("bulk_excel.page", "GET"): PARK_READER, ("bulk_excel.template", "GET"): PARK_READER,
     ("bulk_excel.preview", "POST"): PARK_WRITER, ("bulk_excel.commit", "POST"): PARK_WRITER,
     ("assets.new_park", "GET"): ADMIN, ("assets.new_park", "POST"): ADMIN,
     **{(f"assets.{e}", m): PARK_WRITER for e in ("edit_park", "new_plot", "edit_plot", "new_building",
@@ -132,14 +139,17 @@ ACCESS = {
                                           ("import_commit", "POST"))},
     ("users_admin.list_users", "GET"): ADMIN, ("users_admin.create_user", "POST"): ADMIN,
     ("users_admin.set_active", "POST"): ADMIN,
-    **{(f"evaluation.{e}", "GET"): EVALUATION_READER for e in ("index", "ranking", "parks", "enterprise", "chart",
-                                                               "export")},
+    **{(f"evaluation.{e}", "GET"): EVALUATION_READER for e in ("index", "ranking", "parks", "enterprise")},
+    **{(f"evaluation.{e}", "GET"): COUNTY_EVALUATION for e in ("chart", "export")},
     ("evaluation.create", "POST"): EVALUATION_RUNNER,
 }
 ALLOWED = {PUBLIC: {"anonymous", "viewer", "investment", "bureau", "manager_a", "admin"},
            SIGNED_IN: {"viewer", "investment", "bureau", "manager_a", "admin"},
-           PARK_WRITER: {"manager_a", "admin"}, ADMIN: {"admin"},
-           EVALUATION_READER: {"investment", "bureau", "admin"}, EVALUATION_RUNNER: {"bureau", "admin"}}
+           PARK_READER: {"bureau", "manager_a", "admin"}, PARK_WRITER: {"manager_a", "admin"}, ADMIN: {"admin"},
+           EVALUATION_READER: {"investment", "bureau", "admin"}, COUNTY_EVALUATION: {"bureau", "admin"},
+           EVALUATION_RUNNER: {"bureau", "admin"}}
+# Who sees park A at the public level only: its tenants, credit codes and lease rents never reach them.
+OUTSIDERS = {"anonymous", "viewer", "investment"}
 
 
 def route_urls(app, values: dict) -> list[tuple[str, str, str]]:

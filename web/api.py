@@ -11,13 +11,13 @@ from registry.landsupply import service as landcalc_service
 from registry.landsupply import tables as landcalc_tables
 
 from .db import get_session
-from registry.core import clock
+from registry.core import authz, clock
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def _public() -> bool:
-    return g.get("user") is None
+def _audience():
+    return authz.audience(g.get("user"))
 
 
 @bp.errorhandler(LookupError)
@@ -28,7 +28,7 @@ def _missing(exc):
 @bp.get("/buildings")
 def buildings():
     q = vacancy.parse_query(request.args, clock.today())
-    result = vacancy.search(get_session(), q, public=_public())
+    result = vacancy.search(get_session(), q, audience=_audience())
     if q.offset + result["numberReturned"] < result["numberMatched"] and not result["clustered"]:
         args = request.args.to_dict()
         args["offset"] = str(q.offset + q.limit)
@@ -40,7 +40,7 @@ def buildings():
 
 @bp.get("/buildings/<int:building_id>")
 def building(building_id):
-    return jsonify(cards.building_card(get_session(), building_id, clock.today(), public=_public()))
+    return jsonify(cards.building_card(get_session(), building_id, clock.today(), audience=_audience()))
 
 
 @bp.get("/parks")
@@ -56,7 +56,8 @@ def landcalc():
     if g.get("user") is None:
         return jsonify({"errors": [{"message": "sign in first: the calculator is for staff"}]}), 401
     req = landcalc_service.parse(request.args)
-    return jsonify(landcalc_service.as_json(landcalc_service.calculate(get_session(), req, clock.today())))
+    return jsonify(landcalc_service.as_json(landcalc_service.calculate(get_session(), req, clock.today(),
+                                                                       _audience())))
 
 
 @bp.get("/landcalc/tables")

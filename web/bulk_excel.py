@@ -22,6 +22,7 @@ MAX_WORKBOOK = 20 * 1024 * 1024
 
 
 def _page(park_id):
+    authz.require_private(g.user, park_id)  # the ledger's tenants, codes and rents
     park = park_list.get_park(get_session(), park_id)
     return render_template("excel.html", park=park, can_write=authz.can_write_park(g.user, park_id), today=clock.today())
 
@@ -35,6 +36,7 @@ def page(park_id):
 @bp.get("/template")
 @login_required
 def template(park_id):
+    authz.require_private(g.user, park_id)
     day = forms.as_of()
     return downloads.download(workbook.template(get_session(), park_id, day), f"房源租约模板-{park_id}-{day}.xlsx")
 

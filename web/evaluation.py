@@ -27,7 +27,19 @@ def _readers_only():
 @bp.app_context_processor
 def _roles():
     return {"can_read_evaluation": lambda: authz.can_read_evaluation(g.get("user")),
+            "evaluation_county_wide": lambda: authz.audience(g.get("user")).evaluation_parks is None,
             "can_run_evaluation": lambda: authz.can_run_evaluation(g.get("user"))}
+
+
+def _parks():
+    """The parks whose enterprises' results the reader may see (None: all)."""
+    return runs.visible_parks(get_session(), authz.audience(g.user))
+
+
+def _county_wide():
+    # The county-wide files and charts are the bureau's publication tools.
+    if _parks() is not None:
+        raise authz.Forbidden("全县评价结果的导出和图表仅对经信部门和管理员开放；招商人员可查看本园区企业的结果")
 
 
 def _run(run_id: int):
@@ -70,7 +82,7 @@ def ranking(run_id):
     f = {k: request.args.get(k, "").strip() for k in ("pool", "park", "jurisdiction", "industry", "klass", "q")}
     rows = runs.ranking(db, run, pool=f["pool"] or None, park=f["park"] or None,
                         jurisdiction=f["jurisdiction"] or None, industry=f["industry"] or None,
-                        klass=f["klass"] or None, text=f["q"] or None)
+                        klass=f["klass"] or None, text=f["q"] or None, parks=_parks())
     try:
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
@@ -81,7 +93,7 @@ def ranking(run_id):
     return render_template(
         "evaluation_run.html", run=run, rows=rows[(page - 1) * PAGE: page * PAGE], matched=len(rows), page=page,
         pages=pages, filters=f, classes=classes, summary=runs.class_summary(db, run), pools=pools,
-        parks=runs.result_parks(db, run),
+        parks=runs.result_parks(db, run, _parks()),
         jurisdictions=park_list.jurisdiction_choices(db))
 
 
@@ -90,7 +102,7 @@ def enterprise(run_id, uscc):
     db = get_session()
     run = _run(run_id)
     try:
-        result = runs.get_result(db, run, uscc)
+        result = runs.get_result(db, run, uscc, _parks())
     except LookupError:
         abort(404)
     return render_template("evaluation_enterprise.html", run=run, r=result,
@@ -107,6 +119,13 @@ def parks(run_id):
 @bp.get("/<int:run_id>/chart/<kind>.<fmt>")
 def chart(run_id, kind, fmt):
     run = _run(run_id)
+    if kind == "trend" and request.args.get("uscc"):  # one enterprise's years: for its readers
+        try:
+            runs.get_result(get_session(), run, request.args["uscc"], _parks())
+        except LookupError:
+            abort(404)
+    else:
+        _county_wide()
     try:
         data = charts.chart(get_session(), run, kind, fmt, uscc=request.args.get("uscc") or None,
                             metric=request.args.get("metric", "tax_per_mu"))
@@ -117,6 +136,7 @@ def chart(run_id, kind, fmt):
 
 @bp.get("/<int:run_id>/export/<what>.<fmt>")
 def export(run_id, what, fmt):
+    _county_wide()
     db = get_session()
     run = _run(run_id)
     if what == "workbook" and fmt == "xlsx":

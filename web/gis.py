@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_te
 
 from geodata.sources import SUFFIXES, SourceError
 from registry.assets import parks as park_list
-from registry.core import clock
+from registry.core import authz, clock
 from registry.core.validation import Problem, ValidationError
 from registry.gis import exporter, fields, importer, profiles
 from registry.storage import uploads
@@ -137,7 +137,8 @@ def export_file(layer, fmt):
     tmp = Path(tempfile.mkdtemp(prefix="registry-export-"))
     try:
         out = tmp / f"{layer}{exporter.SUFFIX[fmt]}"
-        exporter.export(get_session(), layer, fmt, out, day=day, park=park, encoding=encoding)
+        exporter.export(get_session(), layer, fmt, out, day=day, park=park, encoding=encoding,
+                        audience=authz.audience(g.user))
         data = out.read_bytes()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

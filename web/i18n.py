@@ -158,8 +158,7 @@ MESSAGES_EN = {
     '单元合计': 'Units total',
     '单元面积合计与建筑面积不符（超过 2%）': 'Unit areas not adding up to the GFA (beyond 2%)',
     '原因': 'Reason',
-    '可写园区': 'Writable parks',
-    '可写园区（园区管理角色）': 'Writable parks (park managers)',
+    '负责园区': "The user's parks",
     '可租 ㎡': 'Leasable m²',
     '合同编号': 'Contract no.',
     '名称': 'Name',
@@ -413,6 +412,16 @@ MESSAGES_EN = {
     '未保存，请修改后再提交：': 'Not saved. Please correct and submit again:',
     '已签约待入驻': 'Signed, not yet started',
     '另已签约待入驻': 'plus signed, not yet started:',
+    '亩均评价结果仅对经信部门、管理员和本园区招商人员开放':
+        '亩均 evaluation results are for the industry bureau, administrators and this park\'s investment staff',
+    '本园区的租户、租金和合同信息仅对本园区的授权用户开放；此处为公开信息。':
+        "This park's tenants, rents and contracts are for its own staff; this is the public view.",
+    '本单元的租赁和预留信息仅对本园区的授权用户开放。': "This unit's leases and reservations are for the park's own staff.",
+    '租户、租金和合同信息仅对本园区的授权用户开放；此处为各单元的状态。':
+        "Tenants, rents and contracts are for the park's own staff; the units' states are shown.",
+    '此处仅列出您所负责园区的企业；全县排名的图表和导出由经信部门发布。':
+        "Only the enterprises of your parks are listed; the county's charts and exports are published by the industry bureau.",
+    '负责园区（园区管理可写；各角色可查看其租户与租金）': "The user's parks (park managers write to them; every role reads their tenants and rents)",
 }
 
 

@@ -3,7 +3,7 @@ land balance (page with map, .xlsx/CSV)."""
 from __future__ import annotations
 
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, g, render_template, request
 
 from geodata.area import m2_to_mu
 from registry.landsupply import balance, service
@@ -12,7 +12,7 @@ from registry.core.validation import ValidationError
 from . import downloads, forms
 from .auth import login_required
 from .db import get_session
-from registry.core import clock
+from registry.core import authz, clock
 
 bp = Blueprint("landsupply", __name__)
 
@@ -28,7 +28,7 @@ def _calculate(template: str):
     result, problems = None, []
     if "industry_code" in args:
         try:
-            result = service.calculate(db, service.parse(args), clock.today())
+            result = service.calculate(db, service.parse(args), clock.today(), authz.audience(g.user))
         except ValidationError as exc:
             problems = exc.problems
     status = 400 if problems else 200
@@ -54,7 +54,7 @@ def land(park_id):
     db = get_session()
     day = forms.as_of()
     try:
-        data = balance.land_balance(db, park_id, day)
+        data = balance.land_balance(db, park_id, day, authz.audience(g.user))
     except LookupError:
         abort(404)
     fmt = request.args.get("format", "html")

@@ -36,17 +36,18 @@ def _act(action, message, back: str):
 @login_required
 def park(park_id):
     k = kpi.park_kpis(get_session(), park_id, forms.as_of())
-    return render_template("park.html", k=k, can_write=authz.can_write_park(g.user, park_id))
+    return render_template("park.html", k=k, can_write=authz.can_write_park(g.user, park_id),
+                           private=authz.audience(g.user).private(park_id))
 
 
 def building_page(building_id):
-    plan = stacking.stacking_plan(get_session(), building_id, forms.as_of())
+    plan = stacking.stacking_plan(get_session(), building_id, forms.as_of(), authz.audience(g.user))
     return render_template("building.html", plan=plan, statuses=list(UnitStatus),
                            can_write=authz.can_write_park(g.user, plan.building.park_id))
 
 
 def _unit_page(unit_id):
-    rec = stacking.unit_record(get_session(), unit_id, forms.as_of())
+    rec = stacking.unit_record(get_session(), unit_id, forms.as_of(), authz.audience(g.user))
     return render_template("unit.html", rec=rec, today=clock.today(),
                            can_write=authz.can_write_park(g.user, rec.unit.building.park_id))
 

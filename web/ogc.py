@@ -2,7 +2,7 @@
 
 Each view reads the request, calls one function of registry.gis.ogc and renders its result as JSON
 or through templates/ogc.html (?f=html, or a browser's Accept header). Public fields only unless
-signed in.
+signed in, and private ones only of the parks the reader may see.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import json
 
 from flask import Blueprint, Response, g, render_template, request
 
-from registry.core.authz import can_read_private
+from registry.core.authz import audience
 from registry.gis import ogc
 
 from .db import get_session
@@ -19,8 +19,8 @@ from registry.core import clock
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
 
-def _public() -> bool:
-    return not can_read_private(g.get("user"))
+def _audience():
+    return audience(g.get("user"))
 
 
 def _base() -> str:
@@ -70,7 +70,7 @@ def conformance():
 
 @bp.get("/api")
 def api():
-    data = ogc.openapi(_base(), public=_public())
+    data = ogc.openapi(_base(), audience=_audience())
     if _html():
         return _page("api", data)
     return _json(data, "application/vnd.oai.openapi+json;version=3.0")
@@ -90,33 +90,33 @@ def collection(collection_id):
 
 @bp.get("/collections/<collection_id>/queryables")
 def queryables(collection_id):
-    data = ogc.queryables_schema(_base(), collection_id, public=_public())
+    data = ogc.queryables_schema(_base(), collection_id, audience=_audience())
     return _page("queryables", data) if _html() else _json(data, "application/schema+json")
 
 
 @bp.get("/collections/<collection_id>/schema")
 def schema(collection_id):
-    data = ogc.schema(_base(), collection_id, public=_public())
+    data = ogc.schema(_base(), collection_id, audience=_audience())
     return _page("queryables", data) if _html() else _json(data, "application/schema+json")
 
 
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id):
     html = _html()
-    result = ogc.items(get_session(), _base(), collection_id, request.args.to_dict(), public=_public(),
+    result = ogc.items(get_session(), _base(), collection_id, request.args.to_dict(), audience=_audience(),
                        day=clock.today(), html=html)
     if html:
         return _page("items", result.data, collection_id=collection_id,
-                     fields=ogc.layer_fields(collection_id, public=_public()))
+                     fields=ogc.layer_fields(collection_id, audience=_audience()))
     return _json(result.body, "application/geo+json", headers={"Content-Crs": f"<{result.crs}>"})
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
 def item(collection_id, feature_id):
     html = _html()
-    result = ogc.item(get_session(), _base(), collection_id, feature_id, request.args.to_dict(), public=_public(),
+    result = ogc.item(get_session(), _base(), collection_id, feature_id, request.args.to_dict(), audience=_audience(),
                       day=clock.today())
     if html:
         return _page("item", result.data, collection_id=collection_id,
-                     fields=ogc.layer_fields(collection_id, public=_public()))
+                     fields=ogc.layer_fields(collection_id, audience=_audience()))
     return _json(result.body, "application/geo+json", headers={"Content-Crs": f"<{result.crs}>"})

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, g, render_template, request
 
+from registry.core import authz
 from registry.occupancy import reports
 
 from . import downloads, forms
@@ -13,9 +14,13 @@ from .db import get_session
 bp = Blueprint("reports", __name__, url_prefix="/parks/<int:park_id>/reports")
 
 KINDS = {"rent-roll": reports.rent_roll, "expiry": reports.expiry_schedule, "vacancy": reports.vacancy}
+# Reports of a park's tenants and leases, for its own readers; the vacancy report is public-level.
+PRIVATE = {"rent-roll", "expiry"}
 
 
 def _render(kind: str, park_id: int):
+    if kind in PRIVATE:
+        authz.require_private(g.user, park_id)
     day = forms.as_of()
     table = KINDS[kind](get_session(), park_id, day)
     fmt = request.args.get("format", "html")

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from registry.assets import editing as assets
 from registry.assets import parks as park_list
-from registry.core import clock
+from registry.core import authz, clock
 from registry.core.enums import BuildingType
 from registry.core.validation import industries
 from registry.vacancy import cards
@@ -65,7 +65,7 @@ def map_page():
 
 @bp.get("/buildings/<int:building_id>/brochure")
 def brochure(building_id):
-    b = cards.brochure(get_session(), building_id, clock.today(), public=g.user is None)
+    b = cards.brochure(get_session(), building_id, clock.today(), audience=authz.audience(g.user))
     return render_template("brochure.html", card=b["card"], plan=b["site_plan"], today=clock.today())
 
 

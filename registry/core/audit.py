@@ -20,7 +20,7 @@ from sqlalchemy import Table, event, inspect, select
 from sqlalchemy.orm import Session
 
 from . import clock
-from .models import AuditRecord, Base, EvaluationResult
+from .models import AuditRecord, Base, EvaluationResult, record_id
 
 INSERT, UPDATE, DELETE = "insert", "update", "delete"
 
@@ -161,6 +161,33 @@ def record_history(session: Session, entity: str, ident: str) -> list[AuditRecor
     return list(session.scalars(select(AuditRecord).where(AuditRecord.entity == entity,
                                                            AuditRecord.entity_id == str(ident))
                                 .order_by(AuditRecord.at, AuditRecord.id)))
+
+
+# How a record leads to its park: the column naming its parent, and the parent's kind.
+_PARENT = {"plot": ("park_id", "park"), "building": ("park_id", "park"), "plot_obligation": ("plot_id", "plot"),
+           "floor": ("building_id", "building"), "unit": ("building_id", "building"),
+           "lease": ("unit_id", "unit"), "reservation": ("unit_id", "unit"), "rent_relief": ("lease_id", "lease")}
+
+
+def record_park(session: Session, entity: str, ident) -> int | None:
+    """The park a record belongs to, for deciding who may read its history; None for a record of
+    no single park (an enterprise, a user, an evaluation). A deleted record is followed through its
+    last audited values."""
+    while entity != "park":
+        if entity not in _PARENT:
+            return None
+        column, parent = _PARENT[entity]
+        table = AUDITED[entity].__table__
+        value = session.scalar(select(table.c[column]).where(table.c.id == record_id(ident))) if record_id(ident) else None
+        if value is None:
+            last = session.scalars(select(AuditRecord).where(AuditRecord.entity == entity,
+                                                             AuditRecord.entity_id == str(ident))
+                                   .order_by(AuditRecord.id.desc())).first()
+            value = ((last.after or last.before or {}).get(column)) if last is not None else None
+        if value is None:
+            return None
+        entity, ident = parent, value
+    return record_id(ident)
 
 
 install()

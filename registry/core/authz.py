@@ -1,17 +1,28 @@
-"""Who may do what. Checked on the server for every write, whatever the page showed.
+"""Who may do what and see what. Checked on the server for every read and write, whatever the page
+showed.
 
 - admin: everything;
 - park manager (园区管理): writes occupancy and assets only in the parks in their scope;
-- investment staff (招商人员): reads everything, uses the map and exports, writes nothing about occupancy;
+- investment staff (招商人员): use the map and exports, write nothing about occupancy;
 - viewer (只读): reads;
 - industry bureau (经信部门): runs the 亩均 evaluation and reads everything.
 
-Evaluation results (scores before publication) are for the bureau, investment staff and admins.
+Privacy by park: a park's private data (tenants, their credit codes and contacts, lease rents,
+reservations, plot holders and prices, the record history) is read by administrators and the
+bureau in every park, and by the other roles only in the parks of their scope (``User.park_scopes``);
+every other park they see at the public level, as an anonymous investor does. Evaluation results
+(classes and ranks before publication) are for the bureau and administrators, and for investment
+staff in the parks of their scope; never for viewers or park managers.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .enums import Role
 from .models import User
+
+# Who reads every park's private data and evaluation results.
+EVERY_PARK = (Role.ADMIN, Role.BUREAU)
 
 
 class Forbidden(PermissionError):
@@ -39,9 +50,53 @@ def require_admin(user: User | None) -> None:
         raise Forbidden("only an administrator may do this")
 
 
-def can_read_private(user: User | None) -> bool:
-    """Tenant names, rents and contacts: any signed-in, active user."""
-    return user is not None and user.active
+@dataclass(frozen=True)
+class Audience:  # 可见范围
+    """What one reader may see: the parks whose private data they read (None: every park; empty:
+    none, the public level) and the parks whose evaluation results they read (likewise)."""
+
+    private_parks: frozenset[int] | None
+    evaluation_parks: frozenset[int] | None
+
+    def private(self, park_id: int | None) -> bool:
+        """Whether the reader sees the park's private data."""
+        return self.private_parks is None or park_id in self.private_parks
+
+    def evaluation(self, park_id: int | None) -> bool:
+        """Whether the reader sees evaluation results of the park's enterprises."""
+        return self.evaluation_parks is None or park_id in self.evaluation_parks
+
+    @property
+    def public(self) -> bool:
+        """Sees no park's private data (anonymous, or signed in without any park)."""
+        return self.private_parks is not None and not self.private_parks
+
+    @property
+    def every_park(self) -> bool:
+        return self.private_parks is None
+
+
+PUBLIC = Audience(frozenset(), frozenset())
+EVERYTHING = Audience(None, None)
+
+
+def audience(user: User | None) -> Audience:
+    """What ``user`` may see (see the module's description)."""
+    if user is None or not user.active:
+        return PUBLIC
+    if user.role in EVERY_PARK:
+        return EVERYTHING
+    parks = frozenset(s.park_id for s in user.park_scopes)
+    return Audience(parks, parks if user.role == Role.INVESTMENT else frozenset())
+
+
+def require_private(user: User | None, park_id: int | None) -> None:
+    """Refuses a page that is all private data (a rent roll, the Excel ledger, the data-quality list)
+    to a reader who sees the park only at the public level."""
+    if not audience(user).private(park_id):
+        if park_id is None:
+            raise Forbidden("不属于单个园区的记录（企业、用户等）的修改记录仅对管理员和经信部门开放")
+        raise Forbidden(f"园区 #{park_id} 的租户、租金等信息仅对该园区的授权用户开放")
 
 
 EVALUATION_READERS = (Role.ADMIN, Role.BUREAU, Role.INVESTMENT)

@@ -25,6 +25,7 @@ from geodata.area import m2_to_mu
 
 from ..storage import bulk
 from ..core.enums import LandUse
+from ..core.authz import Audience
 from ..core.models import (AnnualIndicator, Building, Enterprise, EnterpriseTagLink, EvaluationResult, EvaluationRun,
                            Jurisdiction, Lease, Park, Plot, Unit)
 from ..core.validation import Problem, ValidationError
@@ -258,18 +259,28 @@ def class_summary(session: Session, run: EvaluationRun) -> list[tuple[str | None
     return out
 
 
-def result_parks(session: Session, run: EvaluationRun) -> list[str]:
-    """The parks named in the run's results (for the ranking's filter)."""
-    return list(session.scalars(select(EvaluationResult.park).where(EvaluationResult.run_id == run.id,
-                                                                    EvaluationResult.park.is_not(None))
-                                .distinct().order_by(EvaluationResult.park)))
+def visible_parks(session: Session, audience: Audience) -> set[str] | None:
+    """The parks (by name, as results name them) whose enterprises' results ``audience`` may read;
+    None: every result, including those of enterprises in no park."""
+    if audience.evaluation_parks is None:
+        return None
+    ids = audience.evaluation_parks
+    return set(session.scalars(select(Park.name).where(Park.id.in_(ids)))) if ids else set()
 
 
-def get_result(session: Session, run: EvaluationRun, uscc: str) -> EvaluationResult:
-    """One enterprise's result in the run; LookupError if it has none."""
+def result_parks(session: Session, run: EvaluationRun, parks: set[str] | None = None) -> list[str]:
+    """The parks named in the run's results (for the ranking's filter), of ``parks`` only if given."""
+    names = session.scalars(select(EvaluationResult.park).where(EvaluationResult.run_id == run.id,
+                                                                EvaluationResult.park.is_not(None))
+                            .distinct().order_by(EvaluationResult.park))
+    return [n for n in names if parks is None or n in parks]
+
+
+def get_result(session: Session, run: EvaluationRun, uscc: str, parks: set[str] | None = None) -> EvaluationResult:
+    """One enterprise's result in the run; LookupError if it has none (or none in ``parks``)."""
     result = session.scalars(select(EvaluationResult).where(EvaluationResult.run_id == run.id,
                                                             EvaluationResult.uscc == uscc)).first()
-    if result is None:
+    if result is None or (parks is not None and result.park not in parks):
         raise LookupError(f"no result for {uscc} in run #{run.id}")
     return result
 
@@ -289,13 +300,16 @@ def park_ranking(session: Session, run: EvaluationRun) -> list[dict]:
 
 def ranking(session: Session, run: EvaluationRun, *, pool: str | None = None, park: str | None = None,
             jurisdiction: str | None = None, industry: str | None = None, klass: str | None = None,
-            text: str | None = None) -> list[EvaluationResult]:
-    """The run's results matching the filters, by pool then rank (not evaluated last).
+            text: str | None = None, parks: set[str] | None = None) -> list[EvaluationResult]:
+    """The run's results matching the filters, by pool then rank (not evaluated last); of the
+    enterprises in ``parks`` only, if given (``visible_parks``).
 
     ``industry`` matches the start of the GB/T 4754 code (a 门类 letter is not stored; use 大类
     digits such as 33); ``jurisdiction`` is a jurisdiction's name or code: the enterprises of the
     parks under it; ``text`` finds a name or credit code."""
     stmt = select(EvaluationResult).where(EvaluationResult.run_id == run.id)
+    if parks is not None:
+        stmt = stmt.where(EvaluationResult.park.in_(parks))
     if pool:
         stmt = stmt.where(EvaluationResult.pool == pool)
     if park:

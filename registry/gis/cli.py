@@ -119,13 +119,15 @@ def _print_plan(plan) -> None:
 @click.pass_obj
 def export_(obj, layer, fmt, out, park, as_of, encoding, public):
     from ..core import clock
+    from ..core.authz import EVERYTHING, PUBLIC
     from ..storage.db import session_scope
     from . import exporter
     from geodata.writers import DiskFull
     out = out or f"{layer}{exporter.SUFFIX[fmt]}"
     with session_scope(obj["url"]) as session:
         try:
-            n = exporter.export(session, layer, fmt, out, day=as_of or clock.today(), public=public,
+            n = exporter.export(session, layer, fmt, out, day=as_of or clock.today(),
+                                audience=PUBLIC if public else EVERYTHING,
                                 park=park_id(session, park), encoding=encoding)
         except DiskFull as exc:
             raise click.ClickException(str(exc)) from None

@@ -2,9 +2,11 @@
 
 ``page`` selects features of a layer (parks, plots, buildings, units, vacancies) by park, bbox and
 property values, in id order, with the total matched; ``export`` writes all matching features to
-GeoJSON, GeoPackage, zipped Shapefile, KML, CSV or XLSX. Both give anonymous readers only the public
-fields, and no rents for parks that hide them. Units carry their status on a date (derived from
-leases and reservations); vacancies are the units vacant on that date.
+GeoJSON, GeoPackage, zipped Shapefile, KML, CSV or XLSX. Both show each reader what their
+``Audience`` allows: anonymous readers only the public fields; a reader with some parks the private
+fields (tenants, holders, lease rents) of those parks' features only, the other parks' left empty;
+no rents for parks that hide them, except to their own readers. Units carry their status on a date
+(derived from leases and reservations); vacancies are the units vacant on that date.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from geodata import area as geo_area
 from geodata import writers
 from ..storage import bulk
 from ..core import tabular
+from ..core.authz import EVERYTHING, Audience
 from ..core.enums import UnitStatus
 from ..core.models import MAX_ID, Building, Enterprise, Park, Plot, Unit
 from ..occupancy import status
@@ -49,7 +52,7 @@ def _select(layer: str, day: dt.date):
     if layer == "parks":
         exprs = {"id": Park.id, "name": Park.name, "level": Park.level, "region": Park.jurisdiction_code,
                  "operator": Park.operator, "plan_mu": Park.planned_area_mu, "built_mu": Park.built_area_mu,
-                 "contact": Park.contact_name, "phone": Park.contact_phone}
+                 "contact": Park.contact_name, "phone": Park.contact_phone, "_park": Park.id}
         return select(Park.id).select_from(Park), Park.boundary, exprs
     if layer == "plots":
         holder = aliased(Enterprise)
@@ -57,7 +60,8 @@ def _select(layer: str, day: dt.date):
                  "cert_m2": Plot.certificate_area_m2, "area_m2": Plot.computed_area_m2,
                  "area_mu": Plot.area_m2 / geo_area.M2_PER_MU, "land_use": Plot.land_use,
                  "rights": Plot.rights_type, "holder": holder.name, "uscc": holder.uscc,
-                 "supply_dt": Plot.supply_date, "price_wan": Plot.supply_price_wan, "status": Plot.status}
+                 "supply_dt": Plot.supply_date, "price_wan": Plot.supply_price_wan, "status": Plot.status,
+                 "_park": Park.id}
         stmt = (select(Plot.id).select_from(Plot).join(Park, Park.id == Plot.park_id)
                 .outerjoin(holder, holder.id == Plot.holder_id))
         return stmt, Plot.geom, exprs
@@ -69,7 +73,7 @@ def _select(layer: str, day: dt.date):
                  "crane_t": Building.crane_tonnage_t, "power_kva": Building.power_kva,
                  "completed": Building.completion_date, "verified": Building.last_verified,
                  "rent": Building.asking_rent_yuan_m2_month, "ind_allow": Building.industries_allowed,
-                 "ind_excl": Building.industries_excluded, "_hide": Park.hide_rents}
+                 "ind_excl": Building.industries_excluded, "_hide": Park.hide_rents, "_park": Park.id}
         stmt = (select(Building.id).select_from(Building).join(Park, Park.id == Building.park_id)
                 .outerjoin(Plot, Plot.id == Building.plot_id))
         return stmt, Building.footprint, exprs
@@ -77,7 +81,7 @@ def _select(layer: str, day: dt.date):
         exprs = {"id": Unit.id, "park": Park.name, "building": Building.code, "floor": Unit.floor_level,
                  "code": Unit.code, "area_m2": Unit.leasable_area_m2, "leasable": Unit.leasable,
                  "rent": Building.asking_rent_yuan_m2_month, "_hide": Park.hide_rents,
-                 "_building_status": Building.status, "_completion": Building.completion_date}
+                 "_building_status": Building.status, "_completion": Building.completion_date, "_park": Park.id}
         stmt = (select(Unit.id).select_from(Unit).join(Building, Building.id == Unit.building_id)
                 .join(Park, Park.id == Building.park_id))
         if layer == "vacancies":  # available by the day, as the map offers them
@@ -86,15 +90,15 @@ def _select(layer: str, day: dt.date):
     raise LookupError(f"no layer {layer!r}")
 
 
-def queryables(layer: str, *, public: bool) -> list[GisField]:
-    """The fields a reader may filter ``layer`` on (equality): the stored, public ones."""
+def queryables(layer: str, *, audience: Audience) -> list[GisField]:
+    """The fields a reader may filter ``layer`` on (equality): the stored ones they may see."""
     derived = {"state", "tenant", "lease_end", "avail_from", "area_mu"}
-    return [f for f in fields(layer, public=public) if f.kind in ("str", "int", "enum", "bool", "date")
+    return [f for f in fields(layer, public=audience.public) if f.kind in ("str", "int", "enum", "bool", "date")
             and f.name not in derived]
 
 
-def _condition(layer: str, exprs: dict, name: str, raw: str, public: bool):
-    allowed = {f.name: f for f in queryables(layer, public=public)}
+def _condition(layer: str, exprs: dict, name: str, raw: str, audience: Audience):
+    allowed = {f.name: f for f in queryables(layer, audience=audience)}
     if name not in allowed:
         raise ValueError(f"{name!r} is not a property of {layer} to filter on; expected one of " + ", ".join(allowed))
     f = allowed[name]
@@ -113,17 +117,22 @@ def _condition(layer: str, exprs: dict, name: str, raw: str, public: bool):
             value = raw
     except ValueError as exc:
         raise ValueError(f"{name}={raw!r}: {exc}") from None
+    if not f.public and not audience.every_park:
+        # A private value is matched only where the reader may see it: asking for a credit code
+        # must not tell whether it is a tenant of another operator's park.
+        return (exprs[name] == value) & exprs["_park"].in_(audience.private_parks)
     return exprs[name] == value
 
 
-def page(session: Session, layer: str, *, day: dt.date, public: bool, park: int | None = None,
+def page(session: Session, layer: str, *, day: dt.date, audience: Audience, park: int | None = None,
          bbox: tuple[float, float, float, float] | None = None, filters: dict[str, str] | None = None,
          ids: list[int] | None = None, limit: int | None = None, offset: int = 0,
          count: bool = True) -> Page:
     """One page of ``layer``'s features in id order (all of them when ``limit`` is None).
 
     ``filters`` are equality conditions on queryable fields (enums by value or Chinese label);
-    an unknown field or a bad value raises ValueError naming it.
+    an unknown field or a bad value raises ValueError naming it. ``audience``: what the reader may
+    see (``registry.core.authz.audience``).
     """
     stmt, geom_col, exprs = _select(layer, day)
     conds = []
@@ -132,12 +141,12 @@ def page(session: Session, layer: str, *, day: dt.date, public: bool, park: int 
     if bbox is not None:
         conds.append(bbox_filter(session, geom_col, bbox))
     for name, raw in (filters or {}).items():
-        conds.append(_condition(layer, exprs, name, raw, public))
+        conds.append(_condition(layer, exprs, name, raw, audience))
     if ids is not None:
         conds.append(exprs["id"].in_(ids))
     stmt = stmt.where(*conds)
     matched = session.scalar(select(func.count()).select_from(stmt.subquery())) if count else -1
-    wanted = [f for f in fields(layer, public=public) if f.name in exprs]
+    wanted = [f for f in fields(layer, public=audience.public) if f.name in exprs]
     extra = [k for k in exprs if k.startswith("_")]
     cols = [exprs[f.name].label(f.name) for f in wanted] + [exprs[k].label(k) for k in extra]
     full = stmt.with_only_columns(*cols, func.ST_AsBinary(geom_col).label("_wkb")).order_by(exprs["id"])
@@ -152,24 +161,26 @@ def page(session: Session, layer: str, *, day: dt.date, public: bool, park: int 
     names = [f.name for f in wanted] + extra
     columns = {n: [r[i] for r in rows] for i, n in enumerate(names)}
     wkb = [None if r[-1] is None else bytes(r[-1]) for r in rows]
-    out_fields = list(fields(layer, public=public))
-    columns = _finish(session, layer, out_fields, columns, day, public)
+    out_fields = list(fields(layer, public=audience.public))
+    columns = _finish(session, layer, out_fields, columns, day, audience)
     return Page(layer, out_fields, columns["id"], columns, wkb, matched if count else len(rows))
 
 
 def _finish(session: Session, layer: str, out_fields: list[GisField], columns: dict, day: dt.date,
-            public: bool) -> dict:
-    """Values as readers see them: Chinese labels for enums, lists as text, rents hidden where the
-    park hides them (public), derived unit fields (status, tenant, lease end, available from)."""
+            audience: Audience) -> dict:
+    """Values as readers see them: Chinese labels for enums, lists as text, derived unit fields
+    (status, tenant, lease end, available from); private values only of the parks the reader sees
+    privately, and rents hidden where a park hides them from everyone else."""
     n = len(columns["id"])
+    private = [audience.private(p) for p in columns.pop("_park")]
     for f in out_fields:
         if f.kind == "enum" and f.name in columns:
             columns[f.name] = [None if x is None else x.label for x in columns[f.name]]
         elif f.kind == "list" and f.name in columns:
             columns[f.name] = [None if not x else ",".join(map(str, x)) for x in columns[f.name]]
     hide = columns.pop("_hide", None)
-    if hide is not None and public and "rent" in columns:
-        columns["rent"] = [None if h else r for r, h in zip(columns["rent"], hide)]
+    if hide is not None and "rent" in columns:
+        columns["rent"] = [None if h and not mine else r for r, h, mine in zip(columns["rent"], hide, private)]
     ready = [status.ready_date(b, c, day) for b, c in zip(columns.pop("_building_status", [None] * n),
                                                           columns.pop("_completion", [None] * n))]
     if layer == "vacancies":
@@ -184,22 +195,24 @@ def _finish(session: Session, layer: str, out_fields: list[GisField], columns: d
         columns["tenant"] = [states[i].tenant for i in ids]
         columns["lease_end"] = [states[i].last_day for i in ids]
         columns["avail_from"] = [states[i].available_from(day, r) for i, r in zip(ids, ready)]
-        # A let unit's rent is its lease's; a vacant one's, the building's asking rent.
-        columns["rent"] = [states[i].rent_yuan_m2_month if states[i].lease_id else r
-                           for i, r in zip(ids, columns["rent"])]
+        # A let unit's rent is its lease's (for the park's own readers); otherwise the asking rent.
+        columns["rent"] = [states[i].rent_yuan_m2_month if states[i].lease_id and mine else r
+                           for i, r, mine in zip(ids, columns["rent"], private)]
     for f in out_fields:
         columns.setdefault(f.name, [None] * n)
+        if not f.public and not all(private):
+            columns[f.name] = [x if mine else None for x, mine in zip(columns[f.name], private)]
     return columns
 
 
 @bulk.collector_paused()
-def export(session: Session, layer: str, fmt: str, path: str | Path, *, day: dt.date, public: bool = False,
-           park: int | None = None, encoding: str = "UTF-8") -> int:
+def export(session: Session, layer: str, fmt: str, path: str | Path, *, day: dt.date,
+           audience: Audience = EVERYTHING, park: int | None = None, encoding: str = "UTF-8") -> int:
     """Writes every feature of ``layer`` (of one park, or all) to ``path`` in ``fmt``; returns the
     number written. The file appears only once complete."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of " + ", ".join(FORMATS))
-    pg = page(session, layer, day=day, public=public, park=park, count=False)
+    pg = page(session, layer, day=day, audience=audience, park=park, count=False)
     if fmt in ("csv", "xlsx"):
         data = tabular.to_xlsx(table(pg, day)) if fmt == "xlsx" else tabular.to_csv(table(pg, day))
         path = Path(path)

@@ -3,7 +3,8 @@
 Framework-free, as pygeoapi keeps its core: each function takes the request's base URL and
 parameters and returns plain data; web/ogc.py turns it into responses. Collections are the
 registry's layers (registry.gis.fields): parks, plots, buildings and the units vacant today.
-Anonymous readers get the public fields only, as on the investor map.
+Anonymous readers get the public fields only, as on the investor map; a signed-in reader the
+private fields of the parks they may see (``registry.core.authz.Audience``).
 
 Coordinates are CRS84 (lon, lat) unless ``crs`` asks for EPSG:4490, whose axis order is
 latitude, longitude.
@@ -19,6 +20,7 @@ import numpy as np
 import shapely
 from sqlalchemy.orm import Session
 
+from ..core.authz import Audience
 from ..core.models import MAX_ID, Building, Park, Plot
 from ..storage.spatial import extent
 from .exporter import Page, page, queryables
@@ -129,10 +131,10 @@ _JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "enum": "st
                "date": "string", "list": "string"}
 
 
-def queryables_schema(base: str, collection_id: str, *, public: bool) -> dict:
+def queryables_schema(base: str, collection_id: str, *, audience: Audience) -> dict:
     _check(collection_id)
     props = {}
-    for f in queryables(collection_id, public=public):
+    for f in queryables(collection_id, audience=audience):
         prop = {"title": f.alias, "type": _JSON_TYPES[f.kind]}
         if f.kind == "enum":
             prop["enum"] = [m.label for m in f.enum]
@@ -144,12 +146,12 @@ def queryables_schema(base: str, collection_id: str, *, public: bool) -> dict:
             "title": COLLECTIONS[collection_id][0], "properties": props, "additionalProperties": False}
 
 
-def schema(base: str, collection_id: str, *, public: bool) -> dict:
+def schema(base: str, collection_id: str, *, audience: Audience) -> dict:
     """Every property of the collection's features with its type (what GDAL reads to type fields
     before it has seen a value)."""
     _check(collection_id)
     props = {}
-    for f in fields(collection_id, public=public):
+    for f in fields(collection_id, public=audience.public):
         if f.name == "id":
             continue
         prop = {"title": f.alias, "type": _JSON_TYPES[f.kind]}
@@ -203,7 +205,7 @@ def _int(args: dict, name: str, default: int, low: int, high: int | None = None)
     return min(value, high) if high is not None else value
 
 
-def items(session: Session, base: str, collection_id: str, args: dict[str, str], *, public: bool,
+def items(session: Session, base: str, collection_id: str, args: dict[str, str], *, audience: Audience,
           day: dt.date, html: bool = False) -> Items:
     """One page of a collection's features, with self/next/prev links carrying every parameter."""
     _check(collection_id)
@@ -213,7 +215,7 @@ def items(session: Session, base: str, collection_id: str, args: dict[str, str],
     offset = _int(args, "offset", 0, 0, MAX_ID)  # past every feature: an empty page
     filters = {k: val for k, val in args.items() if k not in RESERVED}
     try:
-        pg = page(session, collection_id, day=day, public=public, bbox=bbox, filters=filters, limit=limit,
+        pg = page(session, collection_id, day=day, audience=audience, bbox=bbox, filters=filters, limit=limit,
                   offset=offset)
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
@@ -238,7 +240,7 @@ def items(session: Session, base: str, collection_id: str, args: dict[str, str],
 
 
 def item(session: Session, base: str, collection_id: str, feature_id: str, args: dict[str, str], *,
-         public: bool, day: dt.date) -> Items:
+         audience: Audience, day: dt.date) -> Items:
     _check(collection_id)
     unknown = set(args) - {"f", "crs"}
     if unknown:
@@ -250,7 +252,7 @@ def item(session: Session, base: str, collection_id: str, feature_id: str, args:
             raise ValueError
     except ValueError:
         raise NotFound(f"no feature {feature_id!r} in {collection_id}") from None
-    pg = page(session, collection_id, day=day, public=public, ids=[fid], count=False)
+    pg = page(session, collection_id, day=day, audience=audience, ids=[fid], count=False)
     if not len(pg):
         raise NotFound(f"no feature {feature_id!r} in {collection_id}")
     url = f"{base}/collections/{collection_id}/items"
@@ -300,7 +302,7 @@ def _feature_collection(pg: Page, head: dict, crs: str) -> str:
     return text[:-1] + ',"features":[' + ",".join(_features(pg, crs)) + "]}"
 
 
-def openapi(base: str, *, public: bool) -> dict:
+def openapi(base: str, *, audience: Audience) -> dict:
     """The OpenAPI 3.0 definition of this endpoint, built from the same collection and field lists
     the handlers use (so it cannot drift from them)."""
     def param(name, where, schema, description, required=False, explode=None):
@@ -353,7 +355,7 @@ def openapi(base: str, *, public: bool) -> dict:
     }
     for cid, (title, _desc) in COLLECTIONS.items():
         props = [param(f.name, "query", {"type": _JSON_TYPES[f.kind]}, f"{f.alias}: equal to")
-                 for f in queryables(cid, public=public)]
+                 for f in queryables(cid, audience=audience)]
         paths[f"/collections/{cid}"] = {"get": {"summary": title, "operationId": f"describe_{cid}",
                                                 "parameters": common, "responses": ok("#/components/schemas/any")}}
         paths[f"/collections/{cid}/queryables"] = {"get": {
@@ -379,8 +381,8 @@ def openapi(base: str, *, public: bool) -> dict:
                                        "any": {"type": "object"}}}}
 
 
-def layer_fields(collection_id: str, *, public: bool):
+def layer_fields(collection_id: str, *, audience: Audience):
     """The properties a collection's features carry (for the HTML pages' column headers)."""
     _check(collection_id)
-    return [f for f in fields(collection_id, public=public) if f.name != "id"]
+    return [f for f in fields(collection_id, public=audience.public) if f.name != "id"]
 

@@ -8,6 +8,9 @@ low-efficiency land (腾笼换鸟 candidates), as rows for the page, the map and
 - Low-efficiency (低效): plots held by enterprises in the last class of the latest evaluation that
   covers the park, and the land apportioned to last-class tenants when that evaluation used the
   ``apportion`` tenant strategy.
+
+Who holds a plot is the park's private data, and the evaluation's classes are evaluation results:
+a reader who may not see them (``registry.core.authz.Audience``) gets the balance without them.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from shapely.geometry import mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ..core.authz import EVERYTHING, Audience
 from ..core.enums import BuildingStatus, PlotStatus
 from ..evaluation.runs import class_names
 from ..core.models import Building, Enterprise, EvaluationResult, Park, Plot
@@ -29,8 +33,10 @@ from .calc import add_months
 from .service import latest_run
 
 
-def land_balance(session: Session, park_id: int, day: dt.date) -> dict:
-    """The park's balance on ``day``: totals, supply by year, and the plot rows by category."""
+def land_balance(session: Session, park_id: int, day: dt.date, audience: Audience = EVERYTHING) -> dict:
+    """The park's balance on ``day``: totals, supply by year, and the plot rows by category; plot
+    holders only for the park's own readers, low-efficiency land only for readers of its evaluation
+    results (``evaluation_hidden`` says it was left out)."""
     park = session.get(Park, park_id)
     if park is None:
         raise LookupError(f"no park #{park_id}")
@@ -41,8 +47,9 @@ def land_balance(session: Session, park_id: int, day: dt.date) -> dict:
     built = {pid for pid, in session.execute(select(Building.plot_id).where(
         Building.park_id == park_id, Building.plot_id.is_not(None), Building.status != BuildingStatus.PLANNED))}
     holders = dict(session.execute(select(Enterprise.id, Enterprise.name).join(Plot, Plot.holder_id == Enterprise.id)
-                                   .where(Plot.park_id == park_id)).all())
-    run = latest_run(session, park)
+                                   .where(Plot.park_id == park_id)).all()) if audience.private(park_id) else {}
+    hidden = not audience.evaluation(park_id)
+    run = None if hidden else latest_run(session, park)
     last = class_names(run.ruleset)[-1] if run else None
     low_class = {}
     tenants = []
@@ -88,6 +95,7 @@ def land_balance(session: Session, park_id: int, day: dt.date) -> dict:
         "idle_mu": sum(r["area_mu"] for r in rows if r["category"] == "idle"),
         "low_efficiency_mu": sum(r["area_mu"] for r in rows if r["category"] == "low_efficiency"),
         "evaluation": {"run_id": run.id, "year": run.year, "class": last} if run else None,
+        "evaluation_hidden": hidden,
         "rows": rows,
     }
 

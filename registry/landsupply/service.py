@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from geodata.area import m2_to_mu
 
+from ..core.authz import EVERYTHING, Audience
 from ..core.enums import BuildingType
 from ..assets.parks import park_choices
 from ..evaluation import engine, rulesets
@@ -96,8 +97,10 @@ def parse(params: Mapping[str, str]) -> Request:
     return Request(project, out.get("park"), out.get("table"), out.get("plot"), out.get("available_by"))
 
 
-def calculate(session: Session, req: Request, today: dt.date) -> calc.Result:
-    """The calculation with the registry's context (see the module docstring)."""
+def calculate(session: Session, req: Request, today: dt.date, audience: Audience = EVERYTHING) -> calc.Result:
+    """The calculation with the registry's context (see the module docstring). Where the project
+    would rank among the park's evaluated enterprises is given only to a reader who sees the
+    park's evaluation results (``audience``)."""
     park = session.get(Park, req.park_id) if req.park_id is not None else None
     if req.park_id is not None and park is None:
         raise ValidationError(Problem("park", f"no park #{req.park_id}", "a park of the registry"))
@@ -112,7 +115,7 @@ def calculate(session: Session, req: Request, today: dt.date) -> calc.Result:
         park = park or plot.park
     table = tables.load(req.table_id) if req.table_id else tables.for_jurisdiction(park.jurisdiction_code if park else None)
     day = move_in_day(req.available_by, today)
-    context = {"park": park_context(session, park, project) if park else {},
+    context = {"park": park_context(session, park, project, audience.evaluation(park.id)) if park else {},
                "units": vacant_units(session, project, park.id if park else None, day)}
     return calc.calculate(table, project, context=context)
 
@@ -133,8 +136,9 @@ def latest_run(session: Session, park: Park) -> EvaluationRun | None:
                            .order_by(EvaluationRun.year.desc(), EvaluationRun.id.desc()).limit(1)).first()
 
 
-def park_context(session: Session, park: Park, project: Project) -> dict:
-    """The park's current 亩均 figures and the class the project would get in the latest evaluation."""
+def park_context(session: Session, park: Park, project: Project, ranked: bool = True) -> dict:
+    """The park's current 亩均 figures and (``ranked``) the class the project would get in the latest
+    evaluation."""
     run = latest_run(session, park)
     out = {"name": park.name}
     if run is None:
@@ -142,7 +146,7 @@ def park_context(session: Session, park: Park, project: Project) -> dict:
     figures = next((p for p in (run.parks or []) if p["park"] == park.name), None)
     if figures:
         out.update(tax_per_mu=figures.get("tax_per_mu"), revenue_per_mu=figures.get("revenue_per_mu"))
-    if project.land_m2 and project.tax_wan is not None and all(r.inputs for r in run.results):
+    if ranked and project.land_m2 and project.tax_wan is not None and all(r.inputs for r in run.results):
         out["would_rank"] = would_rank(run, project)
     return out
 

@@ -30,6 +30,7 @@ Supply counts leasable units of built buildings, less units in self-use (not on 
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -196,6 +197,12 @@ class UnitState:
     @property
     def let(self) -> bool:
         return self.status in LET
+
+    def public(self) -> UnitState:
+        """The state as a reader who does not see the park's private data sees it: no tenant, lease
+        terms, rent or prospect; still when it can be had (as the investors' map says)."""
+        return dataclasses.replace(self, lease_id=None, enterprise_id=None, tenant=None, rent_yuan_m2_month=None,
+                                   lease_start=None, lease_end=None, days_left=None, prospect=None)
 
     def available_from(self, today: dt.date, ready: dt.date | None) -> dt.date | None:
         """When the unit can be had by a new tenant, its building being ready on ``ready``: after its

@@ -12,18 +12,22 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..core.authz import Audience
 from ..core.models import Building, Park
 from ..occupancy import status
 from ..storage.spatial import as_geojson, bbox_filter
 from .search import display_geometry
 
 
-def building_card(session: Session, building_id: int, day: dt.date, *, public: bool) -> dict:
-    """Everything the map's detail panel and the brochure show about one building."""
+def building_card(session: Session, building_id: int, day: dt.date, *, audience: Audience) -> dict:
+    """Everything the map's detail panel and the brochure show about one building: to the park's own
+    readers (``audience``) every unit with its tenant, lease and reservation; to everyone else the
+    units on offer, and rents unless the park hides them."""
     b = session.get(Building, building_id)
     if b is None:
         raise LookupError(f"no building #{building_id}")
     park = b.park
+    public = not audience.private(park.id)
     hide = public and park.hide_rents
     states = status.unit_states(session, day, building_id=b.id)
     ready = status.ready_date(b.status, b.completion_date, day)
@@ -102,7 +106,7 @@ def site_plan(session: Session, building_id: int, half_m: float = 250.0) -> dict
             "others": [r for o in near for r in rings(to_shape(o.footprint))], "this": rings(me)}
 
 
-def brochure(session: Session, building_id: int, day: dt.date, *, public: bool) -> dict:
+def brochure(session: Session, building_id: int, day: dt.date, *, audience: Audience) -> dict:
     """The one-page brochure's content: the building card and its site plan."""
-    return {"card": building_card(session, building_id, day, public=public),
+    return {"card": building_card(session, building_id, day, audience=audience),
             "site_plan": site_plan(session, building_id)}

@@ -31,6 +31,7 @@ from geodata import chinacoords
 from ..core import validation as v
 from ..core.params import REFUSED, Param, parse_all
 from ..core.enums import BuildingStatus, BuildingType
+from ..core.authz import Audience
 from ..core.models import MAX_ID, Building, Park, Unit
 from ..occupancy import status
 from ..storage.spatial import as_geojson, bbox_filter, box_centre, children_aggregated, computed_cte, with_lookup
@@ -277,8 +278,9 @@ def availability(day: dt.date, building_status: BuildingStatus, completion: dt.d
     return "fully_let"
 
 
-def search(session: Session, q: VacancyQuery, *, public: bool) -> dict:
-    """A GeoJSON FeatureCollection of matching buildings (or clusters), paged, for the map and list."""
+def search(session: Session, q: VacancyQuery, *, audience: Audience) -> dict:
+    """A GeoJSON FeatureCollection of matching buildings (or clusters), paged, for the map and list.
+    A park that hides its rents shows them only to its own readers (``audience``)."""
     if q.zoom < CLUSTER_ZOOM:
         return _clusters(session, q)
     rows = session.execute(feature_statement(session, q)).all()
@@ -295,7 +297,7 @@ def search(session: Session, q: VacancyQuery, *, public: bool) -> dict:
             "available_m2": round(area, 2), "available_units": units,
             "available_from": _available_from(q.day, bstatus, completion, units, free_now, next_end),
             "floors": floors, "gfa_m2": gfa, "crane_t": crane, "power_kva": power,
-            "asking_rent": None if (public and hide) else rent,
+            "asking_rent": None if hide and not audience.private(park_id) else rent,
             "last_verified": verified.isoformat() if verified else None,
         }
         features.append({"type": "Feature", "id": bid, "properties": props,
