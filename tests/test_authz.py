@@ -15,7 +15,7 @@ def write_endpoints(w, park, building, lease):
         "sign": (f"/buildings/{building.id}/leases", {"unit_id": [unit.id], "uscc": lease.enterprise.uscc,
                                                       "start_date": "2030-01-01", "end_date": "2031-01-01"}),
         "renew": (f"/leases/{lease.id}/renew", {"end_date": "2032-01-01"}),
-        "terminate": (f"/leases/{lease.id}/terminate", {"free_from": "2026-01-01"}),
+        "terminate": (f"/leases/{lease.id}/terminate", {"last_day": "2025-12-31", "reason": "mutual", "confirm": "1"}),
         "relief": (f"/leases/{lease.id}/relief", {"reason": "疫情减免", "amount": "1", "start_date": "2025-02-01",
                                                    "end_date": "2025-03-01"}),
         "reserve": (f"/units/{unit.id}/reserve", {"prospect": "某客户", "start_date": "2029-01-01", "until": "2029-02-01"}),

@@ -171,10 +171,10 @@ def test_the_forms_and_the_workbook_refuse_with_the_same_words(manager, world, s
     cases = [  # (form url, form fields, template row edits, column)
         (f"/buildings/{world.building_a.id}/leases",
          {"unit_id": [unit.id], "uscc": newcomer, "name": "后来者有限公司", "start_date": "2026-06-01",
-          "end_date": "2027-06-01"},
+          "end_date": "2027-05-31"},
          {5: "新签", 6: newcomer, 7: "后来者有限公司", 8: "2026-06-01", 9: "2027-05-31"}, "起租日"),
-        (f"/leases/{lease.id}/renew", {"end_date": "2026-07-01"}, {5: "续租", 9: "2026-06-30"}, "到期日"),
-        (f"/leases/{lease.id}/terminate", {"free_from": "2027-03-01"}, {5: "退租", 13: "2027-02-28"}, "退租日"),
+        (f"/leases/{lease.id}/renew", {"end_date": "2026-06-30"}, {5: "续租", 9: "2026-06-30"}, "到期日"),
+        (f"/leases/{lease.id}/terminate", {"last_day": "2027-02-28", "reason": "mutual", "confirm": "1"}, {5: "退租", 13: "2027-02-28"}, "退租日"),
     ]
     for url, fields, edits, column in cases:
         page = html.unescape(post(manager, url, fields).get_data(as_text=True))
@@ -190,3 +190,22 @@ def test_the_forms_and_the_workbook_refuse_with_the_same_words(manager, world, s
         [error] = plan.errors
         assert error.column == column and error.reason in page, (url, error.reason)
     assert session.scalar(select(func.count(Lease.id))) == 2  # nothing written by any of them
+
+
+def test_a_renewal_row_keeps_the_shown_contract_number_or_names_a_new_one(manager, world, session):
+    lease = world.lease_a
+    lease.contract_no = "HT-2025-001"
+    session.commit()
+    wb = download(manager, world.park_a.id)
+    _, rows = rows_by_unit(wb["房源租约"])
+    row = rows[(world.building_a.code, world.building_a.units[0].code)]
+    assert row[12].value == "HT-2025-001"  # the template shows it
+    row[5].value, row[9].value, row[12].value = "续租", "2029-12-31", None
+    text = upload(manager, world.park_a.id, wb).get_data(as_text=True)
+    assert "续租未填写合同编号（原合同编号 HT-2025-001）" in text and 'data-count="errors">1<' in text
+    row[12].value = "HT-2027-009"
+    preview = upload(manager, world.park_a.id, wb)
+    assert preview.status_code == 200
+    assert upload(manager, world.park_a.id, wb, token=token_of(preview)).status_code == 302
+    session.expire_all()
+    assert session.scalar(select(Lease.contract_no).where(Lease.start_date == lease.end_date)) == "HT-2027-009"

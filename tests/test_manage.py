@@ -68,15 +68,15 @@ def test_a_bad_credit_code_is_refused_with_the_field(manager, world):
 
 def test_renew_adds_a_lease_after_the_old_one(manager, world, session):
     lease = world.lease_a
-    resp = post(manager, f"/leases/{lease.id}/renew", {"end_date": "2030-01-01", "rent": "11", "version": lease.version})
-    assert resp.status_code == 302
+    resp = post(manager, f"/leases/{lease.id}/renew", {"end_date": "2029-12-31", "rent": "11", "version": lease.version})
+    assert resp.status_code == 302  # the new last day, as the contract prints it; stored as the day after
     leases = session.scalars(select(Lease).where(Lease.unit_id == lease.unit_id).order_by(Lease.start_date)).all()
     assert [(l.start_date, l.end_date) for l in leases] == [(D(2025, 1, 1), D(2027, 1, 1)), (D(2027, 1, 1), D(2030, 1, 1))]
 
 
 def test_terminate_early_moves_the_end_and_keeps_history(manager, world, session):
     lease = world.lease_a
-    assert post(manager, f"/leases/{lease.id}/terminate", {"free_from": "2026-03-01", "version": lease.version}).status_code == 302
+    assert post(manager, f"/leases/{lease.id}/terminate", {"last_day": "2026-02-28", "version": lease.version, "reason": "mutual", "confirm": "1"}).status_code == 302
     session.expire_all()
     assert session.get(Lease, lease.id).end_date == D(2026, 3, 1)
     audit = session.scalars(select(AuditRecord).where(AuditRecord.entity == "lease", AuditRecord.action == "update")).one()
@@ -103,8 +103,8 @@ def test_reserve_relief_and_verify(manager, world, session):
 def test_the_second_of_two_concurrent_edits_gets_a_conflict_with_the_newer_values(manager, world, session):
     lease = world.lease_a
     seen = lease.version
-    assert post(manager, f"/leases/{lease.id}/terminate", {"free_from": "2026-06-01", "version": seen}).status_code == 302
-    resp = post(manager, f"/leases/{lease.id}/terminate", {"free_from": "2026-09-01", "version": seen})
+    assert post(manager, f"/leases/{lease.id}/terminate", {"last_day": "2026-05-31", "version": seen, "reason": "mutual", "confirm": "1"}).status_code == 302
+    resp = post(manager, f"/leases/{lease.id}/terminate", {"last_day": "2026-08-31", "version": seen, "reason": "mutual", "confirm": "1"})
     text = resp.get_data(as_text=True)
     assert resp.status_code == 409 and "保存冲突" in text and "2026-06-01" in text
     session.expire_all()
@@ -117,7 +117,7 @@ def test_unit_page_lists_the_full_lease_history(manager, world):
 
 
 def test_history_page_shows_who_changed_what(manager, world):
-    post(manager, f"/leases/{world.lease_a.id}/terminate", {"free_from": "2026-03-01"})
+    post(manager, f"/leases/{world.lease_a.id}/terminate", {"last_day": "2026-02-28", "reason": "mutual", "confirm": "1"})
     page = manager.get(f"/history/lease/{world.lease_a.id}").get_data(as_text=True)
     assert "mgr_a" in page and "2027-01-01" in page and "2026-03-01" in page
 
@@ -160,3 +160,99 @@ def test_a_lease_signed_for_later_is_not_vacant_nor_offered_and_a_renewal_is_not
     assert 'data-kpi="expiring_90">0<' in after
     plan = manager.get(f"/buildings/{b.id}?as_of=2026-11-01").get_data(as_text=True)
     assert re.search(rf'data-unit-id="{lease.unit_id}" data-status="leased"', plan)
+
+
+def test_every_form_takes_the_last_day_as_contracts_print_it(manager, world, session):
+    """到期日, 退租日, 预留至 and a relief's 至 are the last day, inclusive, typed and shown alike;
+    only the storage keeps the day after."""
+    unit = world.building_a.units[1]
+    assert post(manager, f"/buildings/{world.building_a.id}/leases", {
+        "unit_id": [unit.id], "uscc": make_uscc("610902", "MA0LAT01"), "name": "末日有限公司",
+        "start_date": "2027-01-01", "end_date": "2029-12-31"}).status_code == 302
+    session.expire_all()
+    lease = session.scalars(select(Lease).where(Lease.unit_id == unit.id)).one()
+    assert lease.end_date == D(2030, 1, 1)
+    page = manager.get(f"/units/{unit.id}").get_data(as_text=True)
+    assert "<td>2029-12-31" in page and "2030-01-01" not in page
+    held = world.building_a.units[2]
+    assert post(manager, f"/units/{held.id}/reserve", {"prospect": "意向客户", "start_date": "2027-01-01",
+                                                       "until": "2027-03-31"}).status_code == 302
+    session.expire_all()
+    assert session.scalar(select(Reservation.end_date).where(Reservation.unit_id == held.id)) == D(2027, 4, 1)
+    assert "2027-01-01 至 2027-03-31" in manager.get(f"/units/{held.id}").get_data(as_text=True)
+    # A wrong order is named in the same words: the last day before the first.
+    refused = post(manager, f"/buildings/{world.building_a.id}/leases", {
+        "unit_id": [world.building_a.units[4].id], "uscc": make_uscc("610902", "MA0LAT02"), "name": "倒序有限公司",
+        "start_date": "2027-03-01", "end_date": "2027-02-28"})
+    assert refused.status_code == 400 and "到期日 2027-02-28 早于起租日 2027-03-01" in refused.get_data(as_text=True)
+
+
+def test_a_renewal_names_its_contract_or_keeps_the_old_number_on_purpose(manager, world, session):
+    lease = world.lease_a
+    lease.contract_no = "HT-2025-001"
+    session.commit()
+    silent = post(manager, f"/leases/{lease.id}/renew", {"end_date": "2029-12-31", "version": lease.version})
+    text = silent.get_data(as_text=True)
+    assert silent.status_code == 400 and "续租未填写合同编号（原合同编号 HT-2025-001）" in text
+    assert re.search(r'name="contract_no"[^>]*>\s*<span class="field-problem"', text)
+    assert post(manager, f"/leases/{lease.id}/renew", {"end_date": "2029-12-31", "version": lease.version,
+                                                      "same_contract": "1"}).status_code == 302
+    session.expire_all()
+    renewal = session.scalars(select(Lease).where(Lease.unit_id == lease.unit_id, Lease.start_date == lease.end_date)).one()
+    assert renewal.contract_no == "HT-2025-001" and renewal.end_date == D(2030, 1, 1)
+    assert post(manager, f"/leases/{renewal.id}/renew", {"end_date": "2032-12-31", "version": renewal.version,
+                                                        "contract_no": "HT-2030-007"}).status_code == 302
+    session.expire_all()
+    assert session.scalar(select(Lease.contract_no).where(Lease.start_date == D(2030, 1, 1))) == "HT-2030-007"
+
+
+def test_an_early_end_is_checked_then_confirmed_and_keeps_its_reason(manager, world, session):
+    lease = world.lease_a  # 2025-01-01 至 2026-12-31
+    fields = {"last_day": "2026-05-31", "reason": "relocation", "note": "迁往新区", "version": lease.version}
+    check = post(manager, f"/leases/{lease.id}/terminate", fields)
+    text = check.get_data(as_text=True)
+    assert check.status_code == 200 and "确认提前终止" in text and "企业搬迁" in text
+    assert re.search(r'data-confirm="last_day"><b>2026-05-31</b>（提前 214 天）', text)
+    session.expire_all()
+    assert session.get(Lease, lease.id).end_date == D(2027, 1, 1)  # nothing written yet
+    assert post(manager, f"/leases/{lease.id}/terminate", {**fields, "confirm": "1"}).status_code == 302
+    session.expire_all()
+    ended = session.get(Lease, lease.id)
+    assert (ended.end_date, ended.end_reason.label, ended.end_note) == (D(2026, 6, 1), "企业搬迁", "迁往新区")
+    assert "提前终止：企业搬迁（迁往新区）" in manager.get(f"/units/{lease.unit_id}").get_data(as_text=True)
+
+
+def test_an_early_end_for_another_reason_says_which(manager, world, session):
+    resp = post(manager, f"/leases/{world.lease_a.id}/terminate", {"last_day": "2026-05-31", "reason": "other"})
+    assert resp.status_code == 400
+    assert re.search(r'name="note"[^>]*>\s*<span class="field-problem" role="alert">选择“其他”时须说明原因',
+                     resp.get_data(as_text=True))
+
+
+def test_a_reservation_is_cancelled_or_turned_into_a_lease(manager, world, session):
+    unit = world.building_a.units[3]
+    start, until = TODAY, TODAY + dt.timedelta(days=59)
+    reserve = {"prospect": "意向客户王总", "start_date": start.isoformat(), "until": until.isoformat()}
+    assert post(manager, f"/units/{unit.id}/reserve", reserve).status_code == 302
+    session.expire_all()
+    first = session.scalars(select(Reservation).where(Reservation.unit_id == unit.id)).one()
+    assert post(manager, f"/reservations/{first.id}/cancel", {"version": first.version}).status_code == 302
+    session.expire_all()
+    page = manager.get(f"/units/{unit.id}").get_data(as_text=True)
+    assert 'data-status="vacant"' in page and "已取消" in page
+    # Held again; another firm cannot sign the unit over the prospect's head.
+    assert post(manager, f"/units/{unit.id}/reserve", reserve).status_code == 302
+    session.expire_all()
+    second = session.scalars(select(Reservation).where(Reservation.unit_id == unit.id, Reservation.outcome.is_(None))).one()
+    sign = {"unit_id": [unit.id], "uscc": make_uscc("610902", "MA0WAN01"), "name": "王总的公司",
+            "start_date": (TODAY + dt.timedelta(days=10)).isoformat(), "end_date": (TODAY + dt.timedelta(days=739)).isoformat()}
+    over = post(manager, f"/buildings/{world.building_a.id}/leases", sign)
+    assert over.status_code == 400 and "预留给意向客户王总" in over.get_data(as_text=True)
+    # 转为签约: the signing form starts from the reservation, and the signing closes it.
+    form = manager.get(f"/buildings/{world.building_a.id}?reservation={second.id}").get_data(as_text=True)
+    assert f'name="reservation_id" value="{second.id}"' in form and 'value="意向客户王总"' in form
+    assert re.search(rf'value="{unit.id}" checked', form)
+    assert post(manager, f"/buildings/{world.building_a.id}/leases", {**sign, "reservation_id": second.id}).status_code == 302
+    session.expire_all()
+    assert session.get(Reservation, second.id).outcome.label == "已转签约"
+    assert 'data-status="signed"' in manager.get(f"/units/{unit.id}").get_data(as_text=True)

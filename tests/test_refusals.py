@@ -51,8 +51,8 @@ def test_json_callers_get_400_and_409_naming_the_field(manager, world):
     assert bad.status_code == 400 and bad.get_json()["errors"][0]["field"] == "query.min_area"
     lease = world.lease_a
     seen = lease.version
-    assert post(manager, f"/leases/{lease.id}/terminate", {"free_from": "2026-06-01", "version": seen}).status_code == 302
-    late = post(manager, f"/leases/{lease.id}/terminate", {"free_from": "2026-09-01", "version": seen},
+    assert post(manager, f"/leases/{lease.id}/terminate", {"last_day": "2026-05-31", "version": seen, "reason": "mutual", "confirm": "1"}).status_code == 302
+    late = post(manager, f"/leases/{lease.id}/terminate", {"last_day": "2026-08-31", "version": seen, "reason": "mutual", "confirm": "1"},
                 headers={"Accept": "application/json"})
     assert late.status_code == 409 and late.get_json()["errors"][0]["field"] == "lease"
 

@@ -2,6 +2,7 @@
 the session cookie, and pages that hold to a strict Content-Security-Policy."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -9,9 +10,10 @@ from sqlalchemy import func, select
 
 from registry.core.enums import Role
 from registry.evaluation import runs
-from registry.core.models import AnnualIndicator, Base
+from registry.core.models import AnnualIndicator, Base, Reservation
 
 from . import factories as f
+from .conftest import TODAY
 from .webhelpers import (ACCESS, ALLOWED, OUTSIDERS, PASSWORD, SECRET_RENT, TOKEN, build_world, login_as, make_user,
                          route_urls)
 
@@ -28,6 +30,8 @@ def walk(app, session):
     session.add(AnnualIndicator(enterprise=firm, year=2025, tax_paid_wan=100, revenue_wan=1000,
                                 value_added_wan=200, energy_tce=10, employees_avg=10))
     run = runs.create_run(session, ruleset="huaian-2024", year=2025, actor="tester")
+    held = Reservation(unit=w.building_a.units[3], prospect="某意向客户", start_date=TODAY, end_date=TODAY + dt.timedelta(days=60))
+    session.add(held)
     session.commit()
     unit = w.building_a.units[2]
     values = {"park_id": w.park_a.id, "building_id": w.building_a.id, "unit_id": unit.id, "lease_id": w.lease_a.id,
@@ -36,18 +40,19 @@ def walk(app, session):
               "evaluation.export:what": "results", "evaluation.export:fmt": "csv",
               "layer": "units", "gis.export_file:fmt": "geojson", "entity": "building",
               "ident": w.building_a.id, "token": "0" * 32, "collection_id": "plots",
-              "feature_id": plot.id, "name": "missing.jpg", "filename": "app.css"}
+              "feature_id": plot.id, "name": "missing.jpg", "filename": "app.css",
+              "reservation_id": held.id}
     # Writes get a valid body, so that a refusal is the authorization's and not the form's.
     bodies = {"manage.sign": {"unit_id": [unit.id], "uscc": firm.uscc, "start_date": "2030-01-01",
                               "end_date": "2031-01-01"},
-              "manage.renew": {"end_date": "2032-01-01"}, "manage.terminate": {"free_from": "2026-01-01"},
+              "manage.renew": {"end_date": "2032-01-01"}, "manage.terminate": {"last_day": "2025-12-31", "reason": "mutual", "confirm": "1"},
               "manage.relief": {"reason": "疫情减免", "amount": "1", "start_date": "2025-02-01",
                                 "end_date": "2025-03-01"},
               "manage.reserve": {"prospect": "某客户", "start_date": "2029-01-01", "until": "2029-02-01"},
               "auth.login": {"username": "invest", "password": PASSWORD}}
     users = {"viewer": w.viewer, "investment": w.investment, "bureau": bureau, "manager_a": w.manager_a,
              "admin": w.admin}
-    secrets = (firm.name, firm.uscc, str(SECRET_RENT))  # park A's tenant, its credit code, its rent
+    secrets = (firm.name, firm.uscc, str(SECRET_RENT), held.prospect)  # park A's tenant, code, rent, prospect
     return values, bodies, users, secrets
 
 

@@ -47,7 +47,7 @@ def csrf_of(html: str) -> str:
 def race(clients, send) -> list:
     """``send(i, client)`` from every client at the same instant (threads released by a barrier);
     the answers in the clients' order."""
-    barrier = threading.Barrier(len(clients))
+    barrier = threading.Barrier(len(clients), timeout=120)
     out: list = [None] * len(clients)
 
     def run(i):
@@ -123,7 +123,8 @@ ACCESS = {
     **{(f"ogc.{e}", "GET"): PUBLIC for e in ("landing", "api", "conformance", "collections", "collection", "items",
                                               "item", "queryables", "schema")},
     **{(f"manage.{e}", "GET"): SIGNED_IN for e in ("park", "building", "unit")},
-    **{(f"manage.{e}", "POST"): PARK_WRITER for e in ("sign", "renew", "terminate", "relief", "reserve", "verify")},
+    **{(f"manage.{e}", "POST"): PARK_WRITER for e in ("sign", "renew", "terminate", "relief", "reserve", "verify",
+                                                      "cancel_reservation")},
     **{(f"reports.{e}", "GET"): PARK_READER for e in ("rent_roll", "expiry")}, ("reports.vacancy", "GET"): SIGNED_IN,
     ("history.record", "GET"): PARK_READER, ("quality.park_quality", "GET"): PARK_READER,
     ("landsupply.calculator", "GET"): SIGNED_IN, ("landsupply.sheet", "GET"): SIGNED_IN,

@@ -25,6 +25,12 @@ def date(name: str, required: bool = True, default: dt.date | None = None) -> dt
     return default if value is None else value
 
 
+def last_day(name: str, required: bool = True) -> dt.date | None:
+    """A period's last day as typed (inclusive, as contracts print it), read as the stored end: the
+    day after (``registry.core.integrity.end_after``)."""
+    return Param(name, "last_day", "", required=required).parse(_raw(name), f"表单.{name}")
+
+
 def number(name: str, required: bool = False) -> float | None:
     return Param(name, "number", "", required=required).parse(_raw(name), f"表单.{name}")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from registry.core import authz, clock
-from registry.core.enums import LeaseKind, UnitStatus
+from registry.core.enums import EndReason, LeaseKind, ReservationOutcome, UnitStatus
 from registry.core.params import Param
 from registry.occupancy import kpi, leasing, stacking
 
@@ -42,13 +42,15 @@ def park(park_id):
 
 def building_page(building_id):
     plan = stacking.stacking_plan(get_session(), building_id, forms.as_of(), authz.audience(g.user))
-    return render_template("building.html", plan=plan, statuses=list(UnitStatus),
-                           can_write=authz.can_write_park(g.user, plan.building.park_id))
+    can_write = authz.can_write_park(g.user, plan.building.park_id)
+    reservation = request.args.get("reservation")  # 转为签约: the form starts from the reservation
+    prefill = leasing.conversion(get_session(), reservation) if reservation and can_write else {}
+    return render_template("building.html", plan=plan, statuses=list(UnitStatus), can_write=can_write, prefill=prefill)
 
 
 def _unit_page(unit_id):
     rec = stacking.unit_record(get_session(), unit_id, forms.as_of(), authz.audience(g.user))
-    return render_template("unit.html", rec=rec, today=clock.today(),
+    return render_template("unit.html", rec=rec, today=clock.today(), end_reasons=list(EndReason),
                            can_write=authz.can_write_park(g.user, rec.unit.building.park_id))
 
 
@@ -71,10 +73,15 @@ def unit(unit_id):
 # The signing form's fields.
 SIGN_FIELDS = (Param("uscc", "text", "", "统一社会信用代码", required=True), Param("name", "text", "", "企业名称"),
                Param("start_date", "date", "", "起租日", required=True),
-               Param("end_date", "date", "", "到期后首日", required=True),
+               Param("end_date", "last_day", "", "到期日", required=True),
                Param("rent", "number", "", "租金（元/㎡·月）", minimum=0),
                Param("rent_free_months", "integer", "", "免租期（月）", minimum=0), Param("contract_no", "text", "", "合同编号"),
-               Param("kind", "choice", "", "类型", choices=tuple(k.value for k in LeaseKind)))
+               Param("kind", "choice", "", "类型", choices=tuple(k.value for k in LeaseKind)),
+               Param("reservation_id", "integer", "", "转为签约的预留", minimum=1))
+# The early end's fields.
+END_FIELDS = (Param("last_day", "last_day", "", "退租日", required=True),
+              Param("reason", "choice", "", "终止原因", required=True, choices=tuple(r.value for r in EndReason)),
+              Param("note", "text", "", "说明"))
 
 
 @bp.post("/buildings/<int:building_id>/leases")
@@ -86,7 +93,8 @@ def sign(building_id):
     return _act(lambda db: leasing.sign_lease(
         db, g.user, forms.ids("unit_id"), uscc=f["uscc"], name=f.get("name"), start=f["start_date"],
         end=f["end_date"], rent=f.get("rent"), rent_free_months=f.get("rent_free_months", 0),
-        contract_no=f.get("contract_no"), kind=LeaseKind.from_any(f.get("kind", "lease"))),
+        contract_no=f.get("contract_no"), kind=LeaseKind.from_any(f.get("kind", "lease")),
+        reservation_id=f.get("reservation_id"), today=clock.today()),
         lambda leases: _("已签约 {n} 个单元").format(n=len(leases)), url_for(".building", building_id=building_id))
 
 
@@ -94,19 +102,43 @@ def sign(building_id):
 @login_required
 @form_page(_lease_unit_page, "renew-{lease_id}", **{"Lease.rent_yuan_m2_month": "rent"})
 def renew(lease_id):
-    return _act(lambda db: leasing.renew_lease(db, g.user, lease_id, new_end=forms.date("end_date"),
+    return _act(lambda db: leasing.renew_lease(db, g.user, lease_id, new_end=forms.last_day("end_date"),
                                                rent=forms.number("rent"), contract_no=forms.text("contract_no"),
+                                               same_contract=bool(request.form.get("same_contract")),
                                                seen_version=request.form.get("version")),
                 _("已续租"), forms.back(url_for("main.index")))
 
 
 @bp.post("/leases/<int:lease_id>/terminate")
 @login_required
-@form_page(_lease_unit_page, "terminate-{lease_id}", **{"Lease.end_date": "free_from"})
+@form_page(_lease_unit_page, "terminate-{lease_id}", **{"Lease.end_date": "last_day", "Lease.end_note": "note"})
 def terminate(lease_id):
-    return _act(lambda db: leasing.terminate_lease(db, g.user, lease_id, free_from=forms.date("free_from"),
-                                                   seen_version=request.form.get("version")),
+    """An early end in two steps: the form is checked and what it will do is shown (nothing written);
+    the confirmation does it."""
+    f = forms.read(*END_FIELDS)
+    args = {"free_from": f["last_day"], "reason": EndReason.from_any(f["reason"]), "note": f.get("note"),
+            "seen_version": request.form.get("version")}
+    if not request.form.get("confirm"):
+        db = get_session()
+        page = render_template("terminate_confirm.html", t=leasing.termination(db, g.user, lease_id, **args),
+                               form=request.form)
+        db.rollback()
+        return page
+    return _act(lambda db: leasing.terminate_lease(db, g.user, lease_id, **args),
                 _("已提前终止"), forms.back(url_for("main.index")))
+
+
+def _reservation_unit_page(reservation_id):
+    return _unit_page(stacking.unit_id_of_reservation(get_session(), reservation_id))
+
+
+@bp.post("/reservations/<int:reservation_id>/cancel")
+@login_required
+@form_page(_reservation_unit_page, "cancel-{reservation_id}")
+def cancel_reservation(reservation_id):
+    return _act(lambda db: leasing.close_reservation(db, g.user, reservation_id, ReservationOutcome.CANCELLED,
+                                                     clock.today(), seen_version=request.form.get("version")),
+                _("已取消预留"), forms.back(url_for("main.index")))
 
 
 @bp.post("/leases/<int:lease_id>/relief")
@@ -115,7 +147,7 @@ def terminate(lease_id):
 def relief(lease_id):
     return _act(lambda db: leasing.record_relief(db, g.user, lease_id, reason=forms.text("reason", required=True),
                                                  amount_yuan=forms.number("amount", required=True),
-                                                 start=forms.date("start_date"), end=forms.date("end_date")),
+                                                 start=forms.date("start_date"), end=forms.last_day("end_date")),
                 _("已登记租金减免"), forms.back(url_for("main.index")))
 
 
@@ -124,7 +156,8 @@ def relief(lease_id):
 @form_page(_unit_page, "reserve", **{"Reservation.end_date": "until"})
 def reserve(unit_id):
     return _act(lambda db: leasing.reserve_unit(db, g.user, unit_id, prospect=forms.text("prospect", required=True),
-                                                until=forms.date("until"), start=forms.date("start_date", default=clock.today()),
+                                                until=forms.last_day("until"),
+                                                start=forms.date("start_date", default=clock.today()),
                                                 note=forms.text("note")),
                 _("已预留"), url_for(".unit", unit_id=unit_id))
 

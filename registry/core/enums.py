@@ -107,6 +107,20 @@ class LeaseKind(LabelledEnum):  # 占用类型
     SELF_USE = ("self_use", "自用")  # the owner or operator occupies the unit itself
 
 
+class EndReason(LabelledEnum):  # 提前终止原因
+    RELOCATION = ("relocation", "企业搬迁")
+    DIFFICULTY = ("difficulty", "经营困难")
+    MUTUAL = ("mutual", "协商解约")
+    BREACH = ("breach", "违约清退")
+    MOVED_IN_PARK = ("moved_in_park", "园区内换租")
+    OTHER = ("other", "其他")
+
+
+class ReservationOutcome(LabelledEnum):  # 预留结果 (open while none; lapsed when its date passes)
+    CANCELLED = ("cancelled", "已取消")
+    CONVERTED = ("converted", "已转签约")
+
+
 class UnitStatus(LabelledEnum):  # 房源状态 (derived from leases and reservations on a date, never stored)
     VACANT = ("vacant", "空置")
     LEASED = ("leased", "已出租")

@@ -33,6 +33,12 @@ def _lease_key(lease: Lease):
 ONE_DAY = dt.timedelta(days=1)
 
 
+def end_after(last_day: dt.date) -> dt.date:
+    """The stored end of a period whose last day is ``last_day``: people (contracts, forms, the Excel
+    ledger, messages) give the last day, inclusive; periods are stored half-open, [start, end)."""
+    return last_day + ONE_DAY
+
+
 def period(start: dt.date, end: dt.date) -> str:
     """A lease's period as people read it: the first and the last day (the stored end is the day after)."""
     return f"{start} 至 {end - ONE_DAY}"

@@ -19,8 +19,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from geodata import area as geo_area
 from . import validation as v
-from .enums import (BuildingStatus, BuildingType, ConstructionMode, EnterpriseTag, LandUse, LeaseKind,
-                    ParkLevel, PlotStatus, RightsType, Role, Structure)
+from .enums import (BuildingStatus, BuildingType, ConstructionMode, EndReason, EnterpriseTag, LandUse, LeaseKind,
+                    ParkLevel, PlotStatus, ReservationOutcome, RightsType, Role, Structure)
 
 SRID = 4490  # CGCS2000 geographic: the one storage CRS
 # Ids and other whole numbers are INTEGER columns (32-bit on PostgreSQL): a larger number in a URL or
@@ -338,6 +338,8 @@ class Enterprise(Versioned, Base):  # 企业
     industry_code: Mapped[str | None] = mapped_column(String(4), index=True)  # GB/T 4754-2017
     above_scale: Mapped[bool] = mapped_column(default=False)  # 规上 (规模以上工业企业)
     production_start: Mapped[dt.date | None] = mapped_column(Date)  # 投产日期
+    contact_name: Mapped[str | None] = mapped_column(String(64))  # 联系人 (for expiry follow-up)
+    contact_phone: Mapped[str | None] = mapped_column(String(32))  # 联系电话
 
     tags: Mapped[list[EnterpriseTagLink]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     indicators: Mapped[list[AnnualIndicator]] = relationship(back_populates="enterprise", order_by="AnnualIndicator.year")
@@ -375,6 +377,9 @@ class Lease(Versioned, Base):  # 租约: a half-open interval [start_date, end_d
     rent_yuan_m2_month: Mapped[float | None] = mapped_column(Float)  # 元/m²·月
     rent_free_months: Mapped[int] = mapped_column(Integer, default=0)  # 免租期, from start_date
     kind: Mapped[LeaseKind] = mapped_column(_enum(LeaseKind), default=LeaseKind.LEASE, server_default="lease")
+    # An early end: why (a list, and the manager's words). The move-out day is the new last day.
+    end_reason: Mapped[EndReason | None] = mapped_column(_enum(EndReason))
+    end_note: Mapped[str | None] = mapped_column(Text)
 
     unit: Mapped[Unit] = relationship(back_populates="leases")
     enterprise: Mapped[Enterprise] = relationship()
@@ -413,9 +418,12 @@ class Reservation(Versioned, Base):  # 预留: a unit held for a named prospect 
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date] = mapped_column(Date)  # held until the day before
     note: Mapped[str | None] = mapped_column(Text)
+    # Closed early: cancelled, or the prospect signed. Its end is then moved to the day it closed
+    # (an empty period if it had not begun), so that holding stays the interval [start, end).
+    outcome: Mapped[ReservationOutcome | None] = mapped_column(_enum(ReservationOutcome))
 
     unit: Mapped[Unit] = relationship(back_populates="reservations")
-    __table_args__ = (CheckConstraint("end_date > start_date", name="reservation_interval"),)
+    __table_args__ = (CheckConstraint("end_date >= start_date", name="reservation_interval"),)
 
     @validates("prospect")
     def _prospect(self, key, value):
@@ -424,7 +432,7 @@ class Reservation(Versioned, Base):  # 预留: a unit held for a named prospect 
         return str(value).strip()
 
 
-class RentRelief(Base):  # 租金减免, e.g. 疫情减免
+class RentRelief(Base):  # 租金减免, e.g. 疫情减免, over [start_date, end_date)
     __tablename__ = "rent_relief"
 
     id: Mapped[int] = mapped_column(primary_key=True)

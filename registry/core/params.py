@@ -17,15 +17,18 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .integrity import end_after
 from .models import MAX_ID
 from .validation import Problem, ValidationError
 
-KINDS = ("text", "integer", "number", "boolean", "date", "numbers", "choice")
+# "last_day": a date given as a period's last day (inclusive), read as the stored end, the day after.
+KINDS = ("text", "integer", "number", "boolean", "date", "last_day", "numbers", "choice")
 # Text never holds a NUL character (refused for every field, web/security.py).
 NO_NUL = "^[^\\x00]*$"
 _TRUE, _FALSE = {"1", "true", "on", "yes", "是"}, {"0", "false", "off", "no", "否"}
 _EXPECTED = {"integer": "整数", "number": "数字", "boolean": "是或否（1/0、true/false）",
-             "date": "日期 YYYY-MM-DD，如 2025-01-31", "numbers": "以逗号分隔的数字，如 9,4.5,4.5", "text": "文字"}
+             "date": "日期 YYYY-MM-DD，如 2025-01-31", "last_day": "最后一日（含当日），日期 YYYY-MM-DD，如 2025-12-31",
+             "numbers": "以逗号分隔的数字，如 9,4.5,4.5", "text": "文字"}
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class Param:
             return low in _TRUE
         if self.kind == "date":
             return parse_date(text)
+        if self.kind == "last_day":
+            return end_after(parse_date(text))
         if self.kind == "numbers":
             return tuple(float(x) for x in text.replace("，", ",").split(",") if x.strip())
         if self.kind == "choice":
@@ -110,6 +115,7 @@ class Param:
         """The parameter's JSON schema, as an OpenAPI 3.0 document states it."""
         base = {"integer": {"type": "integer", "minimum": -MAX_ID, "maximum": MAX_ID}, "number": {"type": "number"},
                 "boolean": {"type": "boolean"}, "date": {"type": "string", "format": "date"},
+                "last_day": {"type": "string", "format": "date"},
                 "numbers": {"type": "string", "example": "9,4.5,4.5", "pattern": NO_NUL},
                 "choice": {"type": "string", "enum": list(self.choices)}}.get(self.kind, {"type": "string",
                                                                                         "pattern": NO_NUL})

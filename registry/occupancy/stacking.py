@@ -93,6 +93,15 @@ def unit_record(session: Session, unit_id: int, day: dt.date, audience: Audience
     return UnitRecord(unit, unit_states(session, day, [unit_id])[unit_id], list(leases), list(reservations))
 
 
+def unit_id_of_reservation(session: Session, reservation_id: int) -> int:
+    """The unit a reservation holds (LookupError if there is no such reservation)."""
+    from ..core.models import Reservation
+    unit_id = session.scalar(select(Reservation.unit_id).where(Reservation.id == reservation_id))
+    if unit_id is None:
+        raise LookupError(f"no reservation #{reservation_id}")
+    return unit_id
+
+
 def unit_id_of_lease(session: Session, lease_id: int) -> int:
     """The unit a lease is of (LookupError if there is no such lease)."""
     from ..core.models import Lease

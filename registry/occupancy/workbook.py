@@ -27,7 +27,7 @@ from geodata.sources import parse_date
 from ..core import validation as v
 from ..core.tabular import literal
 from ..core.authz import require_write_park
-from ..core.integrity import overlap_problem, overlapping, period_problem
+from ..core.integrity import ONE_DAY, end_after, overlap_problem, overlapping, period_problem
 from ..core.models import Building, Enterprise, Lease, Park, Unit, User
 from . import leasing
 from .status import unit_states
@@ -42,13 +42,12 @@ COLUMNS = [
     ("last_day", "到期日", 12, True), ("rent", "租金(元/㎡·月)", 12, True), ("rent_free", "免租期(月)", 10, True),
     ("contract", "合同编号", 16, True), ("end_last_day", "退租日", 12, True),
 ]
-ONE_DAY = dt.timedelta(days=1)
 
 INSTRUCTIONS = [
     "填写说明（每个单元一行，请勿增删“楼栋编号”“单元编号”两列的内容）",
     "操作：保持＝不改动；新签＝签订新租约；续租＝在原租约到期后续签；退租＝提前终止当前租约。",
     "新签：填写统一社会信用代码、企业名称（新企业必填）、起租日、到期日、租金、免租期、合同编号。单元在该期间须空闲。",
-    "续租：保留原起租日和统一社会信用代码以指明原租约，把“到期日”改为新的到期日；可改租金和合同编号。",
+    "续租：保留原起租日和统一社会信用代码以指明原租约，把“到期日”改为新的到期日；可改租金。“合同编号”填写新合同的编号；保留原编号不改，表示沿用原合同编号。",
     "退租：保留原起租日和统一社会信用代码，在“退租日”填写实际最后一日；次日起单元空置。",
     "日期格式：2025-01-31（也接受 2025/1/31、2025年1月31日）。到期日、退租日均为最后一日（含当日）。",
     "可租面积：如需更正单元面积，直接修改该列（须大于 0）；其他列不变时“操作”保持即可。",
@@ -336,7 +335,7 @@ def plan(session: Session, park_id: int, data: bytes) -> Plan:
             p.warnings.append(RowError(SHEET, n, "企业名称", f"登记名称为 {ent.name!r}，将沿用登记名称"))
         existing = leases_by_unit.get(unit.id, [])
         if action == "new":
-            end = last_day + ONE_DAY
+            end = end_after(last_day)
             problem = period_problem(start, end)
             if problem:
                 p.errors.append(RowError(SHEET, n, "到期日", problem.message))
@@ -364,7 +363,7 @@ def plan(session: Session, park_id: int, data: bytes) -> Plan:
             p.errors.append(RowError(SHEET, n, "起租日", f"单元 {u_code} 没有 {code} 自 {start} 起的租约，无法{'续租' if action == 'renew' else '退租'}"))
             continue
         if action == "renew":
-            new_end = last_day + ONE_DAY
+            new_end = end_after(last_day)
             done = next((l for l in existing if l.start_date == lease.end_date and l.end_date == new_end
                          and l.enterprise_id == lease.enterprise_id), None)
             if done is not None or lease.end_date == new_end:
@@ -379,14 +378,18 @@ def plan(session: Session, park_id: int, data: bytes) -> Plan:
                 p.errors.append(RowError(SHEET, n, "到期日", overlap_problem(unit.code, lease.end_date, new_end,
                                                                           clash).message))
                 continue
+            # The template shows the lease's contract number: left as it is, it goes on (said so).
+            problem = leasing.renewal_contract_problem(lease, contract, contract == lease.contract_no)
+            if problem:
+                p.errors.append(RowError(SHEET, n, "合同编号", problem.message))
+                continue
             p.changes.append(Change("renew", n, unit, code, lease.enterprise.name, lease.end_date, new_end,
-                                    rent if rent is not None else lease.rent_yuan_m2_month, 0,
-                                    contract or lease.contract_no, lease))
+                                    rent if rent is not None else lease.rent_yuan_m2_month, 0, contract, lease))
         else:
             if end_last is None:
                 p.errors.append(RowError(SHEET, n, "退租日", "退租需填写退租日（最后一日）"))
                 continue
-            free_from = end_last + ONE_DAY
+            free_from = end_after(end_last)
             if lease.end_date == free_from:
                 p.unchanged += 1
                 continue
@@ -424,7 +427,7 @@ def apply(session: Session, user: User, p: Plan) -> int:
                 c.unit.leasable_area_m2 = c.rent
             elif c.kind == "renew":
                 leasing.renew_lease(session, user, c.lease.id, new_end=c.end, rent=c.rent, contract_no=c.contract_no,
-                                    flush=False)
+                                    same_contract=c.contract_no == c.lease.contract_no, flush=False)
             else:
                 leasing.terminate_lease(session, user, c.lease.id, free_from=c.end, flush=False)
     session.flush()  # overlap rules and audit records, all in the caller's transaction
