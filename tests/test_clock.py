@@ -78,7 +78,7 @@ def test_a_bad_setting_is_named(monkeypatch, variable, value, named):
 # The files whose tests look at "today" (demo data, statuses, expiries, maps, reports, forms).
 DATE_FACING = ["test_occupancy.py", "test_summary.py", "test_vacancy.py", "test_reports.py", "test_manage.py",
                "test_concurrency.py", "test_gis_export.py", "test_landsupply.py", "test_demo.py", "test_web.py",
-               "test_cli.py", "test_excel.py", "test_availability.py", "test_audit.py", "test_refusals.py"]
+               "test_cli.py", "test_excel.py", "test_availability.py", "test_audit.py", "test_refusals.py", "test_history.py"]
 
 
 @pytest.mark.slow

@@ -76,6 +76,7 @@ def test_round_trip_preview_commit_and_reupload(manager, world, session):
     assert preview.status_code == 200, text
     assert 'data-count="new">1<' in text and 'data-count="renew">1<' in text and 'data-count="enterprises">1<' in text
     assert 'data-count="errors">0<' in text and 'data-count="area">1<' in text
+    assert f"新签 {b} · {world.building_a.units[1].code}：表格新签有限公司" in text  # the unit with its building
     before = session.scalar(select(func.count(Lease.id)))
     assert session.scalar(select(func.count(Lease.id))) == before  # the preview wrote nothing
 

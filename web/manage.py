@@ -10,7 +10,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from registry.core import authz, clock
 from registry.core.enums import EndReason, LeaseKind, ReservationOutcome, UnitStatus
 from registry.core.params import Param
-from registry.occupancy import kpi, leasing, stacking
+from registry.occupancy import finder, kpi, leasing, stacking
 
 from . import forms
 from .auth import login_required
@@ -58,6 +58,15 @@ def _lease_unit_page(lease_id):
     return _unit_page(stacking.unit_id_of_lease(get_session(), lease_id))
 
 
+@bp.get("/search")
+@login_required
+def search():
+    text = finder.query_text(request.args.get("q"))
+    park = forms.integer("park", default=None)
+    hits = finder.find(get_session(), text, authz.audience(g.user), clock.today(), park)
+    return render_template("search.html", q=text, park=park, hits=hits, limit=finder.LIMIT)
+
+
 @bp.get("/buildings/<int:building_id>")
 @login_required
 def building(building_id):
@@ -77,7 +86,8 @@ SIGN_FIELDS = (Param("uscc", "text", "", "统一社会信用代码", required=Tr
                Param("rent", "number", "", "租金（元/㎡·月）", minimum=0),
                Param("rent_free_months", "integer", "", "免租期（月）", minimum=0), Param("contract_no", "text", "", "合同编号"),
                Param("kind", "choice", "", "类型", choices=tuple(k.value for k in LeaseKind)),
-               Param("reservation_id", "integer", "", "转为签约的预留", minimum=1))
+               Param("reservation_id", "integer", "", "转为签约的预留", minimum=1),
+               Param("contact_name", "text", "", "联系人"), Param("contact_phone", "text", "", "联系电话"))
 # The early end's fields.
 END_FIELDS = (Param("last_day", "last_day", "", "退租日", required=True),
               Param("reason", "choice", "", "终止原因", required=True, choices=tuple(r.value for r in EndReason)),
@@ -94,7 +104,8 @@ def sign(building_id):
         db, g.user, forms.ids("unit_id"), uscc=f["uscc"], name=f.get("name"), start=f["start_date"],
         end=f["end_date"], rent=f.get("rent"), rent_free_months=f.get("rent_free_months", 0),
         contract_no=f.get("contract_no"), kind=LeaseKind.from_any(f.get("kind", "lease")),
-        reservation_id=f.get("reservation_id"), today=clock.today()),
+        reservation_id=f.get("reservation_id"), today=clock.today(),
+        contact_name=f.get("contact_name"), contact_phone=f.get("contact_phone")),
         lambda leases: _("已签约 {n} 个单元").format(n=len(leases)), url_for(".building", building_id=building_id))
 
 

@@ -1,12 +1,13 @@
-"""Record history (the audit trail) and a park's data-quality page."""
+"""Record history (the audit trail as people read it), a park's 操作记录, and its data-quality page."""
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, g, render_template, request
 
-from registry.core import audit, authz
+from registry.assets import parks as park_list
 from registry.assets import quality as quality_mod
+from registry.core import audit, authz, history
 
-from . import forms
+from . import downloads, forms
 from .auth import login_required
 from .db import get_session
 
@@ -19,8 +20,24 @@ quality_bp = Blueprint("quality", __name__)
 def record(entity, ident):
     db = get_session()
     authz.require_private(g.user, audit.record_park(db, entity, ident))
-    records = audit.record_history(db, entity, ident)
-    return render_template("history.html", entity=entity, ident=ident, records=records)
+    name, found = history.record_entries(db, entity, ident)
+    return render_template("history.html", kind=history.KINDS.get(entity, entity), name=name, entries=found)
+
+
+@history_bp.get("/parks/<int:park_id>/activity")
+@login_required
+def activity(park_id):
+    authz.require_private(g.user, park_id)
+    db = get_session()
+    park = park_list.get_park(db, park_id)
+    f = history.parse_filter(request.args)
+    found, more = history.park_activity(db, park_id, f)
+    fmt = request.args.get("format", "html")
+    if fmt != "html":
+        return downloads.table(history.activity_table(park.name, found), fmt)
+    return render_template("activity.html", park=park, entries=found, more=more, f=f, limit=history.LIMIT,
+                           kinds=[(k, history.KINDS[k]) for k in history.PARK_KINDS],
+                           buildings=park_list.building_choices(db, park_id), people=history.people_of(db, park_id))
 
 
 @quality_bp.get("/parks/<int:park_id>/quality")

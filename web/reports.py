@@ -13,9 +13,10 @@ from .db import get_session
 
 bp = Blueprint("reports", __name__, url_prefix="/parks/<int:park_id>/reports")
 
-KINDS = {"rent-roll": reports.rent_roll, "expiry": reports.expiry_schedule, "vacancy": reports.vacancy}
+KINDS = {"rent-roll": reports.rent_roll, "expiry": reports.expiry_schedule, "vacancy": reports.vacancy,
+         "followup": lambda db, park_id, day: reports.expiry_followup(db, park_id, day, request.args)}
 # Reports of a park's tenants and leases, for its own readers; the vacancy report is public-level.
-PRIVATE = {"rent-roll", "expiry"}
+PRIVATE = {"rent-roll", "expiry", "followup"}
 
 
 def _render(kind: str, park_id: int):
@@ -25,7 +26,8 @@ def _render(kind: str, park_id: int):
     table = KINDS[kind](get_session(), park_id, day)
     fmt = request.args.get("format", "html")
     if fmt == "html":
-        return render_template("report.html", table=table, kind=kind, park_id=park_id, day=day)
+        return render_template("report.html", table=table, kind=kind, park_id=park_id, day=day,
+                               args=request.args.to_dict())
     return downloads.table(table, fmt)
 
 
@@ -39,6 +41,12 @@ def rent_roll(park_id):
 @login_required
 def expiry(park_id):
     return _render("expiry", park_id)
+
+
+@bp.get("/followup")
+@login_required
+def followup(park_id):
+    return _render("followup", park_id)
 
 
 @bp.get("/vacancy")

@@ -38,3 +38,10 @@ def jurisdiction_choices(session: Session) -> list[tuple[str, str]]:
     """Every registered region as (code, name), by code: what a filter by county offers."""
     return [(code, name) for code, name in session.execute(select(Jurisdiction.code, Jurisdiction.name)
                                                              .order_by(Jurisdiction.code))]
+
+
+def building_choices(session: Session, park_id: int) -> list[tuple[int, str]]:
+    """The park's buildings as (id, code and name), by code: what a filter by building offers."""
+    from ..core.models import Building
+    return [(bid, f"{code} {name or ''}".strip()) for bid, code, name in session.execute(
+        select(Building.id, Building.code, Building.name).where(Building.park_id == park_id).order_by(Building.code))]

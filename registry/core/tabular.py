@@ -36,6 +36,9 @@ class Table:  # what a report, list or export shows, before it becomes a page, a
     # colours); by default the rent-roll urgency colours.
     fill_key: str = "urgency"
     fills: dict[str, str] | None = None
+    # Columns a page may order the rows by (``?sort=``), and the one they are ordered by.
+    sort_keys: tuple[str, ...] = ()
+    sorted_by: str | None = None
 
 
 URGENCY_FILLS = {"red": "F8CBAD", "amber": "FCE4A6", "yellow": "FFF2CC"}

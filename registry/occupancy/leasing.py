@@ -42,8 +42,10 @@ def new_enterprise_problem(code: str, name: str | None) -> v.Problem | None:
 
 
 def find_or_create_enterprise(session: Session, uscc: str, name: str | None = None,
-                              industry_code: str | None = None, above_scale: bool | None = None) -> Enterprise:
-    """The enterprise with this 统一社会信用代码, created if new (then its name is required)."""
+                              industry_code: str | None = None, above_scale: bool | None = None,
+                              contact_name: str | None = None, contact_phone: str | None = None) -> Enterprise:
+    """The enterprise with this 统一社会信用代码, created if new (then its name is required). A contact
+    given is recorded on it (the latest one the park was told of)."""
     code = v.check_uscc(uscc, "Lease.enterprise_uscc")
     ent = session.scalar(select(Enterprise).where(Enterprise.uscc == code))
     if ent is None:
@@ -53,6 +55,15 @@ def find_or_create_enterprise(session: Session, uscc: str, name: str | None = No
         ent = Enterprise(uscc=code, name=name.strip(), industry_code=industry_code or None,
                          above_scale=bool(above_scale))
         session.add(ent)
+    problems = [v.Problem(f"Enterprise.{key}", f"超过 {limit} 个字", f"不超过 {limit} 个字")
+                for key, value, limit in (("contact_name", contact_name, 64), ("contact_phone", contact_phone, 32))
+                if len((value or "").strip()) > limit]
+    if problems:
+        raise v.ValidationError(problems)
+    if (contact_name or "").strip():
+        ent.contact_name = contact_name.strip()
+    if (contact_phone or "").strip():
+        ent.contact_phone = contact_phone.strip()
     return ent
 
 
@@ -90,7 +101,7 @@ def sign_lease(session: Session, user: User, unit_ids: list[int], *, uscc: str |
                contract_no: str | None = None, kind: LeaseKind = LeaseKind.LEASE,
                industry_code: str | None = None, above_scale: bool | None = None,
                enterprise: Enterprise | None = None, reservation_id: int | None = None, today: dt.date | None = None,
-               flush: bool = True) -> list[Lease]:
+               contact_name: str | None = None, contact_phone: str | None = None, flush: bool = True) -> list[Lease]:
     """New leases [start, end) of one enterprise (``enterprise``, or found or created by ``uscc``) on
     one or several units. A unit held for a prospect in that period is refused, unless this signing
     is that reservation's (``reservation_id``): it is then closed as converted from ``today``.
@@ -115,7 +126,7 @@ def sign_lease(session: Session, user: User, unit_ids: list[int], *, uscc: str |
     ent = enterprise
     if ent is None:
         try:
-            ent = find_or_create_enterprise(session, uscc, name, industry_code, above_scale)
+            ent = find_or_create_enterprise(session, uscc, name, industry_code, above_scale, contact_name, contact_phone)
         except v.ValidationError as exc:
             problems.extend(exc.problems)
     if problems:

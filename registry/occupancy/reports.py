@@ -1,4 +1,5 @@
-"""Occupancy reports of a park: the rent roll (一房一行), the lease-expiry schedule, and vacancy.
+"""Occupancy reports of a park: the rent roll (一房一行), the expiry follow-up list (到期跟进), the
+lease-expiry schedule, and vacancy.
 
 Each returns a ``Table``: Chinese column headers, a number format per column, and plain rows, so the
 same data renders as a page, an .xlsx and a CSV (see core/tabular.py).
@@ -8,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from collections.abc import Mapping
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core.enums import LeaseKind
 from ..core.models import Building, Enterprise, Lease, Park, Unit
+from ..core.params import Param, parse_all
 from ..core.tabular import Column, Table
 from .status import ON_MARKET, VACANT, building_completed_on, unit_states
 
@@ -61,13 +65,74 @@ def rent_roll(session: Session, park_id: int, day: dt.date) -> Table:
                  notes=["到期日为合同最后一日；剩余天数至单元空出之日。≤30天红色，≤60天橙色，≤90天黄色。"])
 
 
-def expiry_schedule(session: Session, park_id: int, day: dt.date) -> Table:
-    """Leases in force or signed for later, by the month and the year they end, with area and its
-    share of the building."""
+# How the follow-up list may be ordered, and how far ahead it looks.
+FOLLOWUP_SORTS = {"days_left": "剩余天数", "tenant": "租户", "building": "楼栋", "area": "面积", "rent": "租金"}
+FOLLOWUP_PARAMS = (Param("within", "integer", "leases ending within this many days (default 90)", "到期天数",
+                         minimum=1, maximum=3650),
+                   Param("sort", "choice", "order: " + ", ".join(FOLLOWUP_SORTS), "排序", choices=tuple(FOLLOWUP_SORTS)))
+RENEWAL = {"none": "未续签", "renewed": "已续租", "relet": "已签新租户"}
+
+
+def _successors(session: Session, park_id: int, day: dt.date) -> dict[int, list[Lease]]:
+    """The leases of the park's units that start after ``day``, by unit, earliest first."""
+    out: dict[int, list[Lease]] = defaultdict(list)
+    for lease in session.scalars(select(Lease).join(Unit, Unit.id == Lease.unit_id)
+                                 .join(Building, Building.id == Unit.building_id)
+                                 .where(Building.park_id == park_id, Lease.start_date > day).order_by(Lease.start_date)):
+        out[lease.unit_id].append(lease)
+    return out
+
+
+def expiry_followup(session: Session, park_id: int, day: dt.date, options: Mapping[str, str] | None = None) -> Table:
+    """The leases ending within ``within`` days of ``day`` (default 90), one row per tenant and unit:
+    whom to call (contact, phone), the area and rent at stake, the last day, the days left, and
+    whether it is settled (renewed, or the unit re-let) — the park's 到期跟进 list. ``sort`` orders
+    it (days left first by default)."""
     park = _park(session, park_id)
+    o = parse_all(FOLLOWUP_PARAMS, options or {}, prefix="query.")
+    within, order = o.get("within", 90), o.get("sort", "days_left")
+    horizon = day + dt.timedelta(days=within)
     rows_q = session.execute(
+        select(Lease, Unit, Building, Enterprise).join(Unit, Unit.id == Lease.unit_id)
+        .join(Building, Building.id == Unit.building_id).join(Enterprise, Enterprise.id == Lease.enterprise_id)
+        .where(Building.park_id == park_id, Lease.kind == LeaseKind.LEASE, Lease.start_date <= day,
+               Lease.end_date > day, Lease.end_date <= horizon + dt.timedelta(days=1))).all()
+    later = _successors(session, park_id, day)
+    rows = []
+    for lease, unit, b, ent in rows_q:
+        nxt = next((n for n in later.get(unit.id, []) if n.start_date >= lease.end_date), None)
+        settled = "none" if nxt is None else "renewed" if nxt.enterprise_id == lease.enterprise_id else "relet"
+        days_left = (lease.end_date - day).days
+        rows.append({"building": b.code, "unit": unit.code, "tenant": ent.name, "uscc": ent.uscc,
+                     "contact": ent.contact_name or "", "phone": ent.contact_phone or "", "area": unit.leasable_area_m2,
+                     "rent": lease.rent_yuan_m2_month, "last_day": lease.end_date - dt.timedelta(days=1),
+                     "days_left": days_left, "renewal": RENEWAL[settled],
+                     "urgency": urgency(days_left) if settled == "none" else None, "unit_id": unit.id})
+    key = {"days_left": lambda r: (r["days_left"], r["building"], r["unit"]),
+           "tenant": lambda r: (r["tenant"], r["days_left"]), "building": lambda r: (r["building"], r["unit"]),
+           "area": lambda r: (-r["area"], r["days_left"]), "rent": lambda r: (-(r["rent"] or 0), r["days_left"])}[order]
+    rows.sort(key=key)
+    cols = [Column("building", "楼栋", width=10), Column("unit", "单元", width=10), Column("tenant", "租户", width=30),
+            Column("uscc", "统一社会信用代码", width=22), Column("contact", "联系人", width=10),
+            Column("phone", "联系电话", width=14), Column("area", "面积(㎡)", "#,##0.00"),
+            Column("rent", "租金(元/㎡·月)", "0.00"), Column("last_day", "到期日", "yyyy-mm-dd"),
+            Column("days_left", "剩余天数", "0", 10), Column("renewal", "续签情况", width=12)]
+    return Table(f"{park.name} 到期跟进（{day} 起 {within} 天内到期）", cols, rows, urgency_key="days_left",
+                 notes=["到期日为合同最后一日。未续签的租约按剩余天数着色：≤30天红色，≤60天橙色，≤90天黄色。",
+                        "续签情况：已续租＝同一租户已签下一期；已签新租户＝单元已另签；未续签＝尚无后续租约。"],
+                 sort_keys=tuple(FOLLOWUP_SORTS), sorted_by=order)
+
+
+def expiry_schedule(session: Session, park_id: int, day: dt.date) -> Table:
+    """Leases in force or signed for later that no later lease of their unit follows (a renewed or
+    re-let unit is not expiring), by the month and the year they end, with area and its share of
+    the building."""
+    park = _park(session, park_id)
+    later = _successors(session, park_id, day)
+    rows_q = [(lease, unit, b) for lease, unit, b in session.execute(
         select(Lease, Unit, Building).join(Unit, Unit.id == Lease.unit_id).join(Building, Building.id == Unit.building_id)
         .where(Building.park_id == park_id, Lease.end_date > day, Lease.kind == LeaseKind.LEASE)).all()
+        if not any(n.start_date >= lease.end_date for n in later.get(unit.id, []))]
     building_area = defaultdict(float)
     for u, b in session.execute(select(Unit, Building).join(Building, Building.id == Unit.building_id)
                                 .where(Building.park_id == park_id, Unit.leasable)).all():

@@ -82,14 +82,16 @@ class Change:
     lease: Lease | None = None  # the existing lease renewed or ended
 
     def describe(self) -> str:
+        """The change in a line of the preview, naming the unit with its building."""
+        where = f"{self.unit.building.code} · {self.unit.code}"
         if self.kind == "area":
-            return f"面积 {self.unit.code}：{self.unit.leasable_area_m2:,.2f} ㎡ → {self.rent:,.2f} ㎡"
+            return f"面积 {where}：{self.unit.leasable_area_m2:,.2f} ㎡ → {self.rent:,.2f} ㎡"
         last = self.end - ONE_DAY if self.end else None
         if self.kind == "new":
-            return f"新签 {self.unit.code}：{self.enterprise_name} {self.start} 至 {last}"
+            return f"新签 {where}：{self.enterprise_name} {self.start} 至 {last}"
         if self.kind == "renew":
-            return f"续租 {self.unit.code}：{self.enterprise_name} 续至 {last}（原租约 #{self.lease.id}）"
-        return f"退租 {self.unit.code}：{self.enterprise_name} 最后一日 {last}（租约 #{self.lease.id}）"
+            return f"续租 {where}：{self.enterprise_name} 续至 {last}（原租约 #{self.lease.id}）"
+        return f"退租 {where}：{self.enterprise_name} 最后一日 {last}（租约 #{self.lease.id}）"
 
 
 @dataclass
