@@ -262,3 +262,115 @@ def test_the_printable_land_supply_sheet_renders(app_page, session):
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     assert page.external_requests == []
+
+
+def _shot(page, tmp_path, name):
+    """A screenshot of the page, kept for a person to look at (SCREENSHOT_DIR, else the test's tmp)."""
+    import os
+    from pathlib import Path
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def test_a_park_manager_signs_renews_ends_and_converts_through_the_pages(app_page, session, tmp_path):
+    """The manager's week in Chromium: sign a unit with the contract's last day, renew it under a new
+    contract number, end another lease early with its reason (checked, then confirmed), turn a
+    reservation into a lease, and read it all back in the park's 操作记录."""
+    import datetime as dt
+
+    from registry.core.validation import make_uscc
+
+    from . import factories as f
+    from .webhelpers import build_world
+    w = build_world(session)
+    current = f.lease(session, w.building_a.units[4], w.lease_a.enterprise, TODAY - dt.timedelta(days=100),
+                      TODAY + dt.timedelta(days=200))
+    session.commit()
+    page = sign_in(app_page, "mgr_a")
+    base = page.base_url
+    # Sign: the form asks for the contract's last day.
+    page.goto(f"{base}/buildings/{w.building_a.id}")
+    unit = w.building_a.units[1]
+    page.check(f"input[name=unit_id][value='{unit.id}']")
+    page.fill("input[name=uscc]", make_uscc("610902", "MA0BRW01"))
+    page.fill("input[name=name]", "浏览器签约有限公司")
+    start, last = TODAY + dt.timedelta(days=10), TODAY + dt.timedelta(days=10 + 729)
+    page.fill("input[name=start_date]", start.isoformat())
+    page.fill("input[name=end_date]", last.isoformat())
+    page.fill("input[name=contract_no]", "HT-B-1")
+    page.fill("input[name=contact_name]", "周经理")
+    page.click("form[action$='/leases'] button[type=submit]")
+    page.wait_for_load_state()
+    block = page.locator(f'.unit[data-unit-id="{unit.id}"]')
+    assert block.get_attribute("data-status") == "signed" and "浏览器签约有限公司" in block.inner_text()
+    _shot(page, tmp_path, "stacking-desktop")
+    # Renew it under a new contract number.
+    page.goto(f"{base}/units/{unit.id}")
+    assert f"<td>{last}" in page.content()
+    page.click("details:has(form[action$='/renew']) summary")
+    page.fill("form[action$='/renew'] input[name=end_date]", (last + dt.timedelta(days=365)).isoformat())
+    page.fill("form[action$='/renew'] input[name=contract_no]", "HT-B-2")
+    page.click("form[action$='/renew'] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("table.leases tbody tr").count() == 2 and "HT-B-2" in page.inner_text("table.leases")
+    # End the other lease early: checked first, then confirmed.
+    page.goto(f"{base}/units/{current.unit_id}")
+    page.click("details:has(form[action$='/terminate']) summary")
+    out_day = TODAY + dt.timedelta(days=30)
+    page.fill("form[action$='/terminate'] input[name=last_day]", out_day.isoformat())
+    page.select_option("form[action$='/terminate'] select[name=reason]", "relocation")
+    page.click("form[action$='/terminate'] button[type=submit]")
+    page.wait_for_load_state()
+    assert "确认提前终止" in page.inner_text("h1") and out_day.isoformat() in page.inner_text("table.confirm")
+    _shot(page, tmp_path, "terminate-confirm-desktop")
+    page.click("button.danger")
+    page.wait_for_load_state()
+    assert "提前终止：企业搬迁" in page.inner_text("table.leases")
+    # Reserve a unit, then turn the reservation into a lease.
+    held = w.building_a.units[3]
+    page.goto(f"{base}/units/{held.id}")
+    page.click("details:has(form[action$='/reserve']) summary")
+    page.fill("form[action$='/reserve'] input[name=prospect]", "意向客户孙总")
+    page.fill("form[action$='/reserve'] input[name=until]", (TODAY + dt.timedelta(days=60)).isoformat())
+    page.click("form[action$='/reserve'] button[type=submit]")
+    page.wait_for_load_state()
+    page.click("table.reservations a:has-text('转为签约')")
+    page.wait_for_load_state()
+    assert page.input_value("input[name=name]") == "意向客户孙总"
+    page.fill("input[name=uscc]", make_uscc("610902", "MA0BRW02"))
+    page.fill("input[name=end_date]", (TODAY + dt.timedelta(days=400)).isoformat())
+    page.click("form[action$='/leases'] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator(f'.unit[data-unit-id="{held.id}"]').get_attribute("data-status") in ("leased", "expiring")
+    # The park's log tells the week's story in Chinese.
+    page.goto(f"{base}/parks/{w.park_a.id}/activity")
+    log = page.inner_text("table.history")
+    for said in ("浏览器签约有限公司", "HT-B-2", "企业搬迁", "已转签约", "意向客户孙总"):
+        assert said in log, said
+    _shot(page, tmp_path, "activity-desktop")
+
+
+def test_the_manager_pages_fit_a_phone(chromium, live_app_server, session, tmp_path):
+    """The unit page, the confirmation, the log and the follow-up list on a 390 px phone: nothing
+    but a wide table scrolls sideways, inside its own box."""
+    import datetime as dt
+
+    from . import factories as f
+    from .webhelpers import build_world
+    w = build_world(session)
+    current = f.lease(session, w.building_a.units[4], w.lease_a.enterprise, TODAY - dt.timedelta(days=100),
+                      TODAY + dt.timedelta(days=60))
+    session.commit()
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    page.base_url = live_app_server
+    sign_in(page, "mgr_a")
+    for name, url in (("unit", f"/units/{current.unit_id}"), ("stacking", f"/buildings/{w.building_a.id}"),
+                      ("activity", f"/parks/{w.park_a.id}/activity"),
+                      ("followup", f"/parks/{w.park_a.id}/reports/followup"), ("search", "/search?q=1-0")):
+        page.goto(f"{live_app_server}{url}", wait_until="load")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{name} is {overflow}px wider than the phone"
+        _shot(page, tmp_path, f"{name}-phone")
+    context.close()
