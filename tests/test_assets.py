@@ -122,7 +122,7 @@ def test_admin_user_page(client, world, session):
     session.expire_all()
     assert session.get(User, z.id).active is False
     short = post(client, "/admin/users", {"username": "li", "password": "short", "role": "viewer"})
-    assert short.status_code == 400 and "at least 8 characters" in short.get_data(as_text=True)
+    assert short.status_code == 400 and "至少 12 个字符" in short.get_data(as_text=True)
     login_as(client, world.manager_a)
     assert client.get("/admin/users").status_code == 403
 

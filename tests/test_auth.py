@@ -2,8 +2,8 @@
 import datetime as dt
 
 
-from registry.core.models import User
-from registry.core.users import lock_delay
+from registry.core import signin
+from registry.core.models import LoginThrottle
 
 from .webhelpers import PASSWORD, login_as, post
 
@@ -33,16 +33,30 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, w
         assert resp.status_code == 401 and "用户名或密码错误" in resp.get_data(as_text=True)
 
 
-def test_repeated_failures_slow_down_further_attempts(client, world, session):
+def test_repeated_failures_slow_down_further_attempts_from_that_address(client, world, session):
     for _ in range(5):
         _login(client, "mgr_a", "wrong")
     resp = _login(client, "mgr_a", PASSWORD)  # even the right password waits now
     assert resp.status_code == 401 and "尝试次数过多" in resp.get_data(as_text=True)
     session.expire_all()
-    user = session.get(User, world.manager_a)
-    assert user.failed_logins == 5 and user.locked_until is not None
-    assert lock_delay(5) == dt.timedelta(seconds=30) and lock_delay(7) == dt.timedelta(minutes=2)
-    assert lock_delay(20) == dt.timedelta(minutes=15)
+    row = session.get(LoginThrottle, "name:mgr_a@127.0.0.1")
+    assert row.failures == 5 and row.locked_until is not None
+    # The owner of the account, from their own desk, is not kept out.
+    other = client.application.test_client()
+    other.get("/login", environ_base={"REMOTE_ADDR": "10.0.0.8"})
+    with other.session_transaction() as s:
+        token = s["_csrf"]
+    resp = other.post("/login", data={"username": "mgr_a", "password": PASSWORD, "csrf_token": token},
+                      environ_base={"REMOTE_ADDR": "10.0.0.8"})
+    assert resp.status_code == 302
+
+
+def test_the_wait_grows_and_has_a_ceiling():
+    assert signin.delay_after(4, signin.PER_NAME) == dt.timedelta(0)
+    assert signin.delay_after(5, signin.PER_NAME) == dt.timedelta(seconds=30)
+    assert signin.delay_after(7, signin.PER_NAME) == dt.timedelta(minutes=2)
+    assert signin.delay_after(20, signin.PER_NAME) == dt.timedelta(minutes=15)
+    assert signin.delay_after(10**6, signin.PER_ADDRESS) == dt.timedelta(minutes=15)
 
 
 def test_a_form_without_the_csrf_token_is_refused(client, world):

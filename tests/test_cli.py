@@ -43,12 +43,12 @@ def test_user_create(runner, session):
     from registry.core.users import verify_password
     runner("demo", "--today", TODAY.isoformat())
     ok = runner("user", "create", "--username", "wang", "--role", "park_manager", "--park", "冷水滩区创业园",
-                "--password-stdin", input="s3cret-pass\n")
+                "--password-stdin", input="s3cret-pass-word\n")
     assert ok.exit_code == 0 and "created user wang (园区管理)" in ok.output
     u = session.query(User).filter_by(username="wang").one()
-    assert verify_password(u.password_hash, "s3cret-pass") and not verify_password(u.password_hash, "wrong")
+    assert verify_password(u.password_hash, "s3cret-pass-word") and not verify_password(u.password_hash, "wrong")
     assert "s3cret" not in u.password_hash and len(u.park_scopes) == 1
-    dup = runner("user", "create", "--username", "wang", "--role", "viewer", "--password-stdin", input="another-pass\n")
+    dup = runner("user", "create", "--username", "wang", "--role", "viewer", "--password-stdin", input="another-pass-word\n")
     assert dup.exit_code == 1 and "'wang' is taken" in dup.output
-    noscope = runner("user", "create", "--username", "li", "--role", "park_manager", "--password-stdin", input="long-enough\n")
+    noscope = runner("user", "create", "--username", "li", "--role", "park_manager", "--password-stdin", input="long-enough-pass\n")
     assert "a park manager needs at least one park" in noscope.output

@@ -19,8 +19,16 @@ PASSWORD = "correct horse battery"
 
 
 def login_as(client, user) -> None:
+    """Signs ``client`` in as ``user`` (an id or a User), with a cookie of the user's current
+    session generation, as signing in through the form would give."""
+    from registry.storage.db import sessionmaker_for
+    user_id = user if isinstance(user, int) else user.id
+    with sessionmaker_for(client.application.config["DATABASE_URL"])() as db:
+        found = db.get(User, user_id)
+        generation = found.session_generation if found is not None else 0
     with client.session_transaction() as s:
-        s["user_id"] = user if isinstance(user, int) else user.id
+        s["user_id"] = user_id
+        s["generation"] = generation
         s["_csrf"] = TOKEN
 
 

@@ -39,12 +39,19 @@ def create_app(test_config: dict | None = None) -> Flask:
         TIANDITU_KEY=os.environ.get("REGISTRY_TIANDITU_KEY", ""),
         XYZ_URL=os.environ.get("REGISTRY_XYZ_URL", ""),
         XYZ_ATTRIBUTION=os.environ.get("REGISTRY_XYZ_ATTRIBUTION", ""),
+        # How many reverse proxies (nginx) stand in front and set X-Forwarded-For/-Proto: sign-in
+        # limits count per client address, which is the proxy's own unless it is trusted here.
+        TRUSTED_PROXIES=int(os.environ.get("REGISTRY_TRUSTED_PROXIES") or 0),
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
     else:
         app.config.from_mapping(test_config)
     app.config["DATABASE_URL"] = app.config["DATABASE_URL"] or registry_config.database_url()
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))

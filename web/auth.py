@@ -8,9 +8,9 @@ import secrets
 from flask import (Blueprint, Flask, abort, g, redirect, render_template, request, session,
                    url_for)
 
-from registry.core import authz, users
+from registry.core import authz, signin, users
 
-from . import refusals
+from . import forms, refusals
 from .db import get_session
 from .i18n import gettext as _
 
@@ -30,13 +30,18 @@ def _check_csrf() -> None:
     if request.method in SAFE_METHODS:
         return
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-    if not hmac.compare_digest(sent, session.get("_csrf", "")):
+    expected = session.get("_csrf") or ""
+    # An empty token never matches: a request with no session and no token (a login posted from
+    # another site) is refused like a wrong one.
+    if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
         abort(400, description=_("表单已过期或来源无效（CSRF 校验失败），请刷新页面后重试。"))
 
 
 def _load_user() -> None:
     db = get_session()
-    g.user = users.active_user(db, session.get("user_id"))
+    g.user = users.active_user(db, session.get("user_id"), session.get("generation", 0))
+    if g.user is None and "user_id" in session:
+        session.pop("user_id")  # signed out elsewhere, deactivated, or the password changed
     # Plain strings for the access log and the page header: an error page (the database gone
     # mid-request) must render without loading anything.
     g.username = g.user.username if g.user else None
@@ -69,25 +74,26 @@ def login():
         db = get_session()
         db.info["actor"] = "login:" + request.form.get("username", "")[:40]
         try:
-            user = users.authenticate(db, request.form.get("username", ""), request.form.get("password", ""))
-        except users.LoginRefused as exc:
-            db.commit()  # keep the failure count
+            user = signin.sign_in(db, request.form.get("username", ""), request.form.get("password", ""),
+                                  request.remote_addr or "unknown")
+        except signin.LoginRefused as exc:
             error = _(str(exc))
             if exc.retry_at is not None:
                 error += _("（{time} 后可再试）").format(time=exc.retry_at.astimezone().strftime("%H:%M:%S"))
         else:
-            db.commit()
-            session.clear()
+            session.clear()  # a new session for the signed-in user: no fixation
             session["user_id"] = user.id
+            session["generation"] = user.session_generation
             session.permanent = True
-            target = request.args.get("next") or ""
-            # Only local paths: never an open redirect.
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("main.index"))
+            return redirect(forms.local_target(request.args.get("next"), url_for("main.index")))
     return render_template("login.html", error=error), (401 if error else 200)
 
 
 @bp.post("/logout")
 def logout():
+    if g.user is not None:
+        users.end_sessions(get_session(), g.user)  # every copy of this cookie stops working
+        get_session().commit()
     session.clear()
     return redirect(url_for("main.index"))
 

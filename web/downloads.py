@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, request
 
 from registry.core.tabular import Table, to_csv, to_xlsx
 from registry.core.validation import Problem, ValidationError
@@ -47,6 +47,13 @@ def table_format(fmt: str | None) -> str:
     if fmt not in TABLE_FORMATS:
         raise ValidationError(Problem("format", "不是可下载的格式", "、".join(TABLE_FORMATS) + "（或 html 页面）"))
     return fmt
+
+
+def page_format() -> str:
+    """What a report page is asked for (``format=`` in its URL): ``html`` (the default) or a table
+    format, checked before anything is computed or rendered, so no other value is ever echoed."""
+    fmt = request.args.get("format", "html")
+    return fmt if fmt == "html" else table_format(fmt)
 
 
 def table(t: Table, fmt: str, filename: str | None = None) -> Response:

@@ -50,14 +50,20 @@ def ids(name: str) -> list[int]:
     return [reader.parse(value, f"表单.{name}") for value in request.form.getlist(name) if value.strip()]
 
 
-def back(default: str) -> str:
-    """Where a form sends the user after saving: its ``back`` field if that is a path of this site,
-    else ``default`` (never another site: no open redirect)."""
-    target = request.form.get("back") or ""
+def local_target(target: str | None, default: str) -> str:
+    """``target`` if it is a path of this site, else ``default``: never another site (no open
+    redirect through ``//host``, ``/\\host``, a scheme, or control and space characters that
+    browsers strip)."""
+    target = target or ""
     parts = urlsplit(target)
     local = (target.startswith("/") and not target.startswith(("//", "/\\")) and not parts.scheme
              and not parts.netloc and target.isprintable() and not any(c.isspace() for c in target))
     return target if local else default
+
+
+def back(default: str) -> str:
+    """Where a form sends the user after saving: its ``back`` field if that is a path of this site."""
+    return local_target(request.form.get("back"), default)
 
 
 def as_of() -> dt.date:

@@ -51,13 +51,13 @@ def sheet():
 @bp.get("/parks/<int:park_id>/land")
 @login_required
 def land(park_id):
+    fmt = downloads.page_format()
     db = get_session()
     day = forms.as_of()
     try:
         data = balance.land_balance(db, park_id, day, authz.audience(g.user))
     except LookupError:
         abort(404)
-    fmt = request.args.get("format", "html")
     if fmt == "html":
         return render_template("land_balance.html", b=data, geojson=balance.balance_geojson(db, data), day=day)
     return downloads.table(balance.balance_table(data), fmt)

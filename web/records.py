@@ -28,11 +28,11 @@ def record(entity, ident):
 @login_required
 def activity(park_id):
     authz.require_private(g.user, park_id)
+    fmt = downloads.page_format()
     db = get_session()
     park = park_list.get_park(db, park_id)
     f = history.parse_filter(request.args)
     found, more = history.park_activity(db, park_id, f)
-    fmt = request.args.get("format", "html")
     if fmt != "html":
         return downloads.table(history.activity_table(park.name, found), fmt)
     return render_template("activity.html", park=park, entries=found, more=more, f=f, limit=history.LIMIT,

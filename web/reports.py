@@ -22,9 +22,9 @@ PRIVATE = {"rent-roll", "expiry", "followup"}
 def _render(kind: str, park_id: int):
     if kind in PRIVATE:
         authz.require_private(g.user, park_id)
+    fmt = downloads.page_format()
     day = forms.as_of()
     table = KINDS[kind](get_session(), park_id, day)
-    fmt = request.args.get("format", "html")
     if fmt == "html":
         return render_template("report.html", table=table, kind=kind, park_id=park_id, day=day,
                                args=request.args.to_dict())

@@ -20,14 +20,14 @@ from sqlalchemy import Table, event, inspect, select
 from sqlalchemy.orm import Session
 
 from . import clock
-from .models import AuditRecord, Base, EvaluationResult, record_id
+from .models import AuditRecord, Base, EvaluationResult, LoginThrottle, record_id
 
 INSERT, UPDATE, DELETE = "insert", "update", "delete"
 
 # Never copy secrets into the audit trail.
 REDACTED = {"app_user": {"password_hash"}}
 # Written in bulk as parts of a recorded whole (an evaluation run), never changed afterwards.
-NOT_AUDITED = {AuditRecord.__tablename__, EvaluationResult.__tablename__}
+NOT_AUDITED = {AuditRecord.__tablename__, EvaluationResult.__tablename__, LoginThrottle.__tablename__}
 
 
 def stamp(session: Session) -> dict:

@@ -49,7 +49,7 @@ LABELS = {
     "rent_yuan_m2_month": "租金（元/㎡·月）", "rent_free_months": "免租期（月）", "kind": "类型",
     "end_reason": "终止原因", "end_note": "终止说明", "prospect": "意向客户", "outcome": "预留结果",
     "reason": "事由", "amount_yuan": "金额（元）", "username": "用户名", "display_name": "姓名", "role": "角色",
-    "active": "启用",
+    "active": "启用", "session_generation": "会话代次（退出登录时增加）",
 }
 PER_KIND = {("lease", "start_date"): "起租日", ("lease", "end_date"): "到期日", ("reservation", "end_date"): "预留至",
             ("reservation", "start_date"): "预留开始日", ("rent_relief", "start_date"): "减免开始日",

@@ -149,6 +149,8 @@ def refuse_changing_runs(session: Session) -> None:
 
 
 def _before_flush(session, _flush_context, _instances):
+    from .bounds import check as check_bounds
+    check_bounds(session)
     refuse_changing_runs(session)
     check_leases(session)
 

@@ -489,11 +489,21 @@ class User(Base):  # 用户
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(_enum(Role))
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # slows down guessing
+    # Raised when the user signs out or their password or access changes: every session cookie
+    # issued before then stops working (a cookie carries the generation it was issued under).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     park_scopes: Mapped[list[UserParkScope]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class LoginThrottle(Base):  # 登录限速: recent failed sign-ins for one name from one address, or one address
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # "name:<name>@<address>" or "address:<address>"
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class UserParkScope(Base):  # the parks a park manager may write to

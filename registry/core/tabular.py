@@ -54,14 +54,28 @@ def safe_text(value):
     return value
 
 
-def literal(ws, value):
-    """``value`` for a worksheet row, kept exactly but stored as text, never as a formula: for
-    workbooks whose cells are read back (the Excel template, the evaluation workbook)."""
+def cell(ws, value, **style):
+    """The one way a workbook cell is made (every export, report and template goes through it or
+    ``append``): text is stored as text, exactly as given, even when it begins like a formula
+    (``=HYPERLINK(…)`` in a park's name stays words, never a live formula); ``style`` sets
+    font, fill, number_format or alignment."""
+    c = WriteOnlyCell(ws, value=value) if getattr(ws.parent, "write_only", False) else Cell(ws, value=value)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
-        cell = WriteOnlyCell(ws, value=value) if getattr(ws.parent, "write_only", False) else Cell(ws, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
+        c.data_type = "s"
+    for name, v in style.items():
+        setattr(c, name, v)
+    return c
+
+
+def literal(ws, value):
+    """``value`` ready for ``ws.append``: a text cell when it begins like a formula, else itself."""
+    return cell(ws, value) if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def append(ws, values) -> None:
+    """Appends a row to ``ws``: cells made by ``cell`` as they are, every other value through
+    ``literal``: no text becomes a formula, whichever sheet, title or header it is."""
+    ws.append([v if isinstance(v, Cell) else literal(ws, v) for v in values])
 
 
 def to_xlsx(table: Table) -> bytes:
@@ -75,38 +89,29 @@ def to_xlsx(table: Table) -> bytes:
     ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table.rows) + 1}"
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     head_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    header = []
-    for c in table.columns:
-        cell = WriteOnlyCell(ws, value=c.header)
-        cell.font, cell.fill, cell.alignment = head_font, head_fill, head_align
-        header.append(cell)
-    ws.append(header)
+    append(ws, [cell(ws, c.header, font=head_font, fill=head_fill, alignment=head_align) for c in table.columns])
     fills = {k: PatternFill("solid", fgColor=v) for k, v in (table.fills or URGENCY_FILLS).items()}
     for row in table.rows:
         fill = fills.get(row.get(table.fill_key) or "")
-        cells = []
-        for c in table.columns:
-            cell = WriteOnlyCell(ws, value=safe_text(row.get(c.key)))
-            if c.number_format:
-                cell.number_format = c.number_format
-            if fill is not None:
-                cell.fill = fill
-            cells.append(cell)
-        ws.append(cells)
+        style = {"fill": fill} if fill is not None else {}
+        append(ws, [cell(ws, safe_text(row.get(c.key)), **style, **({"number_format": c.number_format} if c.number_format else {}))
+                    for c in table.columns])
     info = wb.create_sheet("说明")
-    info.append([table.title])
-    info.append([f"导出时间：{clock.local_now().strftime('%Y-%m-%d %H:%M')}"])
+    append(info, [table.title])
+    append(info, [f"导出时间：{clock.local_now().strftime('%Y-%m-%d %H:%M')}"])
     for note in table.notes:
-        info.append([note])
+        append(info, [note])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
 def to_csv(table: Table) -> bytes:
+    """The table as CSV (UTF-8 with BOM); every text, headers included, through ``safe_text``
+    (CSV has no text type: a leading ' is how spreadsheets are told it is not a formula)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([c.header for c in table.columns])
+    w.writerow([safe_text(c.header) for c in table.columns])
     for row in table.rows:
         w.writerow(["" if row.get(c.key) is None else safe_text(_plain(row.get(c.key), c)) for c in table.columns])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

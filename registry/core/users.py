@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +14,6 @@ from sqlalchemy.orm import Session
 from .enums import Role
 from .models import get_by_id, Park, User, UserParkScope
 from .validation import Problem, ValidationError
-from . import clock
 
 _N, _R, _P = 2**14, 8, 1
 
@@ -36,6 +36,43 @@ def verify_password(stored: str, password: str) -> bool:
     return hmac.compare_digest(got, base64.b64decode(digest))
 
 
+MIN_PASSWORD = 12   # OWASP ASVS 4.0.3 V2.1.1: at least 12 characters
+MAX_PASSWORD = 128  # V2.1.2: at least 64 allowed; longer only costs the hash's time
+COMMON_PASSWORDS = Path(__file__).resolve().parents[1] / "data" / "common_passwords.txt"
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """Passwords that guessing tries first (registry/data/README.md names the lists), casefolded."""
+    return frozenset(line.strip().casefold() for line in COMMON_PASSWORDS.read_text("utf-8").splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+def _is_common(folded: str) -> bool:
+    """On the list, or a listed word with only digits and punctuation around it (password1234,
+    2026qwerty!): guessing tries those next."""
+    core = folded.strip("0123456789!@#$%^&*()_+-=.,;:'\"?/|~` ")
+    return folded in _common_passwords() or (len(core) >= 4 and core in _common_passwords())
+
+
+def password_problems(password: str, username: str = "", display_name: str | None = None) -> list[Problem]:
+    """Why ``password`` may not be used, in words a user can act on (empty when it may): the
+    length rules of ASVS V2.1.1/V2.1.2, not a common password (V2.1.7), not the user's name
+    (GB/T 22239-2019 level 2 asks for 口令复杂度; ASVS asks for no composition rules beyond these)."""
+    problems = []
+    if len(password) < MIN_PASSWORD:
+        problems.append(Problem("User.password", f"密码只有 {len(password)} 个字符", f"至少 {MIN_PASSWORD} 个字符"))
+    elif len(password) > MAX_PASSWORD:
+        problems.append(Problem("User.password", f"密码有 {len(password)} 个字符", f"不超过 {MAX_PASSWORD} 个字符"))
+    folded = password.casefold()
+    if _is_common(folded) or len(set(folded)) <= 2:
+        problems.append(Problem("User.password", "是常见或极易猜到的密码", "不在常见密码表中的密码，例如几个不相关的词"))
+    names = [n.strip().casefold() for n in (username, display_name or "") if n and len(n.strip()) >= 3]
+    if any(n in folded for n in names):
+        problems.append(Problem("User.password", "包含用户名或姓名", "不含用户名和姓名的密码"))
+    return problems
+
+
 def create_user(session: Session, username: str, password: str, role: Role | str,
                 park_ids: list[int] = (), display_name: str | None = None) -> User:
     """A new active user; park managers must be given at least one park (by id) to write to."""
@@ -45,8 +82,7 @@ def create_user(session: Session, username: str, password: str, role: Role | str
         problems.append(Problem("User.username", f"{username!r} is empty or too long", "1–64 characters"))
     elif session.scalar(select(User.id).where(User.username == username)):
         problems.append(Problem("User.username", f"{username!r} is taken", "a new user name"))
-    if len(password) < 8:
-        problems.append(Problem("User.password", "is shorter than 8 characters", "at least 8 characters"))
+    problems += password_problems(password, username, display_name)
     try:
         role = Role.from_any(role) if not isinstance(role, Role) else role
     except ValueError as exc:
@@ -70,56 +106,29 @@ def create_user(session: Session, username: str, password: str, role: Role | str
     return user
 
 
-class LoginRefused(Exception):
-    """Wrong name or password, or too many recent failures. ``retry_at`` is set when locked."""
-
-    def __init__(self, message: str, retry_at: dt.datetime | None = None):
-        super().__init__(message)
-        self.retry_at = retry_at
+DUMMY_HASH = hash_password("timing-equaliser")  # checked for unknown names: the same work as a real check
 
 
-FREE_ATTEMPTS = 5  # failures before each further attempt has to wait
-MAX_LOCK = dt.timedelta(minutes=15)
-_DUMMY_HASH = hash_password("timing-equaliser")
-
-
-def lock_delay(failures: int) -> dt.timedelta:
-    """How long to wait after ``failures`` consecutive failures: 30 s doubling, at most 15 minutes."""
-    if failures < FREE_ATTEMPTS:
-        return dt.timedelta(0)
-    return min(dt.timedelta(seconds=30 * 2 ** (failures - FREE_ATTEMPTS)), MAX_LOCK)
-
-
-def authenticate(session: Session, username: str, password: str, now: dt.datetime | None = None) -> User:
-    """The active user with this name and password; raises LoginRefused otherwise.
-
-    Failed attempts are counted per user and slow further attempts down (see ``lock_delay``). The
-    session must be committed by the caller so that the count persists even on failure.
-    """
-    now = now or clock.now()
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not user.active:
-        verify_password(_DUMMY_HASH, password)  # same time as a real check: names cannot be probed
-        raise LoginRefused("用户名或密码错误")
-    locked = user.locked_until
-    if locked is not None and locked.tzinfo is None:
-        locked = locked.replace(tzinfo=dt.timezone.utc)  # SQLite returns naive datetimes
-    if locked is not None and locked > now:
-        raise LoginRefused("尝试次数过多，请稍后再试", retry_at=locked)
-    if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        delay = lock_delay(user.failed_logins)
-        user.locked_until = now + delay if delay else None
-        raise LoginRefused("用户名或密码错误", retry_at=user.locked_until)
-    if user.failed_logins or user.locked_until:
-        user.failed_logins, user.locked_until = 0, None
+def active_user(session: Session, user_id, generation=0) -> User | None:
+    """The signed-in user of a session cookie: the user with its id, if they exist, are active, and
+    the cookie was issued in their current session generation (not before a sign-out)."""
+    user = get_by_id(session, User, user_id)
+    if user is None or not user.active or generation != user.session_generation:
+        return None
     return user
 
 
-def active_user(session: Session, user_id) -> User | None:
-    """The signed-in user of a session cookie's id: the user, if they exist and are active."""
-    user = get_by_id(session, User, user_id)
+def active_user_named(session: Session, username: str) -> User | None:
+    """The active user with this name (as typed, surrounding spaces ignored), or None."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
     return user if user is not None and user.active else None
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Ends every session of ``user``: cookies issued until now stop working (a sign-out, a new
+    password, a change of access)."""
+    user.session_generation = (user.session_generation or 0) + 1
+    session.flush()
 
 
 def list_users(session: Session) -> list[User]:
@@ -136,7 +145,9 @@ def set_active(session: Session, admin: User, user_id: int, active: bool) -> Use
     if user.id == admin.id and not active:
         raise ValidationError(Problem("User.active", "you cannot deactivate yourself", "another administrator's account"))
     user.active = active
+    end_sessions(session, user)
     if active:
-        user.failed_logins, user.locked_until = 0, None
+        from .signin import forget_name
+        forget_name(session, user.username)
     session.flush()
     return user

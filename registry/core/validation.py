@@ -6,6 +6,7 @@ error carries one ``Problem`` per failed field so that an import can report row,
 from __future__ import annotations
 
 import csv
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -173,7 +174,7 @@ def check_positive(value, field: str, unit: str, *, allow_zero: bool = False, al
         number = float(normalize_code(value) if isinstance(value, str) else value)
     except (TypeError, ValueError):
         raise ValidationError(Problem(field, f"{value!r} is not a number", f"a positive number in {unit}")) from None
-    if number != number or number < 0 or (number == 0 and not allow_zero):
+    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
         raise ValidationError(Problem(field, f"{value!r} is not positive",
                                       f"a number {'≥' if allow_zero else '>'} 0 in {unit}"))
     return number

@@ -10,11 +10,10 @@ import unicodedata
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ..core.tabular import literal
+from ..core.tabular import append, cell
 from ..core.validation import uscc_problem, normalize_code
 from .engine import EnterpriseInput, Run
 from .rulesets import INDICATORS, RuleSet
@@ -53,15 +52,15 @@ def template() -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "企业数据"
-    ws.append([h for _, h, _, _ in COLUMNS])
+    append(ws, [h for _, h, _, _ in COLUMNS])
     for i, _ in enumerate(COLUMNS, start=1):
         ws.cell(1, i).font = Font(bold=True)
         ws.column_dimensions[get_column_letter(i)].width = 16
     ws.freeze_panes = "C2"
     info = wb.create_sheet("填写说明")
-    info.append(["列", "英文键", "说明"])
+    append(info, ["列", "英文键", "说明"])
     for f, h, _, d in COLUMNS:
-        info.append([h, f, d])
+        append(info, [h, f, d])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -139,15 +138,11 @@ def read(data: bytes) -> tuple[list[EnterpriseInput], list[str]]:
 
 
 def _bold(ws, value):
-    cell = WriteOnlyCell(ws, value=value)
-    cell.font = Font(bold=True)
-    return cell
+    return cell(ws, value, font=Font(bold=True))
 
 
 def _num(ws, value):
-    cell = WriteOnlyCell(ws, value=value)
-    cell.number_format = "0.00"
-    return cell
+    return cell(ws, value, number_format="0.00")
 
 
 def write(run: Run, rs: RuleSet, parks: list[dict] | None = None) -> bytes:
@@ -156,15 +151,15 @@ def write(run: Run, rs: RuleSet, parks: list[dict] | None = None) -> bytes:
     wb = Workbook(write_only=True)  # streaming: linear in the number of enterprises
     summary = wb.create_sheet("汇总")
     summary.freeze_panes = "A5"
-    summary.append([rs.name, f"{rs.year} 年度"])
-    summary.append(["输入指纹", run.fingerprint])
-    summary.append([])
-    summary.append(["评价组", "企业数"] + [c for c, _ in rs.classification.get("splits", rs.classification.get("thresholds", []))])
+    append(summary, [rs.name, f"{rs.year} 年度"])
+    append(summary, ["输入指纹", run.fingerprint])
+    append(summary, [])
+    append(summary, ["评价组", "企业数"] + [c for c, _ in rs.classification.get("splits", rs.classification.get("thresholds", []))])
     classes = [c for c, _ in rs.classification.get("splits", rs.classification.get("thresholds", []))]
     for pool in rs.pools:
         members = [r for r in run.results if r.pool == pool.name]
-        summary.append([pool.name, len(members)] + [sum(1 for r in members if r.klass == c) for c in classes])
-    summary.append(["不参评 / 单列", sum(1 for r in run.results if r.pool is None)])
+        append(summary, [pool.name, len(members)] + [sum(1 for r in members if r.klass == c) for c in classes])
+    append(summary, ["不参评 / 单列", sum(1 for r in run.results if r.pool is None)])
     if classes and rs.pools:
         chart = BarChart()
         chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
@@ -185,55 +180,47 @@ def write(run: Run, rs: RuleSet, parks: list[dict] | None = None) -> bytes:
         for ind in pool.indicators:
             head += [f"{ind.label}({ind.unit})" if ind.unit else ind.label, f"{ind.label}得分"]
         head += ["加分", "减分", "总分", "说明"]
-        cells = []
-        for h in head:
-            c = WriteOnlyCell(ws, value=h)
-            c.font = bold
-            cells.append(c)
-        ws.append(cells)
+        append(ws, [cell(ws, h, font=bold) for h in head])
         for r in [r for r in run.results if r.pool == pool.name]:
-            klass = WriteOnlyCell(ws, value=r.klass)
-            if r.klass in fills:
-                klass.fill = fills[r.klass]
-            row = [r.rank, klass, r.uscc, literal(ws, r.name), literal(ws, r.park or "")]
+            klass = cell(ws, r.klass, **({"fill": fills[r.klass]} if r.klass in fills else {}))
+            row = [r.rank, klass, r.uscc, r.name, r.park or ""]
             for item in r.items:
                 row += [_num(ws, item.value), _num(ws, item.score)]
             row += [r.bonus, r.penalty, _num(ws, r.total),
-                    literal(ws, "；".join(r.reasons + [f"{i.label}：{i.note}" for i in r.items]))]
-            ws.append(row)
+                    "；".join(r.reasons + [f"{i.label}：{i.note}" for i in r.items])]
+            append(ws, row)
     if parks:
         ws = wb.create_sheet("园区排名")
         ws.freeze_panes = "C2"
         head = ["排名", "园区", "用地(亩)", "用地口径", "参评企业", "亩均税收(万元/亩)", "亩均营业收入(万元/亩)",
                 "亩均增加值(万元/亩)", "人均营业收入(万元/人)"] + [f"{c}类" for c in classes] + ["亩均税收同比"]
-        ws.append([_bold(ws, h) for h in head])
+        append(ws, [_bold(ws, h) for h in head])
         for p in parks:
             change = (p.get("change") or {}).get("tax_per_mu")
-            pct = WriteOnlyCell(ws, value=None if change is None else change / 100)
-            pct.number_format = "0.0%"
-            ws.append([p["rank"], literal(ws, p["park"]), _num(ws, p["land_mu"]), p["land_basis_label"], p["enterprises"],
+            pct = cell(ws, None if change is None else change / 100, number_format="0.0%")
+            append(ws, [p["rank"], p["park"], _num(ws, p["land_mu"]), p["land_basis_label"], p["enterprises"],
                        _num(ws, p["tax_per_mu"]), _num(ws, p["revenue_per_mu"]), _num(ws, p["value_added_per_mu"]),
                        _num(ws, p["revenue_per_employee"])] + [p["classes"].get(c, 0) for c in classes] + [pct])
     other = wb.create_sheet("不参评及单列")
-    other.append(["等级", "统一社会信用代码", "企业名称", "原因"])
+    append(other, ["等级", "统一社会信用代码", "企业名称", "原因"])
     for r in run.results:
         if r.pool is None:
-            other.append([r.klass or "", r.uscc, r.name, "；".join(r.reasons)])
+            append(other, [r.klass or "", r.uscc, r.name, "；".join(r.reasons)])
     method = wb.create_sheet("评价方法")
-    method.append(["规则", f"{rs.name}（{rs.id} 第 {rs.version} 版）"])
-    method.append(["来源", rs.source])
+    append(method, ["规则", f"{rs.name}（{rs.id} 第 {rs.version} 版）"])
+    append(method, ["来源", rs.source])
     for note in rs.notes:
-        method.append(["说明", note])
+        append(method, ["说明", note])
     for pool in rs.pools:
-        method.append([])
-        method.append([f"{pool.name}：得分方法", "比值法：Σ 指标值 ÷ 基准值 × 权重" if pool.method == "ratio" else "最小-最大法"])
+        append(method, [])
+        append(method, [f"{pool.name}：得分方法", "比值法：Σ 指标值 ÷ 基准值 × 权重" if pool.method == "ratio" else "最小-最大法"])
         for ind in pool.indicators:
             b = ind.benchmark
             bench = f"{b['fixed']}" if "fixed" in b else f"{b.get('k', 1)} × {b['of']}"
-            method.append([ind.label, f"权重 {ind.weight:g}", f"基准 {bench} {INDICATORS[ind.key][1]}"])
+            append(method, [ind.label, f"权重 {ind.weight:g}", f"基准 {bench} {INDICATORS[ind.key][1]}"])
     cls = rs.classification
-    method.append([])
-    method.append(["分档", "；".join(f"{c} {s}%" for c, s in cls["splits"]) if cls["method"] == "percentile"
+    append(method, [])
+    append(method, ["分档", "；".join(f"{c} {s}%" for c, s in cls["splits"]) if cls["method"] == "percentile"
                    else "；".join(f"{c} ≥ {t}" for c, t in cls["thresholds"])])
     buf = io.BytesIO()
     wb.save(buf)

@@ -15,7 +15,6 @@ a reader who may not see them (``registry.core.authz.Audience``) gets the balanc
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 
 from geoalchemy2.shape import to_shape
@@ -100,8 +99,9 @@ def land_balance(session: Session, park_id: int, day: dt.date, audience: Audienc
     }
 
 
-def balance_geojson(session: Session, balance: dict) -> str:
-    """The balance's plots (unsupplied, idle, low-efficiency) as GeoJSON for the page's map."""
+def balance_geojson(session: Session, balance: dict) -> dict:
+    """The balance's plots (unsupplied, idle, low-efficiency) as a GeoJSON mapping for the page's map
+    (the page escapes it into its script block with ``tojson``)."""
     ids = {r["plot_id"] for r in balance["rows"] if r["plot_id"]}
     geoms = {p.id: p.geom for p in session.scalars(select(Plot).where(Plot.id.in_(ids)))} if ids else {}
     features = [{"type": "Feature", "properties": {"code": r["code"], "category": r["category"],
@@ -109,7 +109,7 @@ def balance_geojson(session: Session, balance: dict) -> str:
                                                    "area_mu": round(r["area_mu"], 2)},
                  "geometry": mapping(to_shape(geoms[r["plot_id"]]))}
                 for r in balance["rows"] if r["plot_id"] in geoms]
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+    return {"type": "FeatureCollection", "features": features}
 
 
 def balance_table(balance: dict) -> Table:

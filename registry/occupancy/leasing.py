@@ -55,11 +55,8 @@ def find_or_create_enterprise(session: Session, uscc: str, name: str | None = No
         ent = Enterprise(uscc=code, name=name.strip(), industry_code=industry_code or None,
                          above_scale=bool(above_scale))
         session.add(ent)
-    problems = [v.Problem(f"Enterprise.{key}", f"超过 {limit} 个字", f"不超过 {limit} 个字")
-                for key, value, limit in (("contact_name", contact_name, 64), ("contact_phone", contact_phone, 32))
-                if len((value or "").strip()) > limit]
-    if problems:
-        raise v.ValidationError(problems)
+    # Over-long contacts are refused with every other over-long text when the session flushes
+    # (registry.core.bounds).
     if (contact_name or "").strip():
         ent.contact_name = contact_name.strip()
     if (contact_phone or "").strip():

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from geodata.sources import parse_date
 from ..core import validation as v
-from ..core.tabular import literal
+from ..core.tabular import append
 from ..core.authz import require_write_park
 from ..core.integrity import ONE_DAY, end_after, overlap_problem, overlapping, period_problem
 from ..core.models import Building, Enterprise, Lease, Park, Unit, User
@@ -150,7 +150,7 @@ def template(session: Session, park_id: int, day: dt.date) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
-    ws.append([h for _, h, _, _ in COLUMNS])
+    append(ws, [h for _, h, _, _ in COLUMNS])
     for i, (key, _h, width, editable) in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
         head = ws.cell(1, i)
@@ -160,11 +160,11 @@ def template(session: Session, park_id: int, day: dt.date) -> bytes:
         s = states[unit.id]
         lease = leases.get(s.lease_id) or upcoming.get(unit.id)
         ent = lease.enterprise if lease else None
-        ws.append([literal(ws, b.code), literal(ws, unit.code), unit.floor_level, unit.leasable_area_m2, s.status.label,
-                   "保持", ent.uscc if ent else None, literal(ws, ent.name) if ent else None,
-                   lease.start_date if lease else None, (lease.end_date - ONE_DAY) if lease else None,
-                   lease.rent_yuan_m2_month if lease else None, lease.rent_free_months if lease else None,
-                   literal(ws, lease.contract_no) if lease else None, None])
+        append(ws, [b.code, unit.code, unit.floor_level, unit.leasable_area_m2, s.status.label,
+                    "保持", ent.uscc if ent else None, ent.name if ent else None,
+                    lease.start_date if lease else None, (lease.end_date - ONE_DAY) if lease else None,
+                    lease.rent_yuan_m2_month if lease else None, lease.rent_free_months if lease else None,
+                    lease.contract_no if lease else None, None])
     last = ws.max_row
     for col in ("I", "J", "N"):
         for (cell,) in ws.iter_rows(min_row=2, max_row=last, min_col=ord(col) - 64, max_col=ord(col) - 64):
@@ -178,9 +178,9 @@ def template(session: Session, park_id: int, day: dt.date) -> bytes:
         for cell, (_, _, _, editable) in zip(row, COLUMNS):
             cell.protection = Protection(locked=not editable)
     info = wb.create_sheet("填写说明")
-    info.append([f"{park.name} 房源租约批量更新模板（导出日 {day}）"])
+    append(info, [f"{park.name} 房源租约批量更新模板（导出日 {day}）"])
     for line in INSTRUCTIONS:
-        info.append([line])
+        append(info, [line])
     info.column_dimensions["A"].width = 110
     buf = io.BytesIO()
     wb.save(buf)
