@@ -190,3 +190,20 @@ def duplicates(geoms) -> dict[int, int]:
         else:
             first[k] = i
     return out
+
+
+DISPLAY_VERTICES = 2000  # more than any drawn outline needs at a page's or a map card's scale
+
+
+def for_display(geom: BaseGeometry, most: int = DISPLAY_VERTICES) -> BaseGeometry:
+    """``geom`` with at most ``most`` vertices, for drawing: simplified (topology kept) with a
+    tolerance that doubles from about 0.1 m (in degrees) until it fits. A geometry that already
+    fits is returned as it is; stored geometries are never changed."""
+    if geom is None or shapely.get_num_coordinates(geom) <= most:
+        return geom
+    tolerance = 1e-6
+    out = geom
+    while shapely.get_num_coordinates(out) > most and tolerance < 1:
+        out = shapely.simplify(geom, tolerance, preserve_topology=True)
+        tolerance *= 2
+    return out

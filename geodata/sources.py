@@ -11,6 +11,8 @@ tested (valid UTF-8, else GBK) and the layer records how its encoding was chosen
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import datetime as dt
 import io
@@ -18,6 +20,7 @@ import re
 import tempfile
 import threading
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,8 +44,51 @@ _WKT_START = re.compile(r"^\s*(MULTI)?(POLYGON|POINT|LINESTRING)\b", re.I)
 _DXF_LOCK = threading.Lock()
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """How large a file ``read`` accepts (None: no limit): the bytes an archive unpacks to, the
+    features of a layer, the records of a DXF drawing, the rows of a sheet. Set for a block of
+    reads with ``limited``; past a limit the file is refused before it is read whole."""
+    unpacked_bytes: int | None = None
+    features: int | None = None
+    dxf_records: int | None = None
+    rows: int | None = None
+
+
+_LIMITS: contextvars.ContextVar[ReadLimits] = contextvars.ContextVar("read_limits", default=ReadLimits())
+
+
+@contextlib.contextmanager
+def limited(limits: ReadLimits):
+    """Reads within the block are held to ``limits`` (this thread's, this context's only)."""
+    token = _LIMITS.set(limits)
+    try:
+        yield
+    finally:
+        _LIMITS.reset(token)
+
+
+def _over(count: int, limit: int | None, path: Path, what: str) -> None:
+    if limit is not None and count > limit:
+        raise SourceError(f"{path.name}: {what} {count:,} exceeds the limit of {limit:,}; split the file")
+
+
 class SourceError(ValueError):
-    """The file as a whole cannot be read (unknown format, no such layer, missing part)."""
+    """The file as a whole cannot be read (unknown format, no such layer, missing part). Its
+    message names files by their own names only: a reader's error quoting where the server keeps
+    an upload (``/srv/registry/uploads/gis/<token>/…``) loses the folders."""
+
+    def __init__(self, message: str):
+        super().__init__(without_folders(message))
+
+
+# An absolute path, POSIX or Windows: the folders before a file's own name.
+_FOLDERS = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s:'\"()<>]+)+[\\/](?=[^\\/\s:'\"()<>]+)")
+
+
+def without_folders(message: str) -> str:
+    """``message`` with every absolute path cut to the file's own name."""
+    return _FOLDERS.sub("", message)
 
 
 @dataclass(frozen=True)
@@ -155,6 +201,13 @@ def _read_ogr(path: Path, fmt: str, *, layer: str | None, encoding: Encoding | N
     layers = list_layers(path)
     if layer is not None and layer not in layers:
         raise SourceError(f"{display or path.name}: no layer {layer!r}; it has " + ", ".join(layers))
+    limit = _LIMITS.get().features
+    if limit is not None and fmt != "DXF":  # a drawing is counted by its records, before GDAL parses it
+        try:
+            count = pyogrio.read_info(path, layer=layer)["features"]
+        except Exception as exc:  # noqa: BLE001
+            raise SourceError(f"{display or path.name}: cannot be read ({exc})") from None
+        _over(count, limit, Path(display or path.name), "features:")
     try:
         meta, _fids, wkb, field_data = pyogrio.raw.read(path, layer=layer, encoding=gdal_encoding)
     except Exception as exc:  # noqa: BLE001
@@ -188,15 +241,23 @@ def _read_zip(path: Path, *, layer: str | None, encoding: str | None) -> Layer:
         raise SourceError(f"{path.name}: not a readable zip archive") from None
     with zf, tempfile.TemporaryDirectory(prefix="registry-zip-") as tmp:
         members = [m for m in zf.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")]
-        if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+        unpacked = sum(m.file_size for m in members)
+        if unpacked > MAX_UNPACKED_BYTES:
             raise SourceError(f"{path.name}: unpacks to more than {MAX_UNPACKED_BYTES // 1024 ** 3} GB")
+        limit = _LIMITS.get().unpacked_bytes
+        if limit is not None and unpacked > limit:
+            raise SourceError(f"{path.name}: unpacks to {unpacked / 1024 ** 2:,.0f} MB, more than the limit of "
+                              f"{limit / 1024 ** 2:,.0f} MB")
         shps = sorted(m.filename for m in members if m.filename.lower().endswith(".shp"))
         others = sorted(m.filename for m in members if Path(m.filename).suffix.lower() in SUFFIXES
                         and Path(m.filename).suffix.lower() not in (".zip", ".shp"))
         if not shps and not others:
             raise SourceError(f"{path.name}: the archive holds no .shp (nor another readable file)")
-        for m in members:  # ZipFile.extract drops absolute and '..' parts: nothing lands outside tmp
-            zf.extract(m, tmp)
+        try:
+            for m in members:  # ZipFile.extract drops absolute and '..' parts: nothing lands outside tmp
+                zf.extract(m, tmp)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+            raise SourceError(f"{path.name}: the archive is damaged or uses an unsupported compression ({exc})") from None
         if shps:
             stems = [Path(s).stem for s in shps]
             if layer is not None and layer not in stems:
@@ -302,7 +363,22 @@ def _dxf_encoding(path: Path, chosen: str | None) -> Encoding:
                     f"$DWGCODEPAGE {declared}" if declared else "no code page in the header; bytes read as GBK")
 
 
+def _dxf_records(path: Path) -> int:
+    """How many records (group code 0: entities, vertices, table entries) a DXF file holds,
+    counted in its bytes without parsing it."""
+    count, tail = 0, b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            block = tail + chunk
+            count += len(re.findall(rb"\n *0\r?\n", block))
+            tail = block[-8:]
+            count -= len(re.findall(rb"\n *0\r?\n", tail))  # counted again with the next block
+    return count
+
+
 def _read_dxf(path: Path, *, encoding: str | None, cad_layers: list[str] | None, close_tolerance: float) -> Layer:
+    if _LIMITS.get().dxf_records is not None:
+        _over(_dxf_records(path), _LIMITS.get().dxf_records, path, "records (entities and vertices):")
     enc = _dxf_encoding(path, encoding)
     with _DXF_LOCK:
         pyogrio.set_gdal_config_options({"DXF_ENCODING": enc.name})
@@ -378,6 +454,7 @@ def _decode_csv(raw: bytes, chosen: str | None) -> tuple[str, Encoding]:
 def _read_table(path: Path, *, layer: str | None, encoding: str | None, vertex_group: str | None) -> Layer:
     if path.suffix.lower() == ".csv":
         text, enc = _decode_csv(path.read_bytes(), encoding)
+        _over(text.count("\n"), _LIMITS.get().rows, path, "rows:")
         rows = list(csv.reader(io.StringIO(text)))
         sheets = [path.stem]
         name = path.stem
@@ -391,7 +468,13 @@ def _read_table(path: Path, *, layer: str | None, encoding: str | None, vertex_g
         if layer is not None and layer not in sheets:
             raise SourceError(f"{path.name}: no sheet {layer!r}; it has " + ", ".join(sheets))
         name = layer or sheets[0]
-        rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
+        limit = _LIMITS.get().rows
+        rows = []
+        for r in wb[name].iter_rows(values_only=True):  # counted as read: a sheet's own size may lie
+            rows.append(list(r))
+            if limit is not None and len(rows) > limit + 1:
+                wb.close()
+                _over(len(rows) - 1, limit, path, "rows: more than")
         wb.close()
         enc = Encoding("UTF-8", "format", "xlsx text is Unicode")
     rows = [r for r in rows if any(c not in (None, "") for c in r)]

@@ -27,6 +27,7 @@ FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip", "kml": ".kml"}
 # A write that fails with less free space than this left on the device failed for want of space:
 # GDAL reports a full disk only as "Failed to commit transaction" or "Cannot write feature".
 FULL_DISK_BYTES = 1024 * 1024
+WHOLE_PAGE = 4096  # less free than this after writing: the disk filled while it was written
 
 
 class DiskFull(OSError):
@@ -87,6 +88,10 @@ def staged(path: Path):
     os.unlink(tmp)  # GDAL creates the file itself
     try:
         yield Path(tmp)
+        # Some writers (GDAL's KML) report no error when the disk fills: a file finished with the
+        # disk left without a page to spare is taken as cut short.
+        if shutil.disk_usage(path.parent).free < WHOLE_PAGE:
+            raise OSError(errno.ENOSPC, "No space left on device (the file may be cut short)")
         os.replace(tmp, path)
     except BaseException as exc:
         free = shutil.disk_usage(path.parent).free  # measured before the partial file is removed

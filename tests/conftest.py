@@ -20,6 +20,8 @@ from registry.sample import demo
 from registry.storage.db import engine_for, sessionmaker_for
 from registry.core.models import Base
 
+from . import factories
+
 # The suite's "today": the registry's one clock, read once when the session starts and then pinned
 # for the whole session, so that every app, live server, CLI run and subprocess agrees (even across
 # midnight). Pin it yourself to run the suite on another date: REGISTRY_TODAY=2027-11-29 pytest.
@@ -365,3 +367,26 @@ def gunicorn_server(db_url, tmp_path):
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 24 KB filesystem (tmpfs) mounted for the test: a real "No space left on device"."""
+    import subprocess
+    mnt = tmp_path / "small-disk"
+    mnt.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24k", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot mount a small tmpfs for the disk-full test: {proc.stderr}")
+        pytest.skip("mounting a tmpfs needs root")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=True)
+
+
+@pytest.fixture
+def many_buildings(session, world):
+    """Enough buildings that no export of them fits on the small disk."""
+    for i in range(600):
+        factories.building(session, world.park_a, gfa=1000, floors=1, units_per_floor=0, dx=0.0006 * i)
+    session.commit()

@@ -87,5 +87,62 @@ def test_a_damaged_backup_changes_nothing(filled, tmp_path, backend):
     out.write_bytes(bytes(data[: len(data) * 3 // 4]))  # damaged and cut short
     before = _rows(filled)
     result = Runner(filled)("restore", str(out), "--yes")
-    assert result.exit_code == 1 and ("damaged" in result.output or "pg_restore failed" in result.output), result.output
+    assert result.exit_code == 1 and "不完整或已损坏" in result.output, result.output
     assert _rows(filled) == before
+
+
+@pytest.fixture
+def app_role_url(pg_databases):
+    """The set-up docs/operations.md gives: an application role that is not a superuser owns the
+    database; PostGIS is created in it by the superuser."""
+    import uuid
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    tag = uuid.uuid4().hex[:10]
+    role, password, name = f"registry_{tag}", f"app-{tag}", f"t_{tag}"
+    with pg_databases.admin.connect() as c:
+        c.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'"))
+        c.execute(text(f'CREATE DATABASE "{name}" OWNER {role}'))
+    superuser_in_db = create_engine(make_url(pg_databases.admin_url).set(database=name), isolation_level="AUTOCOMMIT")
+    with superuser_in_db.connect() as c:
+        c.execute(text("CREATE EXTENSION postgis"))
+    superuser_in_db.dispose()
+    url = make_url(pg_databases.admin_url).set(database=name, username=role, password=password) \
+        .render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    yield url
+    engine_for(url).dispose()
+    with pg_databases.admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(text(f"DROP ROLE IF EXISTS {role}"))
+
+
+def test_restore_on_postgresql_with_the_documented_roles(app_role_url, tmp_path):
+    from sqlalchemy import text
+    from web import create_app
+    s = sessionmaker_for(app_role_url)()
+    s.info["actor"] = "demo"
+    bulk.load(s, demo.demo_dataset(TODAY))
+    s.commit()
+    s.close()
+    before = _rows(app_role_url)
+    out = tmp_path / "pg1.dump"
+    assert Runner(app_role_url)("backup", "--out", str(out)).exit_code == 0
+    with engine_for(app_role_url).begin() as c:
+        c.execute(text("DELETE FROM rent_relief"))
+        c.execute(text("DELETE FROM lease"))
+    result = Runner(app_role_url)("restore", str(out), "--yes")
+    assert result.exit_code == 0, result.output
+    assert _rows(app_role_url) == before
+    with engine_for(app_role_url).connect() as c:
+        owners = set(c.scalars(text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public' "
+                                    "AND tablename <> 'spatial_ref_sys'")))
+    assert owners == {app_role_url.split("://", 1)[1].split(":", 1)[0]}
+    client = create_app({"TESTING": True, "DATABASE_URL": app_role_url, "SECRET_KEY": "k"}).test_client()
+    assert client.get("/healthz").status_code == 200
+
+    cut = tmp_path / "cut.dump"
+    cut.write_bytes(out.read_bytes()[: out.stat().st_size // 3])
+    result = Runner(app_role_url)("restore", str(cut), "--yes")
+    assert result.exit_code == 1 and "不完整或已损坏" in result.output, result.output
+    assert _rows(app_role_url) == before

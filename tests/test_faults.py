@@ -180,29 +180,6 @@ def test_the_command_line_says_the_database_is_down(pg, capsys):
     assert "the database cannot be reached; nothing was written" in capsys.readouterr().err
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 24 KB filesystem (tmpfs) mounted for the test: a real "No space left on device"."""
-    import subprocess
-    mnt = tmp_path / "small-disk"
-    mnt.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24k", "tmpfs", str(mnt)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        if os.environ.get("CI"):
-            pytest.fail(f"cannot mount a small tmpfs for the disk-full test: {proc.stderr}")
-        pytest.skip("mounting a tmpfs needs root")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], check=True)
-
-
-@pytest.fixture
-def many_buildings(session, world):
-    """Enough buildings that no export of them fits on the small disk."""
-    for i in range(600):
-        f.building(session, world.park_a, gfa=1000, floors=1, units_per_floor=0, dx=0.0006 * i)
-    session.commit()
-
-
 @pytest.mark.parametrize("fmt", ["gpkg", "geojson", "xlsx"])
 def test_a_full_disk_during_an_export_leaves_no_file_to_mistake_for_complete(runner, many_buildings, small_disk, fmt):
     """The disk fills up while the file is written: the command fails with the reason, and neither

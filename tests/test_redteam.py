@@ -264,3 +264,292 @@ def test_text_longer_than_its_column_is_refused_on_both_backends(manager, world,
     assert resp.status_code == 400 and "联系人有 300 个字符" in resp.get_data(as_text=True)
     session.expire_all()
     assert session.query(Enterprise).filter_by(uscc="91610902MA6YUCQX0Y").count() == 0
+
+
+# 7. A full disk ------------------------------------------------------------------------------
+
+def test_a_download_on_a_full_disk_is_whole_or_a_507(client, world, many_buildings, small_disk, monkeypatch):
+    import io
+    import tempfile
+    import pyogrio
+    from openpyxl import load_workbook
+    monkeypatch.setattr(tempfile, "tempdir", str(small_disk))
+    login_as(client, world.admin)
+    for url in ("/export/units.kml", "/export/buildings.kml", "/export/buildings.geojson", "/export/buildings.xlsx",
+                f"/parks/{world.park_a.id}/reports/rent-roll?format=xlsx"):
+        resp = client.get(url)
+        assert resp.status_code in (200, 507), url
+        if resp.status_code == 507:
+            assert "磁盘空间已满" in resp.get_data(as_text=True)
+        elif url.endswith("xlsx"):
+            load_workbook(io.BytesIO(resp.data))  # whole: its reader opens it
+        else:
+            path = __import__("pathlib").Path(tempfile.mkdtemp(dir=small_disk.parent)) / url.rsplit("/", 1)[1]
+            path.write_bytes(resp.data)
+            assert pyogrio.read_info(path)["features"] > 0
+        assert list(small_disk.iterdir()) == [], url  # nothing left behind
+
+
+def test_an_upload_on_a_full_disk_is_a_507_and_leaves_nothing(db_url, world, small_disk, monkeypatch):
+    import io
+    import os
+    from web import create_app
+    monkeypatch.setenv("REGISTRY_INSTANCE_PATH", str(small_disk))
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "k"})
+    client = app.test_client()
+    login_as(client, world.admin)
+    big = os.urandom(200_000)
+    resp = post(client, f"/parks/{world.park_a.id}/excel/preview",
+                {"file": (io.BytesIO(big), "台账.xlsx")}, content_type="multipart/form-data")
+    assert resp.status_code == 507 and "磁盘空间已满" in resp.get_data(as_text=True)
+    resp = post(client, "/import", {"file": (io.BytesIO(big), "地块.zip"), "target": "plots"},
+                content_type="multipart/form-data")
+    assert resp.status_code == 507
+    left = [p for p in small_disk.rglob("*") if p.is_file() and p.name != "secret_key"]
+    assert left == []
+
+
+def test_a_lease_signed_when_the_spatialite_disk_is_full_is_a_507_and_writes_nothing(db_url, world, tmp_path, session):
+    import os
+    import subprocess
+    from registry.core.models import Lease
+    from web import create_app
+    if not db_url.startswith("sqlite"):
+        return  # PostgreSQL's disk_full (SQLSTATE 53100) is mapped the same way; its disk is the server's
+    src = db_url.removeprefix("sqlite:///")
+    building_id, unit_id = world.building_a.id, world.building_a.units[2].id
+    session.close()
+    mnt = tmp_path / "db-disk"
+    mnt.mkdir()
+    size = os.path.getsize(src) + 64 * 1024
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)]).returncode != 0:
+        return
+    try:
+        import sqlite3
+        with sqlite3.connect(src) as a, sqlite3.connect(mnt / "registry.sqlite") as b:
+            a.backup(b)  # what is committed, WAL included
+        url = f"sqlite:///{mnt / 'registry.sqlite'}"
+        client = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "k"}).test_client()
+        login_as(client, world.manager_a)
+        warm = client.get(f"/buildings/{building_id}")
+        assert warm.status_code == 200, warm.headers.get("Location")  # connected: WAL files made
+        filler = mnt / "filler"
+        try:
+            with open(filler, "wb", buffering=0) as fh:  # the rest of the disk, to the last byte
+                while True:
+                    fh.write(b"\0" * 4096)
+        except OSError:
+            pass
+        resp = post(client, f"/buildings/{building_id}/leases",
+                    {"unit_id": [unit_id], "uscc": "91610902MA6YUCQX0Y", "name": "满盘有限公司",
+                     "start_date": "2026-01-01", "end_date": "2026-12-31", "rent": "12"})
+        assert resp.status_code == 507 and "磁盘空间已满" in resp.get_data(as_text=True)
+        filler.unlink()
+        from registry.storage.db import engine_for, sessionmaker_for
+        with sessionmaker_for(url)() as s:
+            assert s.query(Lease).count() == 2
+        engine_for(url).dispose()
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)])
+
+
+# 9. Bad input that once answered 500 ------------------------------------------------------------
+
+def test_out_of_range_ids_and_dates_are_400s(client, world):
+    login_as(client, world.admin)
+    p = world.park_a.id
+    for url in (f"/landcalc?park={2**31}&area_mu=10", f"/landcalc?plot={2**40}", f"/api/landcalc?park={2**63}",
+                f"/parks/{p}/quality?as_of=0001-01-01", f"/parks/{p}?as_of=9999-12-31", "/?as_of=0001-01-01",
+                f"/parks/{p}/reports/rent-roll?as_of=0001-01-02", f"/map?park={2**31}"):
+        resp = client.get(url)
+        assert resp.status_code in (200, 400), (url, resp.status_code)
+        assert "Traceback" not in resp.get_data(as_text=True)
+    resp = client.get(f"/parks/{p}/quality?as_of=0001-01-01")
+    assert resp.status_code == 400 and "1900" in resp.get_data(as_text=True)
+    for form in ({"ruleset": "huaian-2024", "year": str(2**31)}, {"ruleset": "huaian-2024", "year": "2025",
+                                                                  "park": str(2**63)}):
+        assert post(client, "/evaluation", form).status_code == 400
+
+
+def test_a_deeply_nested_rule_set_is_refused_not_a_crash(client, world):
+    import io
+    login_as(client, world.admin)
+    nested = "a = " + "[" * 100_000 + "]" * 100_000 + "\n"
+    resp = post(client, "/evaluation", {"ruleset": "", "year": "2025",
+                                        "ruleset_file": (io.BytesIO(nested.encode()), "rules.toml")},
+                content_type="multipart/form-data")
+    assert resp.status_code == 400 and "TOML" in resp.get_data(as_text=True)
+
+
+def _footprint_form(b, footprint):
+    return {"code": b.code, "type": "standard_factory", "status": "completed", "floors_above": "3",
+            "gfa_m2": "6000", "footprint": footprint, "version": b.version}
+
+
+def test_broken_geojson_footprints_are_refused_naming_the_field(manager, world, session):
+    import json
+    from registry.core.models import Building
+    b = world.building_a
+    ring = [[109.0, 32.0], [109.001, 32.0], [109.001, 32.001], [109.0, 32.001]]
+    # A ring left open is closed, as GIS tools do (once a 500); everything else is refused.
+    closed = post(manager, f"/buildings/{b.id}/edit", _footprint_form(b, json.dumps(
+        {"type": "Polygon", "coordinates": [ring]})))
+    assert closed.status_code == 302
+    session.expire_all()
+    b = session.get(Building, b.id)
+    cases = {"nan": {"type": "Polygon", "coordinates": [[[109.0, float("nan")], *ring[1:], [109.0, float("nan")]]]},
+             "two points": {"type": "Polygon", "coordinates": [[[109.0, 32.0], [109.001, 32.0]]]},
+             "empty": {"type": "Polygon", "coordinates": []}}
+    for name, geometry in cases.items():
+        text = json.dumps(geometry).replace("NaN", "NaN")
+        resp = post(manager, f"/buildings/{b.id}/edit", _footprint_form(b, text))
+        assert resp.status_code == 400, (name, resp.status_code)
+        assert "基底" in resp.get_data(as_text=True) or "footprint" in resp.get_data(as_text=True), name
+
+
+def _xlsx_with(xml_extra: str) -> bytes:
+    """A real workbook whose first sheet's XML carries ``xml_extra`` before its root element."""
+    import io
+    import zipfile
+    from openpyxl import Workbook
+    buf = io.BytesIO()
+    wb = Workbook()
+    wb.active.append(["楼栋编号", "单元编号"])
+    wb.save(buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<worksheet", xml_extra.encode() + b"<worksheet", 1)
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def test_spreadsheets_with_a_dtd_or_an_external_entity_are_refused(manager, world):
+    import io
+    cases = ['<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>',
+             '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>']
+    for extra in cases:
+        resp = post(manager, f"/parks/{world.park_a.id}/excel/preview",
+                    {"file": (io.BytesIO(_xlsx_with(extra)), "台账.xlsx")}, content_type="multipart/form-data")
+        assert resp.status_code == 400, (extra, resp.status_code)
+        assert "root:" not in resp.get_data(as_text=True)
+
+
+def test_a_zip_with_a_bad_checksum_is_refused(client, world):
+    import io
+    import zipfile
+    login_as(client, world.admin)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("地块.shp", b"x" * 1000)
+        z.writestr("地块.shx", b"y" * 100)
+        z.writestr("地块.dbf", b"z" * 100)
+    data = bytearray(buf.getvalue())
+    data[data.index(b"x" * 1000) + 10] = ord("!")  # the stored CRC no longer matches
+    resp = post(client, "/import", {"file": (io.BytesIO(bytes(data)), "地块.zip"), "target": "plots"},
+                content_type="multipart/form-data")
+    if resp.status_code in (302, 303):
+        resp = client.get(resp.headers["Location"])
+    assert resp.status_code == 400, resp.status_code
+    assert "/uploads/" not in resp.get_data(as_text=True)  # no server folders in the message
+
+
+# 8. Sizes: configurable limits, a clear refusal -------------------------------------------------
+
+def _squares(tmp_path, n, vertices=5, big=()):
+    """``n`` round outlines as GeoJSON; those numbered in ``big`` have ``vertices`` vertices."""
+    import geopandas as gpd
+    import shapely
+    shapes = [shapely.Point(109.0 + i * 0.001, 32.0).buffer(0.0003, quad_segs=max(1, (vertices - 1) // 4)
+                                                            if i in big else 2) for i in range(n)]
+    path = tmp_path / "楼栋.geojson"
+    gpd.GeoDataFrame({"code": [f"L{i}" for i in range(n)]}, geometry=shapes, crs="EPSG:4490").to_file(path)
+    return path
+
+
+def test_an_import_past_its_feature_limit_is_refused_before_it_is_read(session, world, tmp_path, monkeypatch):
+    import pytest
+    from geodata.sources import SourceError
+    from registry.gis import importer
+    path = _squares(tmp_path, 12)
+    monkeypatch.setenv("REGISTRY_MAX_IMPORT_FEATURES", "10")
+    with pytest.raises(SourceError, match="features: 12 exceeds the limit of 10"):
+        importer.plan(session, path, importer.Options("buildings", park=world.park_a.name))
+    monkeypatch.setenv("REGISTRY_MAX_IMPORT_FEATURES", "12")
+    assert importer.plan(session, path, importer.Options("buildings", park=world.park_a.name)).problems == []
+
+
+def test_an_outline_with_too_many_vertices_is_rejected_by_the_import_and_the_form(manager, session, world, tmp_path,
+                                                                                 monkeypatch):
+    import shapely
+    from registry.gis import importer
+    monkeypatch.setenv("REGISTRY_MAX_VERTICES", "100")
+    path = _squares(tmp_path, 2, vertices=400, big=(1,))
+    plan = importer.plan(session, path, importer.Options("buildings", park=world.park_a.name))
+    assert any("more than the limit of 100" in r for f in plan.rejected for r in f.reasons), (plan.problems, plan.notes)
+    b = world.building_a
+    big = shapely.Point(109.0, 32.0).buffer(0.0003, quad_segs=100)
+    resp = post(manager, f"/buildings/{b.id}/edit", {"code": b.code, "type": "standard_factory",
+                                                     "status": "completed", "floors_above": "3", "gfa_m2": "6000",
+                                                     "footprint": big.wkt, "version": b.version})
+    assert resp.status_code == 400 and "顶点" in resp.get_data(as_text=True)
+
+
+def test_a_spreadsheet_or_archive_past_its_limit_is_refused(manager, world, tmp_path, monkeypatch):
+    import io
+    import zipfile
+    import pytest
+    from geodata import sources
+    from registry.gis import importer
+    template = manager.get(f"/parks/{world.park_a.id}/excel/template").data  # six unit rows
+    monkeypatch.setenv("REGISTRY_MAX_SHEET_ROWS", "3")
+    resp = post(manager, f"/parks/{world.park_a.id}/excel/preview", {"file": (io.BytesIO(template), "台账.xlsx")},
+                content_type="multipart/form-data")
+    assert resp.status_code == 400 and "超过 3 行" in resp.get_data(as_text=True)
+    monkeypatch.setenv("REGISTRY_MAX_ARCHIVE_MB", "1")
+    bomb = tmp_path / "地块.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("地块.shp", b"\0" * (3 * 1024 * 1024))  # 3 MB of zeros in a few KB
+    assert bomb.stat().st_size < 64 * 1024
+    with pytest.raises(sources.SourceError, match="more than the limit of 1 MB"), sources.limited(importer.read_limits()):
+        sources.read(bomb)
+
+
+def test_a_drawing_past_its_record_limit_is_refused_before_gdal_parses_it(tmp_path, monkeypatch):
+    import pytest
+    from geodata import sources
+    from registry.gis import importer
+    from .test_gis_import import cad_drawing
+    dxf = cad_drawing(tmp_path)
+    records = sources._dxf_records(dxf)
+    assert records > 6
+    monkeypatch.setenv("REGISTRY_MAX_DXF_ENTITIES", str(records - 1))
+    with pytest.raises(sources.SourceError, match="records"), sources.limited(importer.read_limits()):
+        sources.read(dxf)
+    monkeypatch.setenv("REGISTRY_MAX_DXF_ENTITIES", str(records))
+    with sources.limited(importer.read_limits()):
+        assert len(sources.read(dxf)) > 0
+
+
+def test_a_building_holds_a_limited_number_of_units(manager, world, monkeypatch):
+    monkeypatch.setenv("REGISTRY_MAX_UNITS_PER_BUILDING", "6")  # building A has six
+    resp = post(manager, f"/buildings/{world.building_a.id}/units/new",
+                {"floor_level": "1", "code": "1-03", "leasable_area_m2": "100", "leasable": "1"})
+    assert resp.status_code == 400 and "6 个单元" in resp.get_data(as_text=True)
+
+
+def test_a_huge_stored_footprint_is_simplified_for_the_card_and_the_brochure(client, world, session):
+    import shapely
+    from geoalchemy2.shape import from_shape
+    from registry.core.models import Building
+    b = session.get(Building, world.building_b.id)
+    detailed = shapely.Point(109.0, 32.0).buffer(0.0005, quad_segs=5000)  # 20,001 vertices, stored before limits
+    session.execute(Building.__table__.update().where(Building.id == b.id)
+                    .values(footprint=from_shape(shapely.MultiPolygon([detailed]), srid=4490)))
+    session.commit()
+    card = client.get(f"/api/buildings/{b.id}").get_json()
+    coords = sum(len(ring) for poly in card["footprint"]["coordinates"] for ring in poly)
+    assert 4 <= coords <= 2000
+    assert client.get(f"/buildings/{b.id}/brochure").status_code == 200

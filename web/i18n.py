@@ -17,6 +17,9 @@ MESSAGES_EN = {
     "服务器磁盘空间已满，文件未生成（没有留下不完整的文件）。请联系系统管理员清理磁盘后重试。":
         "The server's disk is full, so the file was not produced (no partial file was left). Please ask the "
         "system administrator to free some space, then try again.",
+    "服务器磁盘空间已满，本次操作未写入任何内容。请联系系统管理员清理磁盘后重试。":
+        "The server's disk is full. Nothing was saved; please ask the system administrator to free some "
+        "space, then try again.",
     "数据库正忙（另一项写入正在进行），本次操作未写入任何内容，请稍后重试。":
         "The database is busy with another write. Nothing was saved; please try again in a moment.",
     "数据库暂时无法连接，本次操作未写入任何内容。请稍后重试；如持续出现，请联系系统管理员。":

@@ -97,6 +97,9 @@ def _database_unavailable(exc):
     if "db_session" in g:
         release(g.db_session)  # the failed transaction is over; nothing of it was written
     current_app.logger.warning("database unavailable: %s", problem)
+    if problem.kind == "full":
+        current_app.logger.error("disk full: %s", problem)
+        return _full_page(_("服务器磁盘空间已满，本次操作未写入任何内容。请联系系统管理员清理磁盘后重试。"))
     message = (_("数据库正忙（另一项写入正在进行），本次操作未写入任何内容，请稍后重试。") if problem.kind == "busy"
                else _("数据库暂时无法连接，本次操作未写入任何内容。请稍后重试；如持续出现，请联系系统管理员。"))
     if request.endpoint == "operations.healthz":  # failed before the check itself (signing in)
@@ -116,7 +119,17 @@ def _disk_full(exc: OSError):
     if exc.errno != errno.ENOSPC:
         raise exc
     current_app.logger.error("disk full: %s", exc)
-    message = _("服务器磁盘空间已满，文件未生成（没有留下不完整的文件）。请联系系统管理员清理磁盘后重试。")
+    if "db_session" in g:
+        release(g.db_session)
+    return _full_page(_("服务器磁盘空间已满，文件未生成（没有留下不完整的文件）。请联系系统管理员清理磁盘后重试。"))
+
+
+def _full_page(message: str):
+    """507 Insufficient Storage, as JSON for API callers and as a page for people."""
+    if _wants_json():
+        resp = jsonify({"code": "disk_full", "description": message})
+        resp.status_code = 507
+        return resp
     return render_template("error.html", code=507, message=message), 507
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import shapely
 from geoalchemy2.shape import to_shape
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..core import validation as v
+from ..core import limits, validation as v
 from ..core.authz import require_admin, require_write_park
 from ..core.conflicts import check_version
 from ..core.enums import (BuildingStatus, BuildingType, ConstructionMode, LandUse, ParkLevel, PlotStatus, RightsType,
@@ -224,6 +224,10 @@ def save_unit(session: Session, user: User, building_id: int, unit_id: int | Non
     if unit_id is None:
         b = _get(session, Building, building_id)
         require_write_park(user, b.park_id)
+        most = limits.UNITS_PER_BUILDING()
+        if session.scalar(select(func.count(Unit.id)).where(Unit.building_id == b.id)) >= most:
+            raise v.ValidationError(v.Problem("Unit.code", f"楼栋 {b.code} 已有 {most:,} 个单元",
+                                              f"每栋不超过 {most:,} 个单元（REGISTRY_MAX_UNITS_PER_BUILDING）"))
         u = Unit(building_id=b.id)
     else:
         u = _get(session, Unit, unit_id)

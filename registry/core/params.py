@@ -27,7 +27,8 @@ KINDS = ("text", "integer", "number", "boolean", "date", "last_day", "numbers", 
 NO_NUL = "^[^\\x00]*$"
 _TRUE, _FALSE = {"1", "true", "on", "yes", "是"}, {"0", "false", "off", "no", "否"}
 _EXPECTED = {"integer": "整数", "number": "数字", "boolean": "是或否（1/0、true/false）",
-             "date": "日期 YYYY-MM-DD，如 2025-01-31", "last_day": "最后一日（含当日），日期 YYYY-MM-DD，如 2025-12-31",
+             "date": "日期 YYYY-MM-DD，如 2025-01-31（1900–2200 年间）",
+             "last_day": "最后一日（含当日），日期 YYYY-MM-DD，如 2025-12-31（1900–2200 年间）",
              "numbers": "以逗号分隔的数字，如 9,4.5,4.5", "text": "文字"}
 
 
@@ -134,12 +135,20 @@ class Param:
                 "schema": self.schema()}
 
 
+# The days the registry's dates fall between: leases, supplies, plans. Outside, a date is a typing
+# mistake, and arithmetic on it (a day before 0001-01-01) would fail.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
+
+
 def parse_date(text: str) -> dt.date:
-    """A date typed as 2025-01-31, 2025/1/31 or 2025.1.31 (ValueError otherwise)."""
+    """A date typed as 2025-01-31, 2025/1/31 or 2025.1.31, from 1900 to 2200 (ValueError otherwise)."""
     parts = text.replace("/", "-").replace(".", "-").split("-")
     if len(parts) != 3:
         raise ValueError(text)
-    return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+    day = dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(text)
+    return day
 
 
 def parse_all(params: Iterable[Param], values: Mapping[str, Any], *, prefix: str = "") -> dict:

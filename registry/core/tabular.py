@@ -5,8 +5,11 @@ the land balance, evaluation outputs and GIS exports all build one. Written to m
 stream or save the bytes."""
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
+import os
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook
@@ -78,9 +81,42 @@ def append(ws, values) -> None:
     ws.append([v if isinstance(v, Cell) else literal(ws, v) for v in values])
 
 
+@contextlib.contextmanager
+def disk_errors():
+    """Around writing a workbook: openpyxl streams write-only sheets through temporary files, and
+    a full disk there surfaces as lxml's IO_ENOSPC; it is raised as the OSError it is (ENOSPC),
+    which the app answers 507 and the command line reports."""
+    from openpyxl.worksheet import _writer
+    before = len(_writer.ALL_TEMP_FILES)
+    try:
+        yield
+    except BaseException as exc:
+        # A failed write leaves its sheets' temporary files behind (openpyxl removes them only at
+        # exit): they go now, so a full disk is not kept full.
+        for name in _writer.ALL_TEMP_FILES[before:]:
+            with contextlib.suppress(OSError):
+                os.remove(name)
+        if not isinstance(exc, OSError) and ("ENOSPC" in str(exc) or "No space left" in str(exc)):
+            raise OSError(errno.ENOSPC, "No space left on device while writing a workbook") from exc
+        raise
+
+
+def save(wb: Workbook) -> bytes:
+    """The workbook's bytes (every workbook the registry writes is saved here)."""
+    buf = io.BytesIO()
+    with disk_errors():
+        wb.save(buf)
+    return buf.getvalue()
+
+
 def to_xlsx(table: Table) -> bytes:
     """The table as a workbook: a data sheet (frozen Chinese header, number formats, urgency colours,
     autofilter) and a 说明 sheet. Written in openpyxl's streaming mode: memory and time stay linear."""
+    with disk_errors():
+        return _to_xlsx(table)
+
+
+def _to_xlsx(table: Table) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("数据")
     for i, c in enumerate(table.columns, start=1):
@@ -101,9 +137,7 @@ def to_xlsx(table: Table) -> bytes:
     append(info, [f"导出时间：{clock.local_now().strftime('%Y-%m-%d %H:%M')}"])
     for note in table.notes:
         append(info, [note])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return save(wb)
 
 
 def to_csv(table: Table) -> bytes:

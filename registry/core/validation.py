@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+import shapely
+
 from geodata import geometry as geo
 
 
@@ -187,6 +189,10 @@ def check_polygon(value, field: str):
     except Exception as exc:  # noqa: BLE001 - any parse failure is the user's input
         raise ValidationError(Problem(field, f"cannot be read as a geometry: {exc}",
                                       "WKT, WKB or GeoJSON of a Polygon in EPSG:4490 lon/lat")) from None
+    from .limits import VERTICES
+    count = shapely.get_num_coordinates(geom)
+    if count > VERTICES():
+        raise ValidationError(Problem(field, f"图形有 {count:,} 个顶点", f"不超过 {VERTICES():,} 个顶点的多边形（请先简化）"))
     problems = geo.check_lonlat_polygon(geom)
     if problems:
         raise ValidationError([Problem(field, str(p), "a valid Polygon in EPSG:4490 lon/lat inside China")

@@ -13,7 +13,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ..core.tabular import append, cell
+from ..core.tabular import append, cell, disk_errors, save
 from ..core.validation import uscc_problem, normalize_code
 from .engine import EnterpriseInput, Run
 from .rulesets import INDICATORS, RuleSet
@@ -61,9 +61,7 @@ def template() -> bytes:
     append(info, ["列", "英文键", "说明"])
     for f, h, _, d in COLUMNS:
         append(info, [h, f, d])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return save(wb)
 
 
 def _n(v):
@@ -148,6 +146,11 @@ def _num(ws, value):
 def write(run: Run, rs: RuleSet, parks: list[dict] | None = None) -> bytes:
     """Results: a summary with a chart of the classes, one sheet per pool, the park ranking (when
     given: rows of registry.evaluation.parks), the not-evaluated list, and the method in words."""
+    with disk_errors():
+        return _write(run, rs, parks)
+
+
+def _write(run: Run, rs: RuleSet, parks: list[dict] | None) -> bytes:
     wb = Workbook(write_only=True)  # streaming: linear in the number of enterprises
     summary = wb.create_sheet("汇总")
     summary.freeze_panes = "A5"
@@ -222,6 +225,4 @@ def write(run: Run, rs: RuleSet, parks: list[dict] | None = None) -> bytes:
     append(method, [])
     append(method, ["分档", "；".join(f"{c} {s}%" for c, s in cls["splits"]) if cls["method"] == "percentile"
                    else "；".join(f"{c} ≥ {t}" for c, t in cls["thresholds"])])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return save(wb)

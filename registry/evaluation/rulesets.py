@@ -111,6 +111,8 @@ def loads(text: str) -> RuleSet:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError(Problem("ruleset", f"not valid TOML: {exc}", "a TOML file")) from None
+    except RecursionError:  # arrays or tables nested thousands deep: no rule set looks like that
+        raise ValidationError(Problem("ruleset", "TOML 文件嵌套过深", "规则文件（TOML），嵌套不超过几层")) from None
     return parse(data)
 
 

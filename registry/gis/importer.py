@@ -33,7 +33,7 @@ from geodata import crs as geo_crs
 from geodata import geometry as geo
 from geodata import sources
 from ..storage import bulk, db
-from ..core import validation as v
+from ..core import limits, validation as v
 from ..assets.parks import find_park
 from ..core.params import Param, parse_all
 from ..core.authz import require_admin
@@ -228,15 +228,17 @@ def plan(session: Session, path: str | Path, options: Options, *, source_name: s
     ``Plan.problems``; feature-level ones in ``Plan.rejected``.
     """
     o = options
-    layer = sources.read(path, layer=o.layer, encoding=o.encoding, cad_layers=o.cad_layers,
-                         close_tolerance=o.close_tolerance_m)
+    with sources.limited(read_limits()):
+        layer = sources.read(path, layer=o.layer, encoding=o.encoding, cad_layers=o.cad_layers,
+                             close_tolerance=o.close_tolerance_m)
     # Explicit choices win; the rest is matched by name, alias and usual abbreviations.
     mapping = {**{k: src for k, src in suggest_mapping(o.target, layer.fields).items()
                   if src not in o.mapping.values()}, **o.mapping}
     key_field = "name" if o.target == "parks" else "code"
     if o.target in SPATIAL and any(n.startswith("points from") for n in layer.notes) and mapping.get(key_field):
         # Corner points traced one per row: those sharing the record's key make its outline.
-        layer = sources.read(path, layer=o.layer, encoding=o.encoding, vertex_group=mapping[key_field])
+        with sources.limited(read_limits()):
+            layer = sources.read(path, layer=o.layer, encoding=o.encoding, vertex_group=mapping[key_field])
     p = Plan(o, source_name or Path(path).name, layer.format, layer.name, layer.layers, layer.fields,
              layer.encoding, layer.text_samples(), None, mapping, notes=list(layer.notes))
     _check_mapping(p, layer)
@@ -432,12 +434,24 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
+def read_limits() -> sources.ReadLimits:
+    """The configured ceilings (registry.core.limits) as the file reader takes them."""
+    return sources.ReadLimits(unpacked_bytes=limits.ARCHIVE_MB() * 1024 ** 2, features=limits.IMPORT_FEATURES(),
+                              dxf_records=limits.DXF_ENTITIES(), rows=limits.SHEET_ROWS())
+
+
 def _geometries(p: Plan, layer: sources.Layer, reasons: Reasons) -> np.ndarray:
     """Each feature's geometry as a valid MultiPolygon in EPSG:4490, or a reason why not."""
     o = p.options
     raw = layer.geometries
     for i, problem in layer.feature_problems.items():
         reasons[i].append(problem)
+    most = limits.VERTICES()
+    vertices = shapely.get_num_coordinates(raw)
+    for i in np.flatnonzero(vertices > most):
+        reasons[i].append(f"{int(vertices[i]):,} vertices, more than the limit of {most:,}")
+        raw = raw.copy() if raw is layer.geometries else raw
+        raw[i] = None  # not read further: a million-vertex outline would cost seconds in each step
     present = ~shapely.is_missing(raw) & ~shapely.is_empty(raw)
     for i in np.flatnonzero(~present):
         if not reasons.get(i):

@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from geodata.sources import parse_date
 from ..core import validation as v
-from ..core.tabular import append
+from ..core import limits
+from ..core.tabular import append, save
 from ..core.authz import require_write_park
 from ..core.integrity import ONE_DAY, end_after, overlap_problem, overlapping, period_problem
 from ..core.models import Building, Enterprise, Lease, Park, Unit, User
@@ -182,9 +183,7 @@ def template(session: Session, park_id: int, day: dt.date) -> bytes:
     for line in INSTRUCTIONS:
         append(info, [line])
     info.column_dimensions["A"].width = 110
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return save(wb)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -237,7 +236,11 @@ def read_rows(data: bytes) -> tuple[list[tuple[int, dict]], list[RowError]]:
     if missing:
         return [], [RowError(ws.title, 1, "、".join(missing), "缺少必需的表头，请使用下载的模板")]
     out = []
+    most = limits.SHEET_ROWS()
     for n, values in enumerate(rows, start=2):
+        if n - 1 > most:  # counted as read: a sheet's declared size may lie
+            wb.close()
+            return [], [RowError(ws.title, n, "-", f"工作表超过 {most:,} 行（REGISTRY_MAX_SHEET_ROWS），请分批上传")]
         record = {k: val for k, val in zip(keys, values) if k}
         if all(_norm(x) in (None, "") for x in record.values()):
             continue  # blank rows (trailing ones especially) are ignored

@@ -13,6 +13,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import func, select, text
@@ -114,7 +115,7 @@ def restore(url: str, src: str | Path) -> dict:
             verdict = str(exc)
         if verdict != "ok":
             source.close()
-            raise BackupError(f"{src} is damaged ({verdict}); the database was not touched")
+            raise BackupError(f"备份文件 {src.name} 不完整或已损坏（{verdict}），数据库未改动")
         dst = sqlite3.connect(target)
         try:
             # One step (all pages): the target changes whole, or not at all.
@@ -126,8 +127,8 @@ def restore(url: str, src: str | Path) -> dict:
         # --clean drops each object the backup holds before recreating it, all in one transaction.
         # A table the backup does not hold (a newer schema) would survive beside an older
         # alembic_version, so such a target is refused.
-        in_backup = set(re.findall(r"^\d+; \d+ \d+ TABLE public (\w+) ", _pg_tool("pg_restore", url, "--list", str(src)),
-                                   re.M))
+        listing = _pg_list(url, src)
+        in_backup = set(re.findall(r"^\d+; \d+ \d+ TABLE public (\w+) ", listing, re.M))
         with engine_for(url).connect() as c:
             present = {r[0] for r in c.execute(text(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys'"))}
@@ -135,8 +136,22 @@ def restore(url: str, src: str | Path) -> dict:
         if extra:
             raise BackupError(f"this database has tables the backup does not ({', '.join(extra)}): restore into "
                               "a new, empty database, then point the registry at it; nothing was changed")
-        _pg_tool("pg_restore", url, "--single-transaction", "--no-owner", "--clean", "--if-exists",
-                 "--exit-on-error", f"--dbname={make_url(url).database}", str(src))
+        # Extensions (PostGIS) belong to the superuser who created them, as docs/operations.md sets
+        # up: they are left alone, not dropped and recreated; every other object is recreated
+        # owned by the role restoring (the app's), with no grants copied from elsewhere.
+        keep = tempfile.NamedTemporaryFile("w", suffix=".list", delete=False)
+        with keep:
+            keep.write("\n".join(line for line in listing.splitlines() if not _EXTENSION_ENTRY.match(line)))
+        try:
+            try:  # every block read and decompressed, to nowhere: a damaged file is found before the database is touched
+                _pg_tool("pg_restore", url, "--file=/dev/null", str(src))
+            except BackupError as exc:
+                raise BackupError(f"备份文件 {src.name} 不完整或已损坏（{exc}），数据库未改动") from None
+            _pg_tool("pg_restore", url, "--single-transaction", "--no-owner", "--no-privileges", "--clean",
+                     "--if-exists", "--exit-on-error", f"--use-list={keep.name}",
+                     f"--dbname={make_url(url).database}", str(src))
+        finally:
+            os.unlink(keep.name)
     engine_for(url).dispose()
     if manifest:
         found = row_counts(url)
@@ -145,6 +160,23 @@ def restore(url: str, src: str | Path) -> dict:
             raise BackupError("restored, but these tables do not hold what the backup's manifest says "
                               f"(table: expected, found): {wrong}")
     return manifest or {"file": src.name, "tables": row_counts(url)}
+
+
+# A listing's extension entries ("EXTENSION - postgis", "COMMENT - EXTENSION postgis") and the
+# rows of PostGIS's own table (spatial_ref_sys: the extension's, not the registry's data).
+_EXTENSION_ENTRY = re.compile(r"^\d+; \d+ \d+ (?:EXTENSION|COMMENT - EXTENSION|TABLE DATA public spatial_ref_sys) ")
+
+
+def _pg_list(url: str, src: Path) -> str:
+    """The table of contents of the custom-format dump ``src``; a damaged or truncated file is a
+    BackupError that says so."""
+    try:
+        listing = _pg_tool("pg_restore", url, "--list", str(src))
+    except BackupError as exc:
+        raise BackupError(f"备份文件 {src.name} 不完整或已损坏，无法读取其目录（{exc}），数据库未改动") from None
+    if not re.search(r"^\d+; \d+ \d+ TABLE DATA ", listing, re.M):
+        raise BackupError(f"备份文件 {src.name} 不含任何表的数据，可能不完整；数据库未改动")
+    return listing
 
 
 def _pg_tool(tool: str, url: str, *args: str) -> str:

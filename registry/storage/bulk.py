@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from geodata.geometry import CHINA_LAT, CHINA_LON
 from ..core import audit, validation as v
-from .db import dialect
+from .db import dialect, unavailable
 from ..core.models import (SRID, AnnualIndicator, AuditRecord, Base, Building, Enterprise, EnterpriseTagLink, Floor,
                            Jurisdiction, Lease, Park, Plot, PlotObligation, RentRelief, Unit)
 
@@ -345,15 +345,23 @@ def _copy_pg(conn, table, cols: list[str], slices: Iterable[dict[str, list]], ge
     raw = conn.connection.driver_connection
     wire = _wire_types(raw, table.name, cols)
     binary = wire is not None
-    with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN"
-                                       + (" (FORMAT BINARY)" if binary else "")) as copy:
-        if binary:
-            copy.set_types(wire)
-        for chunk in slices:
-            for row in zip(*_columns(table, chunk, cols, geom_col, "postgresql", binary)):
-                copy.write_row(row)
-            if progress:
-                progress(len(chunk[cols[0]]))
+    try:
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN"
+                                           + (" (FORMAT BINARY)" if binary else "")) as copy:
+            if binary:
+                copy.set_types(wire)
+            for chunk in slices:
+                for row in zip(*_columns(table, chunk, cols, geom_col, "postgresql", binary)):
+                    copy.write_row(row)
+                if progress:
+                    progress(len(chunk[cols[0]]))
+    except Exception as exc:
+        # The driver's own error (COPY runs below SQLAlchemy): the server gone or its disk full is
+        # said as such (503 / 507), like any other statement's.
+        problem = unavailable(exc)
+        if problem is not None:
+            raise problem from exc
+        raise
 
 
 REBUILD_MIN = 10000  # rows: below this, dropping and rebuilding indexes costs more than it saves

@@ -38,20 +38,21 @@ class SpatiaLiteUnavailable(RuntimeError):
 
 
 class DatabaseUnavailable(RuntimeError):
-    """The database cannot take the request now: unreachable (``kind`` "unreachable") or busy with
-    another writer ("busy"). Nothing was written; the same request may be retried after
-    ``retry_after`` seconds."""
+    """The database cannot take the request now: unreachable (``kind`` "unreachable"), busy with
+    another writer ("busy"), or its disk is full ("full"). Nothing was written; the same request
+    may be retried after ``retry_after`` seconds (after space is freed, for a full disk)."""
 
     def __init__(self, kind: str, detail: str):
         self.kind, self.detail = kind, detail
-        self.retry_after = 5 if kind == "busy" else 30
-        what = ("the database is busy with another writer" if kind == "busy"
-                else "the database cannot be reached")
+        self.retry_after = {"busy": 5, "full": 300}.get(kind, 30)
+        what = {"busy": "the database is busy with another writer",
+                "full": "the database's disk is full"}.get(kind, "the database cannot be reached")
         super().__init__(f"{what}; nothing was written, try again in {self.retry_after} s ({detail})")
 
 
 # Driver messages that mean "not now" rather than "not this": SQLite's lock, PostgreSQL going away.
 _BUSY = ("database is locked", "database table is locked", "database is busy")
+_FULL = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
 _UNREACHABLE = ("connection refused", "terminating connection", "server closed the connection", "connection is closed",
                 "the database system is shutting down", "the database system is starting up",
                 "could not connect", "connection to server", "consuming input failed", "no connection to the server",
@@ -81,6 +82,8 @@ def unavailable(exc: BaseException) -> DatabaseUnavailable | None:
     low = str(orig).lower()
     if any(m in low for m in _BUSY):
         return DatabaseUnavailable("busy", text)
+    if any(m in low for m in _FULL) or getattr(orig, "sqlstate", None) == "53100":
+        return DatabaseUnavailable("full", text)
     if getattr(exc, "connection_invalidated", False) or any(m in low for m in _UNREACHABLE):
         return DatabaseUnavailable("unreachable", text)
     return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import secrets
 import shutil
@@ -23,6 +24,7 @@ from ..core.conflicts import Conflict
 EXPIRY_S = 24 * 3600
 _TOKEN = re.compile(r"[0-9a-f]{32}")
 _NOTE = "upload.json"
+_PARTIAL = ".partial"  # a folder still being written
 
 
 @dataclass
@@ -41,17 +43,23 @@ class Staged:
 def stage(root: Path, kind: str, name: str, save, meta: dict | None = None) -> Staged:
     """Stages a new upload of ``kind`` under ``root``: ``save(path)`` writes the file; ``name`` is
     what the user called it (kept for the preview and the audit trail, whatever its characters).
-    Removes expired uploads first."""
+    Removes expired uploads first. The upload is written into a folder of its own under a
+    temporary name, moved under its token only once the file and its note are complete: a full
+    disk or a failed write leaves nothing behind (the error is raised)."""
     expire(root)
     token = secrets.token_hex(16)
-    folder = root / token
-    folder.mkdir(parents=True)
+    partial = root / f"{token}{_PARTIAL}"
+    partial.mkdir(parents=True)
     suffix = Path(name).suffix.lower()
-    path = folder / ("upload" + suffix if re.fullmatch(r"\.[0-9a-z]{1,8}", suffix) else "upload")
-    save(path)
-    staged = Staged(token, kind, path, name, dict(meta or {}))
-    _write_note(staged)
-    return staged
+    file_name = "upload" + suffix if re.fullmatch(r"\.[0-9a-z]{1,8}", suffix) else "upload"
+    try:
+        save(partial / file_name)
+        _write_note(Staged(token, kind, partial / file_name, name, dict(meta or {})))
+        partial.rename(root / token)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return Staged(token, kind, root / token / file_name, name, dict(meta or {}))
 
 
 def find(root: Path, token: str, kind: str) -> Staged:
@@ -118,12 +126,17 @@ def expire(root: Path, max_age_s: float = EXPIRY_S) -> None:
         return
     now = time.time()
     for folder in root.iterdir():
-        name = folder.name.removesuffix(".committing")
+        name = folder.name.removesuffix(".committing").removesuffix(_PARTIAL)
         if folder.is_dir() and _TOKEN.fullmatch(name) and now - folder.stat().st_mtime > max_age_s:
             shutil.rmtree(folder, ignore_errors=True)
 
 
 def _write_note(staged: Staged) -> None:
-    (staged.folder / _NOTE).write_text(json.dumps(
-        {"kind": staged.kind, "file": staged.path.name, "name": staged.name, "meta": staged.meta},
-        ensure_ascii=False), "utf-8")
+    """Writes the upload's note beside it, replacing the old one only once the new one is whole."""
+    tmp = staged.folder / (_NOTE + ".tmp")
+    try:
+        tmp.write_text(json.dumps({"kind": staged.kind, "file": staged.path.name, "name": staged.name,
+                                   "meta": staged.meta}, ensure_ascii=False), "utf-8")
+        os.replace(tmp, staged.folder / _NOTE)
+    finally:
+        tmp.unlink(missing_ok=True)

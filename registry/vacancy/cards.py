@@ -12,6 +12,8 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geodata.geometry import for_display
+
 from ..core.authz import Audience
 from ..core.models import Building, Park
 from ..occupancy import status
@@ -49,7 +51,7 @@ def building_card(session: Session, building_id: int, day: dt.date, *, audience:
             entry.update({"tenant": s.tenant, "lease_rent": s.rent_yuan_m2_month,
                           "last_day": s.last_day.isoformat() if s.last_day else None, "prospect": s.prospect})
         units.append(entry)
-    geom = shapely.geometry.mapping(to_shape(b.footprint))
+    geom = shapely.geometry.mapping(for_display(to_shape(b.footprint)))
     return {
         "id": b.id, "code": b.code, "name": b.name, "type": b.type.value, "type_label": b.type.label,
         "status": b.status.value, "status_label": b.status.label, "floors": b.floors_above, "gfa_m2": b.gfa_m2,
@@ -85,7 +87,7 @@ def site_plan(session: Session, building_id: int, half_m: float = 250.0) -> dict
     b = session.get(Building, building_id)
     if b is None:
         raise LookupError(f"no building #{building_id}")
-    me = to_shape(b.footprint)
+    me = for_display(to_shape(b.footprint))
     c = me.centroid
     t = crs.transformer(crs.CGCS2000, crs.gk3_epsg_for_lon(c.x))
     cx, cy = t.transform(c.x, c.y)
@@ -102,8 +104,8 @@ def site_plan(session: Session, building_id: int, half_m: float = 250.0) -> dict
     near = session.scalars(select(Building).where(
         Building.park_id == b.park_id, Building.id != b.id,
         bbox_filter(session, Building.footprint, (c.x - 0.01, c.y - 0.01, c.x + 0.01, c.y + 0.01)))).all()
-    return {"size": 2 * half_m, "park": rings(to_shape(b.park.boundary)) if b.park.boundary is not None else [],
-            "others": [r for o in near for r in rings(to_shape(o.footprint))], "this": rings(me)}
+    return {"size": 2 * half_m, "park": rings(for_display(to_shape(b.park.boundary))) if b.park.boundary is not None else [],
+            "others": [r for o in near for r in rings(for_display(to_shape(o.footprint)))], "this": rings(me)}
 
 
 def brochure(session: Session, building_id: int, day: dt.date, *, audience: Audience) -> dict:
