@@ -183,6 +183,31 @@ def user_create(obj, username, role, parks, display_name, password_stdin):
         raise click.ClickException(str(exc)) from None
 
 
+@user.command("password", help="Set a user's password (a forgotten one); every session of theirs ends. Asked for, or read from stdin with --password-stdin.")
+@click.option("--username", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.pass_obj
+def user_password(obj, username, password_stdin):
+    from sqlalchemy import select
+    from .storage.db import session_scope
+    from .core.models import User
+    from .core.users import set_password
+    from .core.validation import ValidationError
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope(obj["url"], actor="cli") as session:
+            found = session.scalar(select(User.id).where(User.username == username))
+            if found is None:
+                raise click.ClickException(f"没有用户 {username}")
+            set_password(session, None, found, password)
+            click.echo(f"password set for {username}; their sessions have ended")
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
     return make_url(url).render_as_string(hide_password=True)

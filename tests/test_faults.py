@@ -142,6 +142,33 @@ def test_database_stopped_in_the_middle_of_an_import(pg, setup, monkeypatch, tmp
     assert _count(session, Building) == buildings + 4
 
 
+def test_database_stopped_during_the_copy_itself_is_a_503(pg, setup, monkeypatch, tmp_path):
+    """The server goes away while COPY streams the rows (the driver's own error, below SQLAlchemy):
+    503 like any other statement's, nothing written (issue 19)."""
+    from registry.storage import bulk
+
+    from .test_gis_web import gbk_zip, upload
+    app, session, w = setup
+    client = app.test_client()
+    login_as(client, w.admin)
+    token = upload(client, gbk_zip(tmp_path), park=w.park_a_name).headers["Location"].rsplit("/", 1)[1]
+    buildings = _count(session, Building)
+    session.close()
+    original = bulk._columns
+    stopped = []
+
+    def columns_then_lose_the_server(*args, **kwargs):
+        if not stopped:
+            stopped.append(pg.stop())
+        return original(*args, **kwargs)
+    monkeypatch.setattr(bulk, "_columns", columns_then_lose_the_server)
+    r = post(client, f"/import/{token}/commit", {})
+    assert stopped and r.status_code == 503 and "数据库暂时无法连接" in r.get_data(as_text=True)
+    monkeypatch.setattr(bulk, "_columns", original)
+    pg.start()
+    assert _count(session, Building) == buildings
+
+
 def test_database_stopped_in_the_middle_of_an_evaluation_run(pg, setup, monkeypatch):
     from registry.evaluation import runs
     app, session, w = setup

@@ -1,9 +1,12 @@
 """The red team's cases, replayed (issue 19): each test is an attack or a fault that once worked,
-and what a user or an attacker sees now. On both backends."""
+and what a user or an attacker sees now, on both backends. Sections follow the report's numbers:
+1 restore, 2 HTML injection, 3 login CSRF, 4 throttling, 5 formulas, 6 numbers and texts, 7 a full
+disk, 8 sizes, 9 bad input, 10 sessions, passwords, redirects and paths."""
 from __future__ import annotations
 
 import re
 
+import pytest
 import requests
 
 from registry.core import signin, users
@@ -17,6 +20,72 @@ def _fresh_login(client, name, password, address="127.0.0.1"):
     token = csrf_of(client.get("/login", environ_base=env).get_data(as_text=True))
     return client.post("/login", data={"username": name, "password": password, "csrf_token": token},
                        environ_base=env)
+
+
+# 1. PostgreSQL restore with the documented roles ------------------------------------------------
+
+@pytest.fixture
+def app_role_url(pg_databases):
+    """The set-up docs/operations.md gives: an application role that is not a superuser owns the
+    database; PostGIS is created in it by the superuser."""
+    import uuid
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from registry.storage import migrate
+    from registry.storage.db import engine_for
+    tag = uuid.uuid4().hex[:10]
+    role, password, name = f"registry_{tag}", f"app-{tag}", f"t_{tag}"
+    with pg_databases.admin.connect() as c:
+        c.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'"))
+        c.execute(text(f'CREATE DATABASE "{name}" OWNER {role}'))
+    superuser_in_db = create_engine(make_url(pg_databases.admin_url).set(database=name), isolation_level="AUTOCOMMIT")
+    with superuser_in_db.connect() as c:
+        c.execute(text("CREATE EXTENSION postgis"))
+    superuser_in_db.dispose()
+    url = make_url(pg_databases.admin_url).set(database=name, username=role, password=password) \
+        .render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    yield url
+    engine_for(url).dispose()
+    with pg_databases.admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(text(f"DROP ROLE IF EXISTS {role}"))
+
+
+def test_restore_on_postgresql_with_the_documented_roles(app_role_url, tmp_path):
+    from sqlalchemy import text
+    from registry.sample import demo
+    from registry.storage import bulk
+    from registry.storage.db import engine_for, sessionmaker_for
+    from web import create_app
+    from .conftest import TODAY, Runner
+    from .test_backup import _rows
+    s = sessionmaker_for(app_role_url)()
+    s.info["actor"] = "demo"
+    bulk.load(s, demo.demo_dataset(TODAY))
+    s.commit()
+    s.close()
+    before = _rows(app_role_url)
+    out = tmp_path / "pg1.dump"
+    assert Runner(app_role_url)("backup", "--out", str(out)).exit_code == 0
+    with engine_for(app_role_url).begin() as c:
+        c.execute(text("DELETE FROM rent_relief"))
+        c.execute(text("DELETE FROM lease"))
+    result = Runner(app_role_url)("restore", str(out), "--yes")
+    assert result.exit_code == 0, result.output
+    assert _rows(app_role_url) == before
+    with engine_for(app_role_url).connect() as c:
+        owners = set(c.scalars(text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public' "
+                                    "AND tablename <> 'spatial_ref_sys'")))
+    assert owners == {app_role_url.split("://", 1)[1].split(":", 1)[0]}
+    client = create_app({"TESTING": True, "DATABASE_URL": app_role_url, "SECRET_KEY": "k"}).test_client()
+    assert client.get("/healthz").status_code == 200
+
+    cut = tmp_path / "cut.dump"
+    cut.write_bytes(out.read_bytes()[: out.stat().st_size // 3])
+    result = Runner(app_role_url)("restore", str(cut), "--yes")
+    assert result.exit_code == 1 and "不完整或已损坏" in result.output, result.output
+    assert _rows(app_role_url) == before
 
 
 # 2. HTML injection ---------------------------------------------------------------------------
@@ -553,3 +622,34 @@ def test_a_huge_stored_footprint_is_simplified_for_the_card_and_the_brochure(cli
     coords = sum(len(ring) for poly in card["footprint"]["coordinates"] for ring in poly)
     assert 4 <= coords <= 2000
     assert client.get(f"/buildings/{b.id}/brochure").status_code == 200
+
+
+def test_a_user_changes_their_password_and_their_other_sessions_end(client, world, session):
+    assert _fresh_login(client, "mgr_a", PASSWORD).status_code == 302
+    other = client.application.test_client()
+    assert _fresh_login(other, "mgr_a", PASSWORD, address="10.2.2.2").status_code == 302
+    token = csrf_of(client.get("/account/password").get_data(as_text=True))
+    form = {"csrf_token": token, "current_password": "wrong one", "password": "tea kettle on the hill",
+            "confirm": "tea kettle on the hill"}
+    resp = client.post("/account/password", data=form)
+    assert resp.status_code == 400 and "当前密码不正确" in resp.get_data(as_text=True)
+    resp = client.post("/account/password", data={**form, "current_password": PASSWORD, "confirm": "tea kettle"})
+    assert resp.status_code == 400 and "两次输入的新密码不一致" in resp.get_data(as_text=True)
+    resp = client.post("/account/password", data={**form, "current_password": PASSWORD})
+    assert resp.status_code == 302
+    assert client.get(f"/parks/{world.park_a.id}").status_code == 200  # this browser stays signed in
+    assert other.get(f"/parks/{world.park_a.id}").status_code == 302  # the other one is signed out
+    assert _fresh_login(other, "mgr_a", PASSWORD, address="10.2.2.2").status_code == 401
+    assert _fresh_login(other, "mgr_a", "tea kettle on the hill", address="10.2.2.2").status_code == 302
+
+
+def test_an_administrator_resets_a_forgotten_password(client, world, runner):
+    login_as(client, world.admin)
+    resp = post(client, f"/admin/users/{world.viewer}/password", {"password": "12345678"})
+    assert resp.status_code == 400 and "至少 12 个字符" in resp.get_data(as_text=True)
+    assert post(client, f"/admin/users/{world.viewer}/password",
+                {"password": "river stones and moss"}).status_code == 302
+    assert _fresh_login(client.application.test_client(), "viewer", "river stones and moss").status_code == 302
+    result = runner("user", "password", "--username", "viewer", "--password-stdin", input="lanterns over water\n")
+    assert result.exit_code == 0, result.output
+    assert _fresh_login(client.application.test_client(), "viewer", "lanterns over water").status_code == 302

@@ -49,7 +49,11 @@ def walk(app, session):
               "manage.relief": {"reason": "疫情减免", "amount": "1", "start_date": "2025-02-01",
                                 "end_date": "2025-03-01"},
               "manage.reserve": {"prospect": "某客户", "start_date": "2029-01-01", "until": "2029-02-01"},
-              "auth.login": {"username": "invest", "password": PASSWORD}}
+              "auth.login": {"username": "invest", "password": PASSWORD},
+              # A wrong current password: the walk may not change anyone's password.
+              "auth.password": {"current_password": "not-the-password", "password": "tea kettle on the hill",
+                                "confirm": "tea kettle on the hill"},
+              "users_admin.set_password": {"password": "short"}}
     users = {"viewer": w.viewer, "investment": w.investment, "bureau": bureau, "manager_a": w.manager_a,
              "admin": w.admin}
     secrets = (firm.name, firm.uscc, str(SECRET_RENT), held.prospect)  # park A's tenant, code, rent, prospect

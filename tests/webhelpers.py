@@ -123,6 +123,8 @@ PUBLIC, SIGNED_IN, PARK_READER, PARK_WRITER, ADMIN, EVALUATION_READER, COUNTY_EV
 ACCESS = {
     ("main.index", "GET"): PUBLIC, ("static", "GET"): PUBLIC, ("operations.healthz", "GET"): PUBLIC, ("auth.login", "GET"): PUBLIC,
     ("auth.login", "POST"): PUBLIC, ("auth.logout", "POST"): PUBLIC,
+    ("auth.password", "GET"): SIGNED_IN, ("auth.password", "POST"): SIGNED_IN,
+    ("users_admin.set_password", "POST"): ADMIN,
     ("api.buildings", "GET"): PUBLIC, ("api.building", "GET"): PUBLIC, ("api.parks", "GET"): PUBLIC,
     ("api.openapi", "GET"): PUBLIC, ("api.landcalc_tables_list", "GET"): PUBLIC,
     ("api.landcalc", "GET"): SIGNED_IN,

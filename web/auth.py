@@ -5,12 +5,14 @@ import functools
 import hmac
 import secrets
 
-from flask import (Blueprint, Flask, abort, g, redirect, render_template, request, session,
+from flask import (Blueprint, Flask, abort, flash, g, redirect, render_template, request, session,
                    url_for)
 
 from registry.core import authz, signin, users
+from registry.core.validation import Problem, ValidationError
 
 from . import forms, refusals
+from .refusals import form_page
 from .db import get_session
 from .i18n import gettext as _
 
@@ -87,6 +89,28 @@ def login():
             session.permanent = True
             return redirect(forms.local_target(request.args.get("next"), url_for("main.index")))
     return render_template("login.html", error=error), (401 if error else 200)
+
+
+def _password_page():
+    return render_template("password.html")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@form_page(_password_page, "password")
+def password():
+    """修改密码: the signed-in user's own, with their current one; their other sessions end."""
+    if request.method == "GET":
+        return _password_page()
+    new = request.form.get("password", "")
+    if new != request.form.get("confirm", ""):
+        raise ValidationError(Problem("User.confirm", "两次输入的新密码不一致", "同一个新密码输入两次"))
+    db = get_session()
+    user = users.set_password(db, g.user, g.user.id, new, current=request.form.get("current_password", ""))
+    db.commit()
+    session["generation"] = user.session_generation  # this browser stays signed in; every other copy ends
+    flash(_("密码已修改；其他设备上的登录已退出。"))
+    return redirect(url_for("main.index"))
 
 
 @bp.post("/logout")

@@ -152,7 +152,7 @@ MESSAGES_EN = {
     '出租率（按面积）': 'Occupancy (by area)',
     '列': 'Column',
     '创建': 'Create',
-    '初始密码（至少 8 位）': 'Initial password (8 characters or more)',
+    '初始密码（至少 12 个字符，不用常见密码）': 'Initial password (12 characters or more, not a common one)',
     '到期': 'Ends',
     '到期后首日（不含）': 'First day after the lease (exclusive end)',
     '到期计划': 'Expiry schedule',
@@ -470,6 +470,17 @@ MESSAGES_EN = {
     '查找楼栋、单元、租户': 'Find a building, unit or tenant',
     '在本园区查找楼栋、单元、租户': 'Find a building, unit or tenant in this park',
     '剩 {n} 天': '{n} days left',
+    '修改密码': 'Change password',
+    '再次输入新密码': 'New password again',
+    '当前密码': 'Current password',
+    '新密码': 'New password',
+    '至少 12 个字符，不用常见密码，不含用户名或姓名；可以是几个不相关的词。修改后，其他设备上的登录会退出。':
+        'At least 12 characters, not a common password, without your user name or name; a few unrelated words '
+        'will do. Once it is changed, you are signed out on every other device.',
+    '重设': 'Reset',
+    '重设密码': 'Reset password',
+    '首页': 'Home',
+    '密码已修改；其他设备上的登录已退出。': 'Password changed; you have been signed out on every other device.',
 }
 
 

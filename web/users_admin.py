@@ -14,7 +14,7 @@ from .refusals import form_page
 bp = Blueprint("users_admin", __name__, url_prefix="/admin/users")
 
 
-def _page():
+def _page(**_view_args):
     db = get_session()
     return render_template("users.html", users=users.list_users(db), parks=parks.park_choices(db), roles=list(Role))
 
@@ -35,6 +35,17 @@ def create_user():
                           request.form.get("display_name") or None)
     db.commit()
     flash(f"已创建用户 {u.username}")
+    return redirect(url_for(".list_users"))
+
+
+@bp.post("/<int:user_id>/password")
+@admin_required
+@form_page(_page, "password-{user_id}")
+def set_password(user_id):
+    db = get_session()
+    u = users.set_password(db, g.user, user_id, request.form.get("password", ""))
+    db.commit()
+    flash(f"已重设 {u.username} 的密码；其登录已全部退出")
     return redirect(url_for(".list_users"))
 
 

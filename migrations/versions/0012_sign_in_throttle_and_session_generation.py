@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('key'),
     )
+    op.create_index('ix_login_throttle_updated_at', 'login_throttle', ['updated_at'])
     with op.batch_alter_table('app_user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_generation', sa.Integer(), server_default='0', nullable=False))
         batch_op.drop_column('locked_until')
@@ -41,4 +42,5 @@ def downgrade() -> None:
         batch_op.add_column(sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True))
         batch_op.drop_column('session_generation')
+    op.drop_index('ix_login_throttle_updated_at', table_name='login_throttle')
     op.drop_table('login_throttle')

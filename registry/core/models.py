@@ -503,7 +503,7 @@ class LoginThrottle(Base):  # 登录限速: recent failed sign-ins for one name 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)  # "name:<name>@<address>" or "address:<address>"
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)  # stale keys are pruned
 
 
 class UserParkScope(Base):  # the parks a park manager may write to

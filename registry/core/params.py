@@ -115,8 +115,8 @@ class Param:
     def schema(self) -> dict:
         """The parameter's JSON schema, as an OpenAPI 3.0 document states it."""
         base = {"integer": {"type": "integer", "minimum": -MAX_ID, "maximum": MAX_ID}, "number": {"type": "number"},
-                "boolean": {"type": "boolean"}, "date": {"type": "string", "format": "date"},
-                "last_day": {"type": "string", "format": "date"},
+                "boolean": {"type": "boolean"}, "date": {"type": "string", "format": "date", "pattern": IN_RANGE},
+                "last_day": {"type": "string", "format": "date", "pattern": IN_RANGE},
                 "numbers": {"type": "string", "example": "9,4.5,4.5", "pattern": NO_NUL},
                 "choice": {"type": "string", "enum": list(self.choices)}}.get(self.kind, {"type": "string",
                                                                                         "pattern": NO_NUL})
@@ -138,6 +138,7 @@ class Param:
 # The days the registry's dates fall between: leases, supplies, plans. Outside, a date is a typing
 # mistake, and arithmetic on it (a day before 0001-01-01) would fail.
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
+IN_RANGE = r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-"  # the schema's words for FIRST_DAY–LAST_DAY
 
 
 def parse_date(text: str) -> dt.date:

@@ -32,6 +32,7 @@ PER_ADDRESS = Limit("address", 30)  # one address, any names: password spraying;
 FIRST_DELAY = dt.timedelta(seconds=30)
 MAX_DELAY = dt.timedelta(minutes=15)
 QUIET = dt.timedelta(hours=1)       # no failure for this long and a key starts again from zero
+FORGOTTEN = dt.timedelta(days=1)    # keys this old are deleted: names an attacker made up do not pile up
 CHECKING = dt.timedelta(minutes=1)  # a reserved attempt holds the key this long while it is checked
 
 WRONG = "用户名或密码错误"
@@ -105,6 +106,7 @@ def sign_in(session: Session, username: str, password: str, address: str,
     """
     from ..storage.db import for_writing  # the second transaction writes too: it takes its turn first
     now = now or clock.now()
+    session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - FORGOTTEN))
     counted: list[tuple[Limit, str, int]] = []
     for limit, key in _keys(username, address):
         n = _reserve(session, limit, key, now)

@@ -135,6 +135,27 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
+def set_password(session: Session, actor: User | None, user_id: int, new: str, current: str | None = None) -> User:
+    """Sets a user's password and ends every session of theirs: a user changes their own with
+    their current password; an administrator (or the server's operator at the command line,
+    ``actor`` None) sets anyone's. The new password must pass ``password_problems``."""
+    user = get_by_id(session, User, user_id)
+    if user is None:
+        raise LookupError(f"没有编号为 {user_id} 的用户")
+    if actor is not None and actor.id == user.id:
+        if current is None or not verify_password(user.password_hash, current):
+            raise ValidationError(Problem("User.current_password", "当前密码不正确", "您现在用于登录的密码"))
+    elif actor is not None:
+        from .authz import require_admin
+        require_admin(actor)
+    problems = password_problems(new, user.username, user.display_name)
+    if problems:
+        raise ValidationError(problems)
+    user.password_hash = hash_password(new)
+    end_sessions(session, user)
+    return user
+
+
 def set_active(session: Session, admin: User, user_id: int, active: bool) -> User:
     """Deactivates (or reactivates) a user; an administrator cannot lock themselves out."""
     from .authz import require_admin
