@@ -364,21 +364,23 @@ def _dxf_encoding(path: Path, chosen: str | None) -> Encoding:
 
 
 def _dxf_records(path: Path) -> int:
-    """How many records (group code 0: entities, vertices, table entries) a DXF file holds,
-    counted in its bytes without parsing it."""
-    count, tail = 0, b""
+    """How many records (group code 0: entities, old-style vertices, table entries) and vertices
+    (group code 10: a polyline's points) an ASCII DXF file holds, read as the pairs of lines it is
+    made of (a code, then its value) without building anything; a code written with leading
+    zeros or spaces (`` 00``) counts as what it is."""
+    count = 0
     with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 22):
-            block = tail + chunk
-            count += len(re.findall(rb"\n *0\r?\n", block))
-            tail = block[-8:]
-            count -= len(re.findall(rb"\n *0\r?\n", tail))  # counted again with the next block
+        for number, line in enumerate(fh):
+            if number % 2 == 0:
+                code = line.strip().lstrip(b"0")
+                if code == b"" or code == b"10":
+                    count += 1
     return count
 
 
 def _read_dxf(path: Path, *, encoding: str | None, cad_layers: list[str] | None, close_tolerance: float) -> Layer:
     if _LIMITS.get().dxf_records is not None:
-        _over(_dxf_records(path), _LIMITS.get().dxf_records, path, "records (entities and vertices):")
+        _over(_dxf_records(path), _LIMITS.get().dxf_records, path, "records and vertices:")
     enc = _dxf_encoding(path, encoding)
     with _DXF_LOCK:
         pyogrio.set_gdal_config_options({"DXF_ENCODING": enc.name})

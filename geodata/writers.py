@@ -73,9 +73,19 @@ def write(path: str | Path, fmt: str, layer: str, columns: list[Column], data: d
         elif fmt == "kml":
             ogr_write(tmp, driver="KML", crs=f"EPSG:{CGCS2000}",
                       dataset_options={"NameField": title_field or names[0]}, **common)
+            _ends_with(tmp, b"</kml>")  # GDAL's KML writer reports no error when the disk fills
         else:
             _write_shapefile(tmp, layer, common, encoding.upper())
     return path
+
+
+def _ends_with(path: Path, closing: bytes) -> None:
+    """Raises ENOSPC unless the file at ``path`` ends with ``closing`` (whitespace aside): a text
+    format cut short by a full disk."""
+    with open(path, "rb") as fh:
+        fh.seek(max(0, os.path.getsize(path) - 256))
+        if not fh.read().rstrip().endswith(closing):
+            raise OSError(errno.ENOSPC, f"No space left on device ({path.name} was cut short)")
 
 
 @contextlib.contextmanager

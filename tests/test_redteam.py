@@ -653,3 +653,90 @@ def test_an_administrator_resets_a_forgotten_password(client, world, runner):
     result = runner("user", "password", "--username", "viewer", "--password-stdin", input="lanterns over water\n")
     assert result.exit_code == 0, result.output
     assert _fresh_login(client.application.test_client(), "viewer", "lanterns over water").status_code == 302
+
+
+# The review's follow-ups ---------------------------------------------------------------------------
+
+def test_an_import_cannot_store_what_a_form_may_not(session, world, tmp_path):
+    import geopandas as gpd
+    import shapely
+    from registry.gis import importer
+    shapes = [shapely.box(109.0 + i * 0.001, 32.0, 109.0005 + i * 0.001, 32.0005) for i in range(4)]
+    path = tmp_path / "楼栋.gpkg"
+    gpd.GeoDataFrame({"code": ["OK", "INF", "TALL", "L" * 300], "gfa_m2": [1000.0, float("inf"), 1000.0, 1000.0],
+                      "floors": [1, 1, 1_000_000, 1], "type": ["standard_factory"] * 4, "status": ["completed"] * 4},
+                     geometry=shapes, crs="EPSG:4490").to_file(path)
+    plan = importer.plan(session, path, importer.Options("buildings", park=world.park_a.name))
+    rejected = {r.key: "; ".join(r.reasons) for r in plan.rejected}
+    assert set(rejected) == {"INF", "TALL", "L" * 300}, rejected
+    assert "地上层数" in rejected["TALL"] and "个字符" in rejected["L" * 300]
+
+
+def test_a_control_character_is_refused_on_input_and_never_breaks_an_export(manager, world, session):
+    from registry.core.models import Enterprise
+    unit = world.building_a.units[2]
+    resp = post(manager, f"/buildings/{world.building_a.id}/leases",
+                {"unit_id": [unit.id], "uscc": "91610902MA6YUCQX0Y", "name": "控制\x01字符有限公司",
+                 "start_date": "2026-01-01", "end_date": "2026-12-31", "rent": "12"})
+    assert resp.status_code == 400 and "控制字符" in resp.get_data(as_text=True)
+    # A name stored before the rule (straight into the table) still exports.
+    session.execute(Enterprise.__table__.update().where(Enterprise.id == world.lease_a.enterprise_id)
+                    .values(name="旧\x02名称有限公司"))
+    session.commit()
+    for kind in ("rent-roll", "followup"):
+        assert manager.get(f"/parks/{world.park_a.id}/reports/{kind}?format=xlsx").status_code == 200
+
+
+def test_guessing_the_current_password_is_limited_like_signing_in(client, world):
+    login_as(client, world.manager_a)
+    with client.session_transaction() as s:
+        token = s["_csrf"]
+    form = {"csrf_token": token, "password": "tea kettle on the hill", "confirm": "tea kettle on the hill"}
+    for i in range(signin.PER_NAME.free):
+        resp = client.post("/account/password", data={**form, "current_password": f"guess-{i}"})
+        assert resp.status_code == 400 and "当前密码不正确" in resp.get_data(as_text=True)
+    resp = client.post("/account/password", data={**form, "current_password": PASSWORD})
+    assert resp.status_code == 400 and signin.LOCKED in resp.get_data(as_text=True)
+
+
+def test_a_refused_attempt_charges_nothing_and_names_differ_in_more_than_case(client, world, session):
+    for i in range(signin.PER_ADDRESS.free):
+        _fresh_login(client, f"someone{i}", "wrong", address="10.6.6.6")
+    for _ in range(10):
+        _fresh_login(client, "admin", PASSWORD, address="10.6.6.6")  # refused: the address waits
+    session.expire_all()
+    assert session.get(LoginThrottle, "name:admin@10.6.6.6") is None
+    login_as(client, world.admin)
+    resp = post(client, "/admin/users", {"username": "ADMIN", "password": "tea kettle on the hill", "role": "viewer"})
+    assert resp.status_code == 400 and "taken" in resp.get_data(as_text=True)
+
+
+def test_a_drawing_cannot_hide_its_records_behind_zero_padded_codes(tmp_path):
+    from geodata import sources
+    from .test_gis_import import cad_drawing
+    dxf = cad_drawing(tmp_path)
+    plain = sources._dxf_records(dxf)
+    lines = dxf.read_bytes().split(b"\n")
+    padded = b"\n".join(b" 00\r" if i % 2 == 0 and line.strip() == b"0" else line for i, line in enumerate(lines))
+    other = tmp_path / "padded.dxf"
+    other.write_bytes(padded)
+    assert sources._dxf_records(other) == plain > 0
+
+
+def test_a_ledger_row_with_a_date_in_year_9999_is_an_error_not_a_crash(manager, world):
+    import io
+    from openpyxl import load_workbook
+    data = manager.get(f"/parks/{world.park_a.id}/excel/template").data
+    book = load_workbook(io.BytesIO(data))
+    ws = book.worksheets[0]
+    header = [c.value for c in ws[1]]
+    ws.cell(3, header.index("操作") + 1, "新签")
+    ws.cell(3, header.index("统一社会信用代码") + 1, "91610902MA6YUCQX0Y")
+    ws.cell(3, header.index("企业名称") + 1, "远期有限公司")
+    ws.cell(3, header.index("起租日") + 1, "2026-01-01")
+    ws.cell(3, header.index("到期日") + 1, "9999-12-31")
+    buf = io.BytesIO()
+    book.save(buf)
+    resp = post(manager, f"/parks/{world.park_a.id}/excel/preview", {"file": (io.BytesIO(buf.getvalue()), "台账.xlsx")},
+                content_type="multipart/form-data")
+    assert resp.status_code == 400 and "超出范围" in resp.get_data(as_text=True)

@@ -8,12 +8,12 @@ import secrets
 from flask import (Blueprint, Flask, abort, flash, g, redirect, render_template, request, session,
                    url_for)
 
-from registry.core import authz, signin, users
+from registry.core import authz, clock, signin, users
 from registry.core.validation import Problem, ValidationError
 
 from . import forms, refusals
 from .refusals import form_page
-from .db import get_session
+from .db import for_writing, get_session
 from .i18n import gettext as _
 
 bp = Blueprint("auth", __name__)
@@ -81,7 +81,7 @@ def login():
         except signin.LoginRefused as exc:
             error = _(str(exc))
             if exc.retry_at is not None:
-                error += _("（{time} 后可再试）").format(time=exc.retry_at.astimezone().strftime("%H:%M:%S"))
+                error += _("（{time} 后可再试）").format(time=exc.retry_at.astimezone(clock.zone()).strftime("%H:%M:%S"))
         else:
             session.clear()  # a new session for the signed-in user: no fixation
             session["user_id"] = user.id
@@ -106,7 +106,14 @@ def password():
     if new != request.form.get("confirm", ""):
         raise ValidationError(Problem("User.confirm", "两次输入的新密码不一致", "同一个新密码输入两次"))
     db = get_session()
-    user = users.set_password(db, g.user, g.user.id, new, current=request.form.get("current_password", ""))
+    current = request.form.get("current_password", "")
+    try:  # the current password is checked as a sign-in is: guesses here count against the same limits
+        signin.sign_in(db, g.user.username, current, request.remote_addr or "unknown")
+    except signin.LoginRefused as exc:
+        raise ValidationError(Problem("User.current_password", "当前密码不正确" if str(exc) == signin.WRONG
+                                      else _(str(exc)), "您现在用于登录的密码")) from None
+    for_writing(db)  # sign_in committed: the change takes its turn as a write
+    user = users.set_password(db, g.user, g.user.id, new, current=current)
     db.commit()
     session["generation"] = user.session_generation  # this browser stays signed in; every other copy ends
     flash(_("密码已修改；其他设备上的登录已退出。"))

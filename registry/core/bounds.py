@@ -6,18 +6,23 @@ PostgreSQL (which would refuse them with a 500) give the same 400 naming the fie
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 
-from sqlalchemy import BigInteger, Float, Integer, String, Text, inspect
+from sqlalchemy import BigInteger, Date, Float, Integer, String, Text, inspect
 from sqlalchemy.orm import Session
 
 from . import limits
 from .models import Base
+from .params import FIRST_DAY, LAST_DAY
 from .validation import Problem, ValidationError
 
 INT32 = 2**31 - 1
 INT64 = 2**63 - 1
 LARGEST = 1e12  # no area, sum of money or annual quantity the registry keeps comes near this
+# Control characters no spreadsheet or XML can hold (tab, line feed and carriage return are text).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 # The ranges people's data falls in, per column; a callable is a configurable limit. A value
 # outside is a typing mistake or an attack, never a real building.
@@ -52,43 +57,75 @@ def _label(table: str, key: str) -> str:
     return label(table, key)
 
 
-def problems_of(obj) -> list[Problem]:
-    """Why ``obj``'s values cannot be stored (empty when they can)."""
+def value_problem(table: str, key: str, column, value) -> str | None:
+    """Why ``value`` cannot be stored in ``table``'s column ``column`` (attribute ``key``), in words
+    naming the field; None when it can."""
+    if value is None or isinstance(value, bool):
+        return None
+    kind = column.type
+    low, high = RANGES.get((table, column.name), (None, None))
+    high = _limit(high)
+    if isinstance(kind, (Float, Integer)) and isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{_label(table, key)} {value!r} 不是有限的数"
+        top = INT64 if isinstance(kind, BigInteger) else INT32 if isinstance(kind, Integer) else LARGEST
+        lo = -top if low is None else low
+        hi = top if high is None else min(high, top)
+        if not lo <= value <= hi:
+            return f"{_label(table, key)} {value!r} 超出范围（应为 {lo:g}–{hi:g}）"
+    elif isinstance(value, str) and isinstance(kind, (String, Text)):
+        longest = kind.length if isinstance(kind, String) and kind.length else limits.TEXT_CHARS()
+        if len(value) > longest:
+            return f"{_label(table, key)}有 {len(value)} 个字符（应不超过 {longest} 个字符）"
+        if _CONTROL.search(value):
+            return f"{_label(table, key)}含有控制字符（应为可打印的文字）"
+    elif isinstance(value, dt.date) and isinstance(kind, Date):
+        if not FIRST_DAY <= value <= LAST_DAY + dt.timedelta(days=1):  # a period's end is the day after its last
+            return f"{_label(table, key)} {value} 超出范围（应为 {FIRST_DAY:%Y}–{LAST_DAY:%Y} 年间的日期）"
+    return None
+
+
+def problems_of(obj, keys=None) -> list[Problem]:
+    """Why ``obj``'s values (those of attributes ``keys``, default all) cannot be stored."""
     problems = []
     table = obj.__tablename__
-    mapper = inspect(type(obj))
-    for attr in mapper.column_attrs:
-        column = attr.columns[0]
-        value = getattr(obj, attr.key, None)
-        if value is None or isinstance(value, bool):
+    for attr in inspect(type(obj)).column_attrs:
+        if keys is not None and attr.key not in keys:
             continue
-        field = f"{type(obj).__name__}.{attr.key}"
-        kind = column.type
-        low, high = RANGES.get((table, column.name), (None, None))
-        high = _limit(high)
-        if isinstance(kind, (Float, Integer)) and isinstance(value, (int, float)):
-            if isinstance(value, float) and not math.isfinite(value):
-                problems.append(Problem(field, f"{_label(table, attr.key)} {value!r} 不是有限的数", "一个数字"))
-                continue
-            top = INT64 if isinstance(kind, BigInteger) else INT32 if isinstance(kind, Integer) else LARGEST
-            lo = -top if low is None else low
-            hi = top if high is None else min(high, top)
-            if not lo <= value <= hi:
-                problems.append(Problem(field, f"{_label(table, attr.key)} {value!r} 超出范围", f"{lo:g}–{hi:g}"))
-        elif isinstance(value, str) and isinstance(kind, (String, Text)):
-            longest = kind.length if isinstance(kind, String) and kind.length else limits.TEXT_CHARS()
-            if len(value) > longest:
-                problems.append(Problem(field, f"{_label(table, attr.key)}有 {len(value)} 个字符",
-                                        f"不超过 {longest} 个字符"))
+        problem = value_problem(table, attr.key, attr.columns[0], getattr(obj, attr.key, None))
+        if problem:
+            problems.append(Problem(f"{type(obj).__name__}.{attr.key}", problem))
     return problems
 
 
+def column_problems(model, columns: dict[str, list]) -> dict[int, list[str]]:
+    """The same check over columns of values about to be written in bulk (an import's new rows,
+    which never pass through a flush): row index → what is wrong."""
+    out: dict[int, list[str]] = {}
+    attrs = {a.key: a for a in inspect(model).column_attrs}
+    for key, values in columns.items():
+        attr = attrs.get(key)
+        if attr is None:
+            continue
+        for i, value in enumerate(values):
+            problem = value_problem(model.__tablename__, key, attr.columns[0], value)
+            if problem:
+                out.setdefault(i, []).append(problem)
+    return out
+
+
 def check(session: Session) -> None:
-    """Refuses the flush, naming every field, when a new or changed row holds a value that cannot
-    be stored (see ``problems_of``)."""
+    """Refuses the flush, naming every field, when a new row, or a changed value of a row, cannot
+    be stored (see ``value_problem``): only what changed is judged, so a row stored before a rule
+    stays editable."""
     problems = []
-    for obj in list(session.new) + [o for o in session.dirty if session.is_modified(o)]:
+    for obj in session.new:
         if isinstance(obj, Base):
             problems += problems_of(obj)
+    for obj in session.dirty:
+        if isinstance(obj, Base) and session.is_modified(obj):
+            state = inspect(obj)
+            changed = {a.key for a in state.attrs if a.history.has_changes()}
+            problems += problems_of(obj, changed)
     if problems:
         raise ValidationError(problems)

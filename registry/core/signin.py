@@ -56,8 +56,10 @@ def delay_after(failures: int, limit: Limit) -> dt.timedelta:
 
 
 def _keys(username: str, address: str) -> list[tuple[Limit, str]]:
+    """The keys an attempt counts against: the address first, so that an address already held
+    back charges nothing to the name."""
     name = username.strip().casefold()[:120]
-    return [(PER_NAME, f"name:{name}@{address}"), (PER_ADDRESS, f"address:{address}")]
+    return [(PER_ADDRESS, f"address:{address}"), (PER_NAME, f"name:{name}@{address}")]
 
 
 def _insert_missing(session: Session, key: str, now: dt.datetime) -> None:
@@ -91,7 +93,8 @@ def _reserve(session: Session, limit: Limit, key: str, now: dt.datetime) -> int 
 
 
 def _locked_until(session: Session, key: str) -> dt.datetime | None:
-    until = session.get(LoginThrottle, key, populate_existing=True).locked_until
+    row = session.get(LoginThrottle, key, populate_existing=True)
+    until = row.locked_until if row is not None else None
     return until.replace(tzinfo=dt.timezone.utc) if until is not None and until.tzinfo is None else until
 
 
@@ -100,9 +103,10 @@ def sign_in(session: Session, username: str, password: str, address: str,
     """The active user with this name and password, signing in from ``address``; raises
     LoginRefused otherwise, with the same words and the same work whether or not the name exists.
 
-    Commits twice: the attempt is counted, and that count committed, before the password is
-    checked; the outcome (a longer wait after a failure, a clean slate for the name after a
-    success) is committed after.
+    The caller's transaction must be marked for writing (web requests that post are). Commits
+    twice: the attempt is counted, and that count committed, before the password is checked
+    (outside any write lock: scrypt takes tens of milliseconds); the outcome (a longer wait after
+    a failure, a clean slate for the name after a success) is committed after.
     """
     from ..storage.db import for_writing  # the second transaction writes too: it takes its turn first
     now = now or clock.now()
@@ -110,28 +114,33 @@ def sign_in(session: Session, username: str, password: str, address: str,
     counted: list[tuple[Limit, str, int]] = []
     for limit, key in _keys(username, address):
         n = _reserve(session, limit, key, now)
+        if n is None and session.get(LoginThrottle, key, populate_existing=True) is None:
+            n = _reserve(session, limit, key, now)  # the row was pruned between insert and update
         if n is None:
             retry_at = _locked_until(session, key)
-            session.commit()
+            session.rollback()  # a refused attempt charges no key: nothing was checked
             users.verify_password(users.DUMMY_HASH, password)  # a refusal takes a check's time
             raise LoginRefused(LOCKED, retry_at=retry_at)
         counted.append((limit, key, n))
     session.commit()
-    for_writing(session)
 
     user = users.active_user_named(session, username)
-    if user is not None and users.verify_password(user.password_hash, password):
-        (_, name_key, _), others = counted[0], counted[1:]
-        session.execute(delete(LoginThrottle).where(LoginThrottle.key == name_key))
-        for _, key, _ in others:  # a success is not a failure: take back its count and its hold
-            session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(
-                failures=LoginThrottle.failures - 1,
-                locked_until=case((LoginThrottle.locked_until == now + CHECKING, None),
-                                  else_=LoginThrottle.locked_until)))
-        session.commit()
-        return user
+    matches = user is not None and users.verify_password(user.password_hash, password)
     if user is None:
         users.verify_password(users.DUMMY_HASH, password)
+    session.commit()  # the read is over; the write below takes its turn
+    for_writing(session)
+    if matches:
+        for _, key, _ in counted:
+            if key.startswith("name:"):
+                session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+            else:  # a success is not a failure: take back its count and its hold
+                session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(
+                    failures=LoginThrottle.failures - 1,
+                    locked_until=case((LoginThrottle.locked_until == now + CHECKING, None),
+                                      else_=LoginThrottle.locked_until)))
+        session.commit()
+        return session.get(User, user.id)
     retry_at = None
     for limit, key, n in counted:
         wait = delay_after(n, limit)

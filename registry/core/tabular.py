@@ -10,10 +10,13 @@ import csv
 import errno
 import io
 import os
+import threading
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet import _writer
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -60,8 +63,10 @@ def safe_text(value):
 def cell(ws, value, **style):
     """The one way a workbook cell is made (every export, report and template goes through it or
     ``append``): text is stored as text, exactly as given, even when it begins like a formula
-    (``=HYPERLINK(…)`` in a park's name stays words, never a live formula); ``style`` sets
-    font, fill, number_format or alignment."""
+    (``=HYPERLINK(…)`` in a park's name stays words, never a live formula), less the control
+    characters no workbook can hold; ``style`` sets font, fill, number_format or alignment."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     c = WriteOnlyCell(ws, value=value) if getattr(ws.parent, "write_only", False) else Cell(ws, value=value)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         c.data_type = "s"
@@ -71,8 +76,11 @@ def cell(ws, value, **style):
 
 
 def literal(ws, value):
-    """``value`` ready for ``ws.append``: a text cell when it begins like a formula, else itself."""
-    return cell(ws, value) if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+    """``value`` ready for ``ws.append``: a text cell when it begins like a formula or holds a
+    control character, else itself."""
+    if isinstance(value, str) and (value.startswith(_FORMULA_START) or ILLEGAL_CHARACTERS_RE.search(value)):
+        return cell(ws, value)
+    return value
 
 
 def append(ws, values) -> None:
@@ -81,24 +89,42 @@ def append(ws, values) -> None:
     ws.append([v if isinstance(v, Cell) else literal(ws, v) for v in values])
 
 
+# The temporary files openpyxl makes for write-only sheets, per thread, while ``disk_errors`` watches.
+_made = threading.local()
+
+
+def _recording(create):
+    def create_temporary_file(suffix=""):
+        name = create(suffix)
+        names = getattr(_made, "names", None)
+        if names is not None:
+            names.append(name)
+        return name
+    return create_temporary_file
+
+
+_writer.create_temporary_file = _recording(_writer.create_temporary_file)
+
+
 @contextlib.contextmanager
 def disk_errors():
     """Around writing a workbook: openpyxl streams write-only sheets through temporary files, and
     a full disk there surfaces as lxml's IO_ENOSPC; it is raised as the OSError it is (ENOSPC),
-    which the app answers 507 and the command line reports."""
-    from openpyxl.worksheet import _writer
-    before = len(_writer.ALL_TEMP_FILES)
+    which the app answers 507 and the command line reports, and this thread's temporary files go
+    (openpyxl would remove them only at exit)."""
+    outer = getattr(_made, "names", None)
+    _made.names = []
     try:
         yield
     except BaseException as exc:
-        # A failed write leaves its sheets' temporary files behind (openpyxl removes them only at
-        # exit): they go now, so a full disk is not kept full.
-        for name in _writer.ALL_TEMP_FILES[before:]:
+        for name in _made.names:
             with contextlib.suppress(OSError):
                 os.remove(name)
         if not isinstance(exc, OSError) and ("ENOSPC" in str(exc) or "No space left" in str(exc)):
             raise OSError(errno.ENOSPC, "No space left on device while writing a workbook") from exc
         raise
+    finally:
+        _made.names = outer
 
 
 def save(wb: Workbook) -> bytes:

@@ -8,7 +8,7 @@ import hmac
 import secrets
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .enums import Role
@@ -80,7 +80,8 @@ def create_user(session: Session, username: str, password: str, role: Role | str
     username = username.strip()
     if not username or len(username) > 64:
         problems.append(Problem("User.username", f"{username!r} is empty or too long", "1–64 characters"))
-    elif session.scalar(select(User.id).where(User.username == username)):
+    elif session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        # Names differing only in case are one name to people (and to sign-in limits).
         problems.append(Problem("User.username", f"{username!r} is taken", "a new user name"))
     problems += password_problems(password, username, display_name)
     try:

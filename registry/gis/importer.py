@@ -33,7 +33,7 @@ from geodata import crs as geo_crs
 from geodata import geometry as geo
 from geodata import sources
 from ..storage import bulk, db
-from ..core import limits, validation as v
+from ..core import bounds, limits, validation as v
 from ..assets.parks import find_park
 from ..core.params import Param, parse_all
 from ..core.authz import require_admin
@@ -250,6 +250,7 @@ def plan(session: Session, path: str | Path, options: Options, *, source_name: s
     n = len(layer)
     reasons: Reasons = defaultdict(list)
     columns = _attributes(p, layer, reasons)
+    _within_bounds(p, columns, reasons)
     geoms = _geometries(p, layer, reasons) if o.target in SPATIAL else None
     if p.problems:
         return p
@@ -350,7 +351,7 @@ class _Positive:
     @staticmethod
     def refused(numbers: np.ndarray) -> np.ndarray:
         """Indexes of the numbers (NaN: none given) the check refuses."""
-        return np.flatnonzero(~(numbers > 0) & ~np.isnan(numbers))
+        return np.flatnonzero(~((numbers > 0) & np.isfinite(numbers)) & ~np.isnan(numbers))
 
 
 _DOMAIN_CHECKS: dict[str, Callable] = {
@@ -432,6 +433,15 @@ def _message(exc: Exception) -> str:
     if isinstance(exc, v.ValidationError):
         return "; ".join(p.message + (f" (expected {p.expected})" if p.expected else "") for p in exc.problems)
     return str(exc)
+
+
+def _within_bounds(p: Plan, columns: dict[str, list], reasons: Reasons) -> None:
+    """Each value as the registry stores it (registry.core.bounds: finite, in range, within its
+    length): an import writes new rows in bulk, past the session's own check, so it checks here."""
+    fields = {f.name: f for f in importable(p.options.target)}
+    by_attr = {fields[name].attr: column for name, column in columns.items() if name in fields and fields[name].attr}
+    for i, problems in bounds.column_problems(MODELS[p.options.target], by_attr).items():
+        reasons[i].extend(problems)
 
 
 def read_limits() -> sources.ReadLimits:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from geodata.sources import parse_date
 from ..core import validation as v
 from ..core import limits
+from ..core.params import FIRST_DAY, LAST_DAY
 from ..core.tabular import append, save
 from ..core.authz import require_write_park
 from ..core.integrity import ONE_DAY, end_after, overlap_problem, overlapping, period_problem
@@ -201,10 +202,14 @@ HEADERS = {_norm(h): k for k, h, _, _ in COLUMNS}
 def _date(value, column: str, errors: list, row: int):
     value = _norm(value)
     try:
-        return parse_date(value)
+        day = parse_date(value)
     except ValueError:
         errors.append(RowError(SHEET, row, column, f"{value!r} 不是有效日期，应为 2025-01-31"))
         return None
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        errors.append(RowError(SHEET, row, column, f"{day} 超出范围，应为 {FIRST_DAY:%Y}–{LAST_DAY:%Y} 年间的日期"))
+        return None
+    return day
 
 
 def _number(value, column: str, errors: list, row: int, *, integer: bool = False):
