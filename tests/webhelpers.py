@@ -121,7 +121,7 @@ PUBLIC, SIGNED_IN, PARK_READER, PARK_WRITER, ADMIN, EVALUATION_READER, COUNTY_EV
     "public", "signed in", "reads park A's tenants", "writes park A", "admin", "reads evaluations",
     "reads the county's evaluation", "runs evaluations")
 ACCESS = {
-    ("main.index", "GET"): PUBLIC, ("static", "GET"): PUBLIC, ("operations.healthz", "GET"): PUBLIC, ("auth.login", "GET"): PUBLIC,
+    ("main.index", "GET"): PUBLIC, ("main.parks", "GET"): PUBLIC, ("history.activity_parks", "GET"): SIGNED_IN, ("static", "GET"): PUBLIC, ("operations.healthz", "GET"): PUBLIC, ("auth.login", "GET"): PUBLIC,
     ("auth.login", "POST"): PUBLIC, ("auth.logout", "POST"): PUBLIC,
     ("auth.password", "GET"): SIGNED_IN, ("auth.password", "POST"): SIGNED_IN,
     ("users_admin.set_password", "POST"): ADMIN,

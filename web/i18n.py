@@ -481,6 +481,16 @@ MESSAGES_EN = {
     '重设密码': 'Reset password',
     '首页': 'Home',
     '密码已修改；其他设备上的登录已退出。': 'Password changed; you have been signed out on every other device.',
+    '概览': 'Overview',
+    '亩均评价': 'Per-mu evaluation',
+    '导入导出': 'Import & export',
+    '用户': 'Users',
+    '主菜单': 'Main menu',
+    '在地图上查看空置厂房': 'See vacant factory space on the map',
+    '暂无可查看的园区。': 'No park to show.',
+    '选择园区，查看其所有新建、修改和删除：': 'Choose a park to see everything created, changed and deleted in it:',
+    '此范围内没有厂房。可缩小地图或选择其他园区。': 'No building in this view. Zoom out or choose another park.',
+    '没有符合条件的厂房。可放宽这些条件：': 'No building matches. Try loosening: ',
 }
 
 

@@ -1,7 +1,7 @@
 """Record history (the audit trail as people read it), a park's 操作记录, and its data-quality page."""
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from registry.assets import parks as park_list
 from registry.assets import quality as quality_mod
@@ -22,6 +22,16 @@ def record(entity, ident):
     authz.require_private(g.user, audit.record_park(db, entity, ident))
     name, found = history.record_entries(db, entity, ident)
     return render_template("history.html", kind=history.KINDS.get(entity, entity), name=name, entries=found)
+
+
+@history_bp.get("/activity")
+@login_required
+def activity_parks():
+    """操作记录 from the menu: the one park the user reads in full, or a choice of them."""
+    parks = park_list.park_choices(get_session(), authz.audience(g.user))
+    if len(parks) == 1:
+        return redirect(url_for(".activity", park_id=parks[0][0]))
+    return render_template("activity_parks.html", parks=parks)
 
 
 @history_bp.get("/parks/<int:park_id>/activity")

@@ -50,8 +50,8 @@ def _basemap(m: folium.Map) -> str:
 
 @bp.get("/map")
 def map_page():
-    m = folium.Map(location=[33.5, 109.5], zoom_start=6, tiles=None, control_scale=True, max_zoom=19,
-                   maxZoom=19, zoom_control=True)
+    m = folium.Map(location=[33.5, 109.5], zoom_start=6, tiles=None, control_scale=False, max_zoom=19,
+                   maxZoom=19, zoom_control=True)  # the scale bar is metric only (vacancy-map.js)
     datum = _basemap(m)
     folium.plugins.MarkerCluster(control=False).add_to(m)  # brings the clustering assets
     parts = offline_folium.render_parts(m, csp_nonce())

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ..core.authz import Audience
 from ..core.models import Jurisdiction, Park, record_id
 
 
@@ -29,9 +30,13 @@ def get_park(session: Session, park_id: int) -> Park:
     return park
 
 
-def park_choices(session: Session) -> list[tuple[int, str]]:
-    """Every park as (id, name), by name: what a form's park list offers."""
-    return [(pid, name) for pid, name in session.execute(select(Park.id, Park.name).order_by(Park.name))]
+def park_choices(session: Session, audience: Audience | None = None) -> list[tuple[int, str]]:
+    """Every park as (id, name), by name: what a form's park list offers; with ``audience``, only
+    the parks it reads in full (its own parks' 操作记录, rent rolls)."""
+    query = select(Park.id, Park.name).order_by(Park.name)
+    if audience is not None and not audience.every_park:
+        query = query.where(Park.id.in_(sorted(audience.private_parks)))
+    return [(pid, name) for pid, name in session.execute(query)]
 
 
 def jurisdiction_choices(session: Session) -> list[tuple[str, str]]:

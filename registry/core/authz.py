@@ -119,3 +119,23 @@ def can_run_evaluation(user: User | None) -> bool:
 def require_run_evaluation(user: User | None) -> None:
     if not can_run_evaluation(user):
         raise Forbidden("only the industry bureau and administrators run evaluations")
+
+
+# The product's sections, in the order the menu lists them.
+SECTIONS = ("overview", "map", "parks", "evaluation", "landcalc", "gis", "activity", "users")
+
+
+def sections(user: User | None) -> tuple[str, ...]:
+    """The sections of the product ``user`` may open: everyone the overview and the vacancy map;
+    signed-in users their parks, the land calculator and GIS import/export; evaluation readers the
+    亩均 evaluation; readers of a park's private data its 操作记录; administrators the users."""
+    if user is None or not user.active:
+        return ("overview", "map")
+    allowed = {"overview", "map", "parks", "landcalc", "gis"}
+    if can_read_evaluation(user):
+        allowed.add("evaluation")
+    if not audience(user).public:
+        allowed.add("activity")
+    if user.role == Role.ADMIN:
+        allowed.add("users")
+    return tuple(s for s in SECTIONS if s in allowed)

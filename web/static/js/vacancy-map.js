@@ -12,6 +12,7 @@
   var COLORS = { fully_vacant: "#2e9e5b", partly_vacant: "#e8871e", fully_let: "#8a96a3", under_construction: "#8e59c2" };
   var FILTERS = ["park", "min_area", "max_area", "min_load", "min_height", "min_power", "max_rent", "type",
                  "industry", "available_by", "ground_floor", "crane", "only_available"];
+  L.control.scale({ metric: true, imperial: false }).addTo(map);
   var shapes = L.featureGroup().addTo(map);
   var points = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50 }).addTo(map);
   var clusters = L.featureGroup().addTo(map);
@@ -117,6 +118,14 @@
     list.replaceChildren();
     var n = data.numberMatched;
     count.textContent = L_.matched + " " + n + " " + L_.buildings + (data.clustered ? "" : "（" + data.numberReturned + "）");
+    if (!n) {
+      // Nothing matches: say which conditions are set, so the investor knows what to loosen.
+      var set = FILTERS.filter(function (name) {
+        var input = form.elements[name];
+        return input && (input.type === "checkbox" ? input.checked : input.value);
+      }).map(function (name) { return (form.elements[name].closest("label").textContent || name).trim(); });
+      count.textContent = set.length ? L_.nothing_filters + set.join("、") : L_.nothing_here;
+    }
     data.features.forEach(function (f) {
       var p = f.properties;
       if (p.cluster) { return; }
@@ -157,7 +166,7 @@
       details.appendChild(el("p", "sub", c.park.name + " · " + c.type_label + " · " + c.status_label));
       if (c.photo) { var img = el("img", "photo"); img.src = "/photos/" + encodeURIComponent(c.photo); img.alt = c.name || c.code; details.appendChild(img); }
       var specs = el("ul", "specs");
-      [[L_.storeys, c.floors], ["GFA", fmt(c.gfa_m2) + " ㎡"], [L_.power, c.power_kva ? c.power_kva + " kVA" : null],
+      [[L_.storeys, c.floors], [L_.gfa, fmt(c.gfa_m2) + " ㎡"], [L_.power, c.power_kva ? c.power_kva + " kVA" : null],
        [L_.crane, c.crane_t ? c.crane_t + " t" : null],
        [L_.rent, c.asking_rent !== null && c.asking_rent !== undefined ? c.asking_rent + " 元/㎡·月" : L_.hidden],
        [L_.verified, c.last_verified]].forEach(function (pair) {
@@ -195,6 +204,13 @@
   fetch("/api/parks?datum=" + config.datum).then(function (r) { return r.json(); }).then(function (fc) {
     var base = L.geoJSON(fc, { interactive: false, style: { color: "#1d6fa5", weight: 2, fill: true, fillOpacity: 0.04 } });
     base.addTo(map).bringToBack();
+    // Choosing a park in the filter flies to it.
+    form.elements.park.addEventListener("change", function () {
+      var chosen = null;
+      base.eachLayer(function (l) { if (String(l.feature.id) === form.elements.park.value) { chosen = l; } });
+      if (chosen) { map.flyToBounds(chosen.getBounds(), { padding: [20, 20], duration: 0.6 }); }
+      else if (!form.elements.park.value && fc.features.length) { map.flyToBounds(base.getBounds(), { padding: [20, 20], duration: 0.6 }); }
+    });
     if (!restored && fc.features.length) { map.fitBounds(base.getBounds(), { padding: [20, 20] }); }
     load();
     map.on("moveend", load);

@@ -1,0 +1,61 @@
+"""Finding one's way (issue 20): the header menu by role on every page, the map's included; each
+item leads to a page the role may open; sign-in and sign-out everywhere."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from registry.core.enums import Role
+
+from .webhelpers import login_as, make_user
+
+MENUS = {
+    "anonymous": ["概览", "空置厂房地图"],
+    "viewer": ["概览", "空置厂房地图", "园区", "供地测算", "导入导出", "操作记录"],
+    "investment": ["概览", "空置厂房地图", "园区", "亩均评价", "供地测算", "导入导出", "操作记录"],
+    "manager_a": ["概览", "空置厂房地图", "园区", "供地测算", "导入导出", "操作记录"],
+    "bureau": ["概览", "空置厂房地图", "园区", "亩均评价", "供地测算", "导入导出", "操作记录"],
+    "admin": ["概览", "空置厂房地图", "园区", "亩均评价", "供地测算", "导入导出", "操作记录", "用户"],
+}
+
+
+def _menu(html: str) -> list[tuple[str, str]]:
+    nav = re.search(r'<nav class="menu"[^>]*>(.*?)</nav>', html, re.S)[1]
+    return [(label, href) for href, label in re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav)]
+
+
+@pytest.mark.parametrize("role", list(MENUS))
+def test_each_role_sees_its_menu_on_every_page_and_may_open_every_item(client, world, session, role):
+    users = {"viewer": world.viewer, "investment": world.investment, "manager_a": world.manager_a,
+             "admin": world.admin, "bureau": make_user(session, "bureau", Role.BUREAU)}
+    session.commit()
+    if role != "anonymous":
+        login_as(client, users[role])
+    for page in ("/", "/map", f"/parks/{world.park_b.id}" if role != "anonymous" else "/login"):
+        html = client.get(page).get_data(as_text=True)
+        assert [label for label, _ in _menu(html)] == MENUS[role], page
+        assert ("退出" in html) == (role != "anonymous") and ("登录" in html) == (role == "anonymous"), page
+    for label, href in _menu(client.get("/").get_data(as_text=True)):
+        resp = client.get(href, follow_redirects=True)
+        assert resp.status_code == 200, (role, label, href)
+        assert "/login" not in resp.request.path, (role, label)
+
+
+def test_the_current_section_is_marked(client, world):
+    login_as(client, world.manager_a)
+    html = client.get(f"/parks/{world.park_a.id}").get_data(as_text=True)
+    assert re.search(r'aria-current="page">园区<', html)
+    html = client.get("/map").get_data(as_text=True)
+    assert re.search(r'aria-current="page">空置厂房地图<', html)
+
+
+def test_a_park_manager_goes_from_the_menu_to_their_park(client, world):
+    login_as(client, world.manager_a)
+    assert client.get("/parks").headers["Location"].endswith(f"/parks/{world.park_a.id}")
+    assert client.get("/activity").headers["Location"].endswith(f"/parks/{world.park_a.id}/activity")
+
+
+def test_the_home_page_leads_to_the_map(client, world):
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/map"' in html and "在地图上查看空置厂房" in html
