@@ -132,7 +132,7 @@ def test_a_file_with_one_bad_row_writes_nothing_and_names_the_row(manager, world
     text = preview.get_data(as_text=True)
     assert preview.status_code == 400
     bad_row = bad[0].row
-    assert re.search(rf"<td>房源租约</td><td>{bad_row}</td><td>统一社会信用代码</td><td>[^<]*checksum", text)
+    assert re.search(rf"<td>房源租约</td><td>{bad_row}</td><td>统一社会信用代码</td><td>[^<]*校验应为", text)
     assert f"<td>{overlap[0].row}</td><td>起租日</td>" in text
     assert f"<td>{rows[(world.building_a.code, units[5].code)][0].row}</td><td>可租面积(㎡)</td>" in text
     assert "确认写入" not in text

@@ -279,8 +279,8 @@ def test_areas_given_as_numbers_must_be_positive(session, park, tmp_path):
     frame(footprints(4), JZMJ=[1200.0, 0.0, -35.5, None]).to_file(tmp_path / "areas.gpkg")
     plan = importer.plan(session, tmp_path / "areas.gpkg", options(park))
     assert [(r.number, r.reasons) for r in plan.rejected] == [
-        (2, ["建筑面积(㎡) (JZMJ): 0.0 is not positive (expected a number > 0 in m²)"]),
-        (3, ["建筑面积(㎡) (JZMJ): -35.5 is not positive (expected a number > 0 in m²)"]),
+        (2, ["建筑面积(㎡) (JZMJ): 0.0 不是正数 (expected > 0 的数（m²）)"]),
+        (3, ["建筑面积(㎡) (JZMJ): -35.5 不是正数 (expected > 0 的数（m²）)"]),
         (4, ["a new record needs 建筑面积(㎡) (gfa_m2): map a source field or give a constant"])]
     assert [(feat.number, feat.values["gfa_m2"]) for feat in plan.new] == [(1, 1200.0)]
 

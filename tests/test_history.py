@@ -64,7 +64,7 @@ def test_the_park_log_lists_its_own_records_filtered_and_as_a_workbook(manager, 
     that_day = manager.get(f"/parks/{world.park_a.id}/activity?since={day}&until={day}").get_data(as_text=True)
     assert "意向客户赵总" in that_day
     bad = manager.get(f"/parks/{world.park_a.id}/activity?since=yesterday")
-    assert bad.status_code == 400 and "since" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "起始日期" in bad.get_data(as_text=True)
     sheet = manager.get(f"/parks/{world.park_a.id}/activity?kind=reservation&format=xlsx")
     ws = load_workbook(io.BytesIO(sheet.data)).active
     header = [c.value for c in ws[1]]

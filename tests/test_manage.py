@@ -62,7 +62,7 @@ def test_a_bad_credit_code_is_refused_with_the_field(manager, world):
     text = resp.get_data(as_text=True)
     # The message stands beside the credit-code field, which keeps what was typed.
     assert resp.status_code == 400 and re.search(
-        r'name="uscc"[^>]*value="91110108551385082R"><span class="field-problem" role="alert">[^<]*checksum gives &#39;Q&#39;',
+        r'name="uscc"[^>]*value="91110108551385082R"><span class="field-problem" role="alert">[^<]*校验应为 &#39;Q&#39;',
         text)
 
 

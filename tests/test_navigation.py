@@ -59,3 +59,24 @@ def test_a_park_manager_goes_from_the_menu_to_their_park(client, world):
 def test_the_home_page_leads_to_the_map(client, world):
     html = client.get("/").get_data(as_text=True)
     assert 'href="/map"' in html and "在地图上查看空置厂房" in html
+
+
+def test_what_went_wrong_is_said_on_a_styled_page_in_the_readers_language(db_url, world):
+    from web import create_app
+    app = create_app({"TESTING": False, "DATABASE_URL": db_url, "SECRET_KEY": "k"})
+    app.add_url_rule("/boom", "boom", lambda: 1 / 0)
+    client = app.test_client()
+    cases = {"/no/such/page": (404, "找不到页面"), "/boom": (500, "服务器出错了"), "/?as_of=2026-13-45": (400, "as_of"),
+             f"/buildings/{world.building_a.id}/verify": (405, "请求方式")}
+    for url, (code, words) in cases.items():
+        resp = client.get(url)
+        page = resp.get_data(as_text=True)
+        assert resp.status_code == code and words in page, (url, resp.status_code)
+        assert '<nav class="menu"' in page and "Werkzeug" not in page and "Not Found" not in page, url
+    resp = client.get("/no/such/page?lang=en")
+    assert resp.status_code == 404 and "There is no such page" in resp.get_data(as_text=True)
+    login_as(client, world.viewer)
+    resp = client.get(f"/buildings/{world.building_a.id}/edit?lang=zh-CN")
+    assert resp.status_code == 403 and "只有该园区的园区管理人员" in resp.get_data(as_text=True)
+    api = client.get("/api/nothing-here", headers={"Accept": "application/json"})
+    assert api.status_code == 404 and api.get_json()["code"] == 404

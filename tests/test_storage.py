@@ -53,7 +53,8 @@ def test_invalid_records_are_refused_before_anything_is_written(session, make, f
     session.commit()
     with pytest.raises(ValidationError) as exc:
         make(session, p)
-    assert field in str(exc.value) and "expected" in str(exc.value)
+    assert [pr.field for pr in exc.value.problems] == [field] and exc.value.problems[0].expected
+    assert str(exc.value).startswith(exc.value.problems[0].name + "：") and "应为" in str(exc.value)
     session.rollback()
     assert session.scalar(select(func.count(Plot.id))) == 0
     assert session.scalar(select(func.count(Enterprise.id))) == 0
@@ -110,8 +111,9 @@ def test_the_database_itself_refuses_overlaps_on_postgis(session):
 def test_a_lease_must_end_after_it_starts(session):
     p = f.park(session)
     unit = f.building(session, p).units[0]
-    with pytest.raises(ValidationError, match="Lease.end_date"):
+    with pytest.raises(ValidationError, match="^到期日") as exc:
         f.lease(session, unit, f.enterprise(session), D(2025, 1, 1), D(2025, 1, 1))
+    assert exc.value.problems[0].field == "Lease.end_date"
 
 
 def test_every_write_leaves_an_audit_record_with_before_and_after(session):

@@ -18,18 +18,18 @@ def test_full_width_and_lower_case_credit_codes_are_normalised():
 
 
 @pytest.mark.parametrize("bad, words", [
-    ("91110108551385082R", "checksum gives 'Q'"),  # wrong check character
-    ("91110108551385083Q", "organisation-code check"),  # corrupted digit in the org code
-    ("9111010855138508", "16 characters, not 18"),
-    ("91110108551385O82Q", "never uses"),  # letter O
-    ("Z1110108551385082Q", "never uses"),
-    ("94110108551385082Q", "registration department"),
+    ("91110108551385082R", "校验应为 'Q'"),  # wrong check character
+    ("91110108551385083Q", "组织机构代码校验位"),  # corrupted digit in the org code
+    ("9111010855138508", "有 16 位，不是 18 位"),
+    ("91110108551385O82Q", "不用这些字符"),  # letter O
+    ("Z1110108551385082Q", "不用这些字符"),
+    ("94110108551385082Q", "登记管理部门"),
 ])
 def test_corrupted_credit_codes_are_refused_with_the_reason(bad, words):
     with pytest.raises(v.ValidationError) as exc:
         v.check_uscc(bad)
     msg = str(exc.value)
-    assert "Enterprise.uscc" in msg and words in msg and "expected 18 characters" in msg
+    assert msg.startswith("统一社会信用代码：") and words in msg and "应为 18 位" in msg
 
 
 def test_single_character_corruptions_are_always_caught():
@@ -83,15 +83,16 @@ def test_manufacturing_table_is_complete():
 
 @pytest.mark.parametrize("value", [-1, 0, "-3", "abc", float("nan")])
 def test_areas_must_be_positive(value):
-    with pytest.raises(v.ValidationError, match="Unit.leasable_area_m2"):
+    with pytest.raises(v.ValidationError, match="^可租面积（㎡）：") as exc:
         v.check_positive(value, "Unit.leasable_area_m2", "m²")
+    assert exc.value.problems[0].field == "Unit.leasable_area_m2"
 
 
 def test_swapped_coordinates_are_named():
     swapped = Polygon([(32.66, 108.95), (32.66, 108.96), (32.67, 108.96), (32.67, 108.95)])
     with pytest.raises(v.ValidationError) as exc:
         v.check_polygon(swapped, "Plot.geom")
-    assert "swapped lon/lat?" in str(exc.value) and "Plot.geom" in str(exc.value)
+    assert "swapped lon/lat?" in str(exc.value) and exc.value.problems[0].field == "Plot.geom"
 
 
 def test_projected_coordinates_are_recognised():

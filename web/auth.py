@@ -11,7 +11,7 @@ from flask import (Blueprint, Flask, abort, flash, g, redirect, render_template,
 from registry.core import authz, clock, signin, users
 from registry.core.validation import Problem, ValidationError
 
-from . import forms, refusals
+from . import errors, forms, refusals
 from .refusals import form_page
 from .db import for_writing, get_session
 from .i18n import gettext as _
@@ -48,6 +48,7 @@ def _load_user() -> None:
     # mid-request) must render without loading anything.
     g.username = g.user.username if g.user else None
     g.user_label = f"{g.user.display_name or g.user.username}（{g.user.role.label}）" if g.user else None
+    g.sections = authz.sections(g.user)  # the menu's sections, worked out while the database answers
     db.info["actor"] = g.username or "anonymous"  # who the audit trail names
 
 
@@ -137,10 +138,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(authz.Forbidden)
     def _forbidden(exc):
-        return render_template("error.html", code=403, message=_("无权执行此操作：") + str(exc)), 403
+        return errors.page(403, _("无权执行此操作：") + _(str(exc)))
 
     refusals.init_app(app)  # invalid input, conflicts, lost races: one answer
 
     @app.errorhandler(LookupError)
     def _missing(exc):
-        return render_template("error.html", code=404, message=str(exc)), 404
+        return errors.page(404)  # the record's internal name and number are not the reader's business

@@ -1,11 +1,10 @@
-"""The header menu: the sections a user may open (registry.core.authz.sections), each with its
-page and Chinese name, the current one marked. One partial (_header.html) draws it on every page,
-the map included."""
+"""The header menu: the sections a user may open (registry.core.authz.sections, worked out when
+the user is loaded, so that an error page drawn while the database is down needs nothing from
+it), each with its page and Chinese name, the current one marked. One partial (_header.html)
+draws it on every page, the map included."""
 from __future__ import annotations
 
 from flask import Flask, g, request, url_for
-
-from registry.core import authz
 
 from .i18n import gettext as _
 
@@ -29,7 +28,7 @@ def _current(owners: tuple[str, ...]) -> bool:
 def menu() -> list[dict]:
     """The signed-in (or anonymous) user's menu: label, link, whether it is the current section."""
     return [{"key": key, "label": _(MENU[key][1]), "url": url_for(MENU[key][0]), "current": _current(MENU[key][2])}
-            for key in authz.sections(g.get("user"))]
+            for key in g.get("sections", ("overview", "map"))]
 
 
 def init_app(app: Flask) -> None:

@@ -41,13 +41,12 @@ def can_write_park(user: User | None, park_id: int) -> bool:
 
 def require_write_park(user: User | None, park_id: int) -> None:
     if not can_write_park(user, park_id):
-        who = user.username if user else "anonymous"
-        raise Forbidden(f"{who} may not change park #{park_id}")
+        raise Forbidden("只有该园区的园区管理人员和系统管理员可以修改此园区的记录")
 
 
 def require_admin(user: User | None) -> None:
     if user is None or not user.active or user.role != Role.ADMIN:
-        raise Forbidden("only an administrator may do this")
+        raise Forbidden("只有系统管理员可以执行此操作")
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ def require_private(user: User | None, park_id: int | None) -> None:
     if not audience(user).private(park_id):
         if park_id is None:
             raise Forbidden("不属于单个园区的记录（企业、用户等）的修改记录仅对管理员和经信部门开放")
-        raise Forbidden(f"园区 #{park_id} 的租户、租金等信息仅对该园区的授权用户开放")
+        raise Forbidden("该园区的租户、租金等信息仅对该园区的授权用户开放")
 
 
 EVALUATION_READERS = (Role.ADMIN, Role.BUREAU, Role.INVESTMENT)
@@ -109,7 +108,7 @@ def can_read_evaluation(user: User | None) -> bool:
 
 def require_read_evaluation(user: User | None) -> None:
     if not can_read_evaluation(user):
-        raise Forbidden("only the industry bureau, investment staff and administrators see evaluation results")
+        raise Forbidden("亩均评价结果仅对经信部门、招商人员和系统管理员开放")
 
 
 def can_run_evaluation(user: User | None) -> bool:
@@ -118,7 +117,7 @@ def can_run_evaluation(user: User | None) -> bool:
 
 def require_run_evaluation(user: User | None) -> None:
     if not can_run_evaluation(user):
-        raise Forbidden("only the industry bureau and administrators run evaluations")
+        raise Forbidden("只有经信部门和系统管理员可以发起亩均评价")
 
 
 # The product's sections, in the order the menu lists them.

@@ -69,18 +69,18 @@ class Param:
         text = "" if raw is None else str(raw)
         if text.strip() == "":
             if self.required:
-                raise ValidationError(Problem(field, "未填写", self.expected()))
+                raise ValidationError(Problem(field, "未填写", self.expected(), self.label))
             return None
         value_text = text.strip() if self.kind == "text" else unicodedata.normalize("NFKC", text).strip()
         try:
             value = self.convert(value_text) if self.convert is not None else self._read(value_text)
         except ValidationError as exc:
-            raise ValidationError([Problem(field, p.message, p.expected) for p in exc.problems]) from None
+            raise ValidationError([Problem(field, p.message, p.expected, self.label) for p in exc.problems]) from None
         except (ValueError, TypeError, OverflowError):
-            raise ValidationError(Problem(field, f"{text!r} 无效", self.expected())) from None
+            raise ValidationError(Problem(field, f"{text!r} 无效", self.expected(), self.label)) from None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
-                raise ValidationError(Problem(field, f"{text!r} 超出范围", self.expected()))
+                raise ValidationError(Problem(field, f"{text!r} 超出范围", self.expected(), self.label))
         return value
 
     def _read(self, text: str):

@@ -20,12 +20,30 @@ from geodata import geometry as geo
 
 @dataclass(frozen=True)
 class Problem:
-    field: str  # e.g. "Enterprise.uscc"
+    field: str  # e.g. "Enterprise.uscc": where it belongs (a form's input, an API's field)
     message: str  # what is wrong with the value
     expected: str = ""  # the form that would have been accepted
+    label: str = ""  # the field as people name it (a form's label); else derived from ``field``
+
+    @property
+    def name(self) -> str:
+        """The field as people name it: 统一社会信用代码, not Enterprise.uscc."""
+        return self.label or field_label(self.field)
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}" + (f"; expected {self.expected}" if self.expected else "")
+        return f"{self.name}：{self.message}" + (f"（应为 {self.expected}）" if self.expected else "")
+
+
+def field_label(field: str) -> str:
+    """A problem's field in people's words: a model's column by the name the forms and ledger give
+    it (registry.core.history.LABELS), else the field as given."""
+    head, _, key = field.rpartition(".")
+    from .history import label  # late: history's imports lead back here
+    from .models import Base
+    tables = {m.class_.__name__: m.local_table.name for m in Base.registry.mappers}
+    if head in tables:
+        return label(tables[head], key)
+    return field
 
 
 class ValidationError(ValueError):
@@ -51,7 +69,7 @@ _USCC_TYPES = {
     "1": "1239", "2": "19", "3": "123459", "4": "19", "5": "1239", "6": "19", "7": "19",
     "8": "19", "9": "123", "A": "19", "N": "1239", "Y": "1",
 }
-USCC_EXPECTED = "18 characters from 0-9 and A-Y without I O S V Z, ending in the GB 32100-2015 check character"
+USCC_EXPECTED = "18 位，由数字和除 I、O、S、V、Z 以外的大写字母组成，末位是 GB 32100-2015 校验码"
 
 
 def uscc_check_char(first17: str) -> str:
@@ -71,21 +89,20 @@ def uscc_problem(value: str) -> str | None:
     """Why ``value`` is not a valid 统一社会信用代码, or None if it is."""
     code = normalize_code(value)
     if len(code) != 18:
-        return f"{value!r} has {len(code)} characters, not 18"
+        return f"{value!r} 有 {len(code)} 位，不是 18 位"
     bad = [c for c in code if c not in USCC_ALPHABET]
     if bad:
-        return f"{value!r} contains {''.join(sorted(set(bad)))!r}, which GB 32100 never uses"
+        return f"{value!r} 含有 {''.join(sorted(set(bad)))!r}，统一社会信用代码（GB 32100）不用这些字符"
     if code[0] not in _USCC_TYPES or code[1] not in _USCC_TYPES[code[0]]:
-        return f"{value!r} starts with {code[:2]!r}, not a registration department and entity type"
+        return f"{value!r} 的前两位 {code[:2]!r} 不是有效的登记管理部门和机构类别代码"
     if not code[2:8].isdigit():
-        return f"{value!r} has {code[2:8]!r} at positions 3–8, not a 6-digit region code"
+        return f"{value!r} 的第 3–8 位 {code[2:8]!r} 不是 6 位行政区划代码"
     org_check = org_code_check_char(code[8:16])
     if code[16] != org_check:
-        return (f"{value!r} has organisation-code check character {code[16]!r} at position 17, "
-                f"the GB 11714 checksum gives {org_check!r}")
+        return f"{value!r} 的第 17 位（组织机构代码校验位）是 {code[16]!r}，按 GB 11714 应为 {org_check!r}"
     check = uscc_check_char(code[:17])
     if code[17] != check:
-        return f"{value!r} ends in {code[17]!r}, the GB 32100-2015 checksum gives {check!r}"
+        return f"{value!r} 的末位是 {code[17]!r}，按 GB 32100-2015 校验应为 {check!r}"
     return None
 
 
@@ -171,14 +188,14 @@ def check_positive(value, field: str, unit: str, *, allow_zero: bool = False, al
     if value is None:
         if allow_none:
             return None
-        raise ValidationError(Problem(field, "is missing", f"a positive number in {unit}"))
+        raise ValidationError(Problem(field, "未填写", f"大于 0 的数（{unit}）"))
     try:
         number = float(normalize_code(value) if isinstance(value, str) else value)
     except (TypeError, ValueError):
-        raise ValidationError(Problem(field, f"{value!r} is not a number", f"a positive number in {unit}")) from None
+        raise ValidationError(Problem(field, f"{value!r} 不是数字", f"大于 0 的数（{unit}）")) from None
     if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        raise ValidationError(Problem(field, f"{value!r} is not positive",
-                                      f"a number {'≥' if allow_zero else '>'} 0 in {unit}"))
+        raise ValidationError(Problem(field, f"{value!r} 不是{'有限的非负数' if allow_zero else '正数'}",
+                                      f"{'≥' if allow_zero else '>'} 0 的数（{unit}）"))
     return number
 
 
