@@ -41,7 +41,7 @@ def walk(app, session):
               "layer": "units", "gis.export_file:fmt": "geojson", "entity": "building",
               "ident": w.building_a.id, "token": "0" * 32, "collection_id": "plots",
               "feature_id": plot.id, "name": "missing.jpg", "filename": "app.css",
-              "reservation_id": held.id}
+              "reservation_id": held.id, "z": 0, "x": 0, "y": 0}
     # Writes get a valid body, so that a refusal is the authorization's and not the form's.
     bodies = {"manage.sign": {"unit_id": [unit.id], "uscc": firm.uscc, "start_date": "2030-01-01",
                               "end_date": "2031-01-01"},
@@ -156,6 +156,12 @@ def test_the_basemap_host_is_the_only_remote_image_source(db_url):
     img = next(d for d in csp.split("; ") if d.startswith("img-src"))
     assert img == "img-src 'self' data: blob: https://*.tiles.example.gov.cn"
     assert "script-src 'self' 'nonce-" in csp  # scripts never come from the tile host
+    node = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "t", "BASEMAP": "tianditu",
+                       "TIANDITU_KEY": "k", "TIANDITU_URL": "http://10.20.30.40:8080/tianditu"})
+    resp = node.test_client().get("/map")
+    img = next(d for d in resp.headers["Content-Security-Policy"].split("; ") if d.startswith("img-src"))
+    assert img == "img-src 'self' data: blob: http://10.20.30.40:8080"  # a provincial node on the government network
+    assert "http://10.20.30.40:8080/tianditu/vec_w/wmts?" in resp.get_data(as_text=True)
 
 
 def test_the_session_cookie_is_secure_behind_https(db_url, world):

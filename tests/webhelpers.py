@@ -129,7 +129,7 @@ ACCESS = {
     ("api.openapi", "GET"): PUBLIC, ("api.landcalc_tables_list", "GET"): PUBLIC,
     ("api.landcalc", "GET"): SIGNED_IN,
     ("vacancy_map.map_page", "GET"): PUBLIC, ("vacancy_map.brochure", "GET"): PUBLIC,
-    ("vacancy_map.photo", "GET"): PUBLIC, ("vacancy_map.upload_photo", "POST"): PARK_WRITER,
+    ("vacancy_map.photo", "GET"): PUBLIC, ("vacancy_map.tile", "GET"): PUBLIC, ("vacancy_map.upload_photo", "POST"): PARK_WRITER,
     **{(f"ogc.{e}", "GET"): PUBLIC for e in ("landing", "api", "conformance", "collections", "collection", "items",
                                               "item", "queryables", "schema")},
     **{(f"manage.{e}", "GET"): SIGNED_IN for e in ("park", "building", "unit", "search")},

@@ -14,6 +14,7 @@ from registry.storage import config as registry_config
 from registry.core.params import MAX_ID
 
 from .jsonio import OrjsonProvider
+from .security import TIANDITU_DEFAULT
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -35,10 +36,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         # GIS files (zipped shapefiles, GeoPackages) fit; nginx's client_max_body_size should match.
         MAX_CONTENT_LENGTH=int(os.environ.get("REGISTRY_MAX_UPLOAD_MB") or 200) * 1024 * 1024,
         # The map's basemap: none (offline vector base, the default), tianditu, amap or xyz.
-        BASEMAP=os.environ.get("REGISTRY_BASEMAP", "none"),
+        BASEMAP=os.environ.get("REGISTRY_BASEMAP") or ("local" if os.environ.get("REGISTRY_TILES") else "none"),
         TIANDITU_KEY=os.environ.get("REGISTRY_TIANDITU_KEY", ""),
+        TIANDITU_URL=os.environ.get("REGISTRY_TIANDITU_URL", TIANDITU_DEFAULT),
         XYZ_URL=os.environ.get("REGISTRY_XYZ_URL", ""),
         XYZ_ATTRIBUTION=os.environ.get("REGISTRY_XYZ_ATTRIBUTION", ""),
+        # Tiles on this machine (docs/vacancy-map.md): a {z}/{x}/{y} folder or an .mbtiles file, the
+        # coordinate system they are drawn in (wgs84 = CGCS2000 within centimetres, or gcj02 for
+        # tiles cut from AMap-style sources), and whose they are.
+        TILES=os.environ.get("REGISTRY_TILES", ""),
+        TILES_CRS=os.environ.get("REGISTRY_TILES_CRS", "wgs84"),
+        TILES_ATTRIBUTION=os.environ.get("REGISTRY_TILES_ATTRIBUTION", ""),
         # How many reverse proxies (nginx) stand in front and set X-Forwarded-For/-Proto: sign-in
         # limits count per client address, which is the proxy's own unless it is trusted here.
         TRUSTED_PROXIES=int(os.environ.get("REGISTRY_TRUSTED_PROXIES") or 0),

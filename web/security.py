@@ -16,6 +16,7 @@ from flask import Flask, g, request
 from registry.core.validation import Problem, ValidationError
 
 # Where each configurable basemap's tiles come from (web/vacancy_map.py builds the tile URLs).
+TIANDITU_DEFAULT = "https://t{s}.tianditu.gov.cn"  # the national service; a provincial node replaces it
 BASEMAP_IMAGE_SOURCES = {
     "tianditu": ["https://*.tianditu.gov.cn"],
     "amap": ["https://*.is.autonavi.com"],
@@ -35,8 +36,9 @@ def csp_nonce() -> str:
 def image_sources(config) -> list[str]:
     """The image origins the configured basemap needs besides the app itself."""
     kind = config.get("BASEMAP", "none")
-    if kind == "xyz" and config.get("XYZ_URL"):
-        parts = urlsplit(config["XYZ_URL"])
+    custom = {"xyz": config.get("XYZ_URL"), "tianditu": config.get("TIANDITU_URL")}.get(kind)
+    if custom and custom != TIANDITU_DEFAULT:
+        parts = urlsplit(custom)
         # Leaflet's {s} subdomain placeholder becomes a wildcard host.
         host = parts.netloc.replace("{s}.", "*.").replace("{s}", "*")
         return [f"{parts.scheme}://{host}"] if parts.scheme in ("http", "https") else []

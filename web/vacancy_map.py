@@ -5,7 +5,9 @@ import os
 
 import folium
 import folium.plugins
-from flask import Blueprint, current_app, g, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, send_from_directory, url_for
+
+from geodata.tiles import TileSource
 
 from registry.assets import editing as assets
 from registry.assets import parks as park_list
@@ -23,7 +25,7 @@ from .security import csp_nonce
 
 bp = Blueprint("vacancy_map", __name__)
 
-BASEMAPS = ("none", "tianditu", "amap", "xyz")
+BASEMAPS = ("none", "tianditu", "amap", "xyz", "local")
 
 
 def _basemap(m: folium.Map) -> str:
@@ -31,9 +33,10 @@ def _basemap(m: folium.Map) -> str:
     kind = current_app.config["BASEMAP"]
     if kind == "tianditu":
         key = current_app.config["TIANDITU_KEY"]
+        node = current_app.config["TIANDITU_URL"].rstrip("/")  # a provincial node on a government network
         for layer, name, overlay in (("vec", "天地图矢量", False), ("cva", "天地图注记", True)):
             folium.TileLayer(
-                tiles=(f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                tiles=(f"{node}/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
                        f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
                        f"&TILECOL={{x}}&tk={key}"),
                 attr="天地图", name=name, subdomains="01234567", max_zoom=18, overlay=overlay).add_to(m)
@@ -45,7 +48,45 @@ def _basemap(m: folium.Map) -> str:
     if kind == "xyz":
         folium.TileLayer(tiles=current_app.config["XYZ_URL"], attr=current_app.config["XYZ_ATTRIBUTION"],
                          name="底图", max_zoom=19).add_to(m)
+    if kind == "local":
+        source = _tiles()
+        if source is None:
+            return "wgs84"
+        attribution = current_app.config["TILES_ATTRIBUTION"] or source.metadata().get("attribution") or "本地底图"
+        folium.TileLayer(tiles=url_for(".tile", z=0, x=0, y=0).replace("/0/0/0", "/{z}/{x}/{y}"), attr=attribution,
+                         name="底图", max_native_zoom=source.max_zoom(), max_zoom=19).add_to(m)
+        # The registry's layers are shifted to the tiles' coordinates, as for AMap.
+        return "gcj02" if current_app.config["TILES_CRS"].lower() == "gcj02" else "wgs84"
     return "wgs84"
+
+
+def _tiles() -> TileSource | None:
+    """The configured local tiles (REGISTRY_TILES), opened once per process; None if unset or gone."""
+    path = current_app.config.get("TILES")
+    if not path:
+        return None
+    cached = current_app.extensions.get("registry_tiles")
+    if cached is None or str(cached.path) != str(path):
+        try:
+            cached = current_app.extensions["registry_tiles"] = TileSource(path)
+        except FileNotFoundError:
+            current_app.logger.error("REGISTRY_TILES=%s: no such folder or file; the map has no basemap", path)
+            return None
+    return cached
+
+
+@bp.get("/tiles/<int:z>/<int:x>/<int:y>")
+def tile(z, x, y):
+    """One tile of the local basemap (404 where it has none: Leaflet leaves the square empty)."""
+    source = _tiles()
+    found = source.get(z, x, y) if source is not None else None
+    if found is None:
+        return Response(status=404, mimetype="text/plain")
+    data, media = found
+    resp = Response(data, mimetype=media)
+    resp.cache_control.public = True
+    resp.cache_control.max_age = 7 * 86400
+    return resp
 
 
 @bp.get("/map")
@@ -60,7 +101,8 @@ def map_page():
     manufacturing = [(c, i.name) for c, i in industries().items() if i.level == "大类" and 13 <= int(c) <= 43]
     return render_template("map.html", parts=parts, map_name=m.get_name(), datum=datum, parks=parks,
                            types=list(BuildingType), industries=manufacturing, staff=g.user is not None,
-                           today=clock.today())
+                           today=clock.today(), no_basemap=current_app.config["BASEMAP"] == "none"
+                           or (current_app.config["BASEMAP"] == "local" and _tiles() is None))
 
 
 @bp.get("/buildings/<int:building_id>/brochure")
