@@ -80,3 +80,25 @@ def test_what_went_wrong_is_said_on_a_styled_page_in_the_readers_language(db_url
     assert resp.status_code == 403 and "只有该园区的园区管理人员" in resp.get_data(as_text=True)
     api = client.get("/api/nothing-here", headers={"Accept": "application/json"})
     assert api.status_code == 404 and api.get_json()["code"] == 404
+
+
+def test_numbers_and_names_read_as_people_write_them(client, session):
+    from registry.core.models import AnnualIndicator
+    from registry.evaluation import runs
+    from web.formatting import number
+
+    from .test_evaluation_outputs import build_bureau
+    assert [number(x) for x in (5.467695000000001, 144.0, 1.85884e+06, None, 0.5)] == ["5.47", "144", "1,858,840",
+                                                                                        "—", "0.5"]
+    b = build_bureau(session)
+    firm = b["firms"]["甲一精密"]
+    indicator = session.query(AnnualIndicator).filter_by(enterprise_id=firm.id, year=2025).one()
+    indicator.electricity_kwh, indicator.employees_avg = 1.85884e+06, 50.0
+    run = runs.create_run(session, ruleset="huaian-2024", year=2025, actor="bureau")
+    session.commit()
+    login_as(client, b["users"][Role.BUREAU])
+    page = client.get(f"/evaluation/{run.id}/enterprise/{firm.uscc}").get_data(as_text=True)
+    assert "1,858,840" in page and "e+0" not in page and "<dd>50</dd>" in page, re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", page))[:3000]
+    assert "之后" not in page and "淮安市工业企业资源集约利用综合评价" in page
+    runs_page = client.get("/evaluation").get_data(as_text=True)
+    assert ">淮安市工业企业资源集约利用综合评价（2024）</option>" in runs_page

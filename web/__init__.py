@@ -65,7 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
     from . import (api, assets, auth, bulk_excel, db, evaluation, i18n, landsupply, manage, offline_folium, records,
-                   errors, gis, navigation, ogc, operations, reports, security, users_admin, vacancy_map, views)
+                   errors, formatting, gis, navigation, ogc, operations, reports, security, users_admin, vacancy_map, views)
     offline_folium.use_local_assets()  # once per process: folium's CDN links → vendored files
     operations.init_app(app)
     db.init_app(app)
@@ -73,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     navigation.init_app(app)
     errors.init_app(app)
+    formatting.init_app(app)
     for bp in (views.bp, manage.bp, reports.bp, records.history_bp, records.quality_bp, bulk_excel.bp, assets.bp,
                users_admin.bp, api.bp, vacancy_map.bp, evaluation.bp, landsupply.bp, ogc.bp, gis.bp):
         app.register_blueprint(bp)

@@ -51,7 +51,7 @@ def _run(run_id: int):
 
 def _index_page():
     db = get_session()
-    return render_template("evaluation_runs.html", runs=runs.runs_list(db), presets=rulesets.preset_ids(),
+    return render_template("evaluation_runs.html", runs=runs.runs_list(db), presets=rulesets.preset_choices(),
                            parks=park_list.park_choices(db))
 
 

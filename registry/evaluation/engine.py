@@ -90,8 +90,9 @@ def tce(rec: EnterpriseInput, rs: RuleSet) -> tuple[float | None, str]:
     if any(x is not None for x in raw):
         total = ((rec.electricity_kwh or 0) * e["electricity_kgce_per_kwh"] / 1000
                  + (rec.natural_gas_m3 or 0) * e["natural_gas_kgce_per_m3"] / 1000 + (rec.coal_t or 0) * e["coal_tce_per_t"])
-        return total, (f"综合能耗 {total:.3f} tce = 电 {rec.electricity_kwh or 0:g} kWh × {e['electricity_kgce_per_kwh']} kgce/kWh"
-                       f" + 气 {rec.natural_gas_m3 or 0:g} m³ × {e['natural_gas_kgce_per_m3']} + 煤 {rec.coal_t or 0:g} t × {e['coal_tce_per_t']}"
+        # Quantities as a statistician writes them: 1,858,840 kWh, never 1.85884e+06.
+        return total, (f"综合能耗 {total:,.3f} tce = 电 {rec.electricity_kwh or 0:,.0f} kWh × {e['electricity_kgce_per_kwh']} kgce/kWh"
+                       f" + 气 {rec.natural_gas_m3 or 0:,.0f} m³ × {e['natural_gas_kgce_per_m3']} + 煤 {rec.coal_t or 0:,.2f} t × {e['coal_tce_per_t']}"
                        f"（{'等价值' if e.get('basis') == 'equivalent' else '当量值'}）")
     return rec.energy_tce, "综合能耗按企业填报" if rec.energy_tce is not None else ""
 
@@ -323,7 +324,9 @@ def _rank_and_classify(rs: RuleSet, pool: list[Result], inputs: dict[str, Enterp
                 if position < cumulative - 1e-12:
                     res.klass = name
                     break
-            res.reasons.append(f"组内第 {res.rank}/{n} 名（前 {position * 100:.1f}% 之后），按比例划为 {res.klass} 类")
+            ahead = res.rank - 1
+            res.reasons.append(f"组内第 {res.rank}/{n} 名（排在前面的有 {ahead} 家，占 {position * 100:.1f}%），"
+                               f"按比例划为 {res.klass} 类")
         else:
             for name, threshold in cls["thresholds"]:
                 if res.total >= threshold:

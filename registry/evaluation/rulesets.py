@@ -7,6 +7,8 @@ docs/rulesets.md.
 """
 from __future__ import annotations
 
+import functools
+
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -90,6 +92,12 @@ class RuleSet:
 def preset_ids() -> list[str]:
     return sorted(p.name[:-5] for p in resources.files(__package__).joinpath("rulesets").iterdir()
                   if p.name.endswith(".toml"))
+
+
+@functools.cache
+def preset_choices() -> list[tuple[str, str]]:
+    """Every preset as (id, its name as its issuing body names it), for a form's list."""
+    return [(ref, load(ref).name) for ref in preset_ids()]
 
 
 def load(ref: str) -> RuleSet:
