@@ -102,3 +102,35 @@ def test_numbers_and_names_read_as_people_write_them(client, session):
     assert "之后" not in page and "淮安市工业企业资源集约利用综合评价" in page
     runs_page = client.get("/evaluation").get_data(as_text=True)
     assert ">淮安市工业企业资源集约利用综合评价（2024）</option>" in runs_page
+
+
+def test_the_brochure_names_the_industries_it_excludes(client, world, session):
+    b = world.building_b
+    b.industries_excluded = ["26", "31"]
+    session.commit()
+    page = client.get(f"/buildings/{b.id}/brochure").get_data(as_text=True)
+    assert "26 化学原料和化学制品制造业" in page and "31 黑色金属冶炼和压延加工业" in page
+
+
+def test_the_map_lists_buildings_with_space_at_every_zoom(client, world, session):
+    from . import factories as f
+    for i in range(3):
+        f.building(session, world.park_a, gfa=1000 * (i + 1), floors=1, units_per_floor=1, dx=0.002 * (i + 1))
+    session.commit()
+    far = client.get("/api/buildings?zoom=5&bbox=100,20,120,40&list=2").get_json()
+    assert far["clustered"] and len(far["list"]) == 2
+    areas = [x["properties"]["available_m2"] for x in far["list"]]
+    assert areas == sorted(areas, reverse=True) and all(x["geometry"]["type"] == "Point" for x in far["list"])
+    assert "list" not in client.get("/api/buildings?zoom=5&bbox=100,20,120,40").get_json()
+
+
+def test_zoomed_out_the_map_still_lists_buildings_and_a_click_opens_one(app_page, world, session):
+    from geoalchemy2.shape import to_shape
+    c = to_shape(world.building_a.footprint).centroid
+    page = app_page
+    page.goto(f"{page.base_url}/map?lat={c.y:.5f}&lng={c.x:.5f}&z=6", wait_until="load")
+    page.wait_for_selector("#results li.result", timeout=15000)
+    assert page.locator("#results li.result").count() == 2  # both worlds' buildings, most space first
+    page.locator("#results li.result").first.click()
+    page.wait_for_selector(".details:not([hidden])", timeout=15000)
+    assert page.evaluate("() => window.vacancyMap.map.getZoom()") > 6

@@ -60,6 +60,7 @@ def building_card(session: Session, building_id: int, day: dt.date, *, audience:
         b.completion_date.isoformat() if b.completion_date else None,
         "last_verified": b.last_verified.isoformat() if b.last_verified else None,
         "industries_allowed": b.industries_allowed, "industries_excluded": b.industries_excluded,
+        "industries_allowed_named": _named(b.industries_allowed), "industries_excluded_named": _named(b.industries_excluded),
         "photo": b.photo, "storeys": [{"level": f.level, "height_m": f.storey_height_m,
                                         "load_t_m2": round(f.floor_load_t_m2, 2) if f.floor_load_t_m2 else None}
                                        for f in b.floors],
@@ -67,6 +68,13 @@ def building_card(session: Session, building_id: int, day: dt.date, *, audience:
                                  "contact": park.contact_name, "phone": park.contact_phone},
         "footprint": geom, "public": public,
     }
+
+
+def _named(codes) -> list[str]:
+    """GB/T 4754-2017 codes as people read them: 26 化学原料和化学制品制造业."""
+    from ..core.validation import industries
+    table = industries()
+    return [f"{c} {table[c].name}" if c in table else str(c) for c in (codes or [])]
 
 
 def park_boundaries(session: Session, datum: str = "wgs84") -> dict:

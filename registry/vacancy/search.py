@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import shapely
 from sqlalchemy import Float, String, and_, case, cast, func, literal, null, or_, select
@@ -39,6 +39,7 @@ from .needs import SpaceNeeds, move_in_day, building_fits, storey_fits, with_sto
 
 POLYGON_ZOOM = 14  # from this zoom on, footprints; below, points
 CLUSTER_ZOOM = 11  # below this zoom, server-side clusters
+MAX_LIST = 100  # buildings listed beside clusters
 MAX_LIMIT = 2000
 AVAILABILITY = ("fully_vacant", "partly_vacant", "fully_let", "under_construction")
 
@@ -88,6 +89,9 @@ PARAMS: tuple[Param, ...] = (
                    choices=("wgs84", "gcj02", "cgcs2000"), convert=_datum),
     Param("limit", "integer", f"features per page (default 500, at most {MAX_LIMIT})", minimum=1, maximum=MAX_LIMIT),
     Param("offset", "integer", "features to skip (paging)", minimum=0, maximum=MAX_ID),
+    Param("list", "integer", f"when the answer is clustered (zoom below {CLUSTER_ZOOM}), also this many matching "
+          f"buildings with the most available space, as points, under 'list' (default 0, at most {MAX_LIST})",
+          minimum=0, maximum=MAX_LIST),
 )
 PARAM_NAMES = {p.name for p in PARAMS}
 
@@ -113,6 +117,7 @@ class VacancyQuery:
     datum: str = "wgs84"
     limit: int = 500
     offset: int = 0
+    list: int = 0  # with clusters, also the buildings with most space (the map's list)
 
     @property
     def needs(self) -> SpaceNeeds:
@@ -141,6 +146,7 @@ def parse_query(params: Mapping[str, str], today: dt.date) -> VacancyQuery:
 _FEATURES = {"type": "object", "required": ["type", "features"], "properties": {
     "type": {"type": "string", "enum": ["FeatureCollection"]}, "features": {"type": "array", "items": {"type": "object"}},
     "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"}, "clustered": {"type": "boolean"},
+    "list": {"type": "array", "items": {"type": "object"}},
     "links": {"type": "array", "items": {"type": "object"}}}}
 
 
@@ -282,7 +288,11 @@ def search(session: Session, q: VacancyQuery, *, audience: Audience) -> dict:
     """A GeoJSON FeatureCollection of matching buildings (or clusters), paged, for the map and list.
     A park that hides its rents shows them only to its own readers (``audience``)."""
     if q.zoom < CLUSTER_ZOOM:
-        return _clusters(session, q)
+        out = _clusters(session, q)
+        if q.list:  # the list beside the map names buildings at every zoom, most space first
+            out["list"] = search(session, replace(q, zoom=CLUSTER_ZOOM, limit=q.list, offset=0, list=0),
+                                 audience=audience)["features"]
+        return out
     rows = session.execute(feature_statement(session, q)).all()
     # The total comes with every row (a window count); past the last page, count separately.
     total = rows[0][-1] if rows else session.scalar(select(func.count()).select_from(

@@ -17,6 +17,7 @@
   var points = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50 }).addTo(map);
   var clusters = L.featureGroup().addTo(map);
   var byId = {};
+  var listed = {};
   var request = 0;
   var state = { features: [], loaded: 0 };
   window.vacancyMap = { map: map, state: state, byId: byId };
@@ -70,6 +71,7 @@
     p.set("zoom", String(Math.round(map.getZoom())));
     p.set("datum", config.datum);
     p.set("limit", "1000");
+    p.set("list", "30");  // zoomed out: the thirty buildings with most space, for the list
     var mine = ++request;
     writeUrl();
     fetch("/api/buildings?" + p.toString(), { credentials: "same-origin" }).then(function (r) { return r.json(); })
@@ -126,9 +128,10 @@
       }).map(function (name) { return (form.elements[name].closest("label").textContent || name).trim(); });
       count.textContent = set.length ? L_.nothing_filters + set.join("、") : L_.nothing_here;
     }
-    data.features.forEach(function (f) {
+    (data.clustered ? (data.list || []) : data.features).forEach(function (f) {
       var p = f.properties;
       if (p.cluster) { return; }
+      listed[p.id] = f;
       var li = el("li", "result a-" + p.availability);
       li.dataset.id = p.id;
       li.tabIndex = 0;
@@ -147,7 +150,14 @@
 
   function fly(id) {
     var layer = byId[id];
-    if (!layer) { return; }
+    if (!layer) {  // listed while zoomed out: go to it, then show it
+      var f = listed[id];
+      if (f && f.geometry && f.geometry.type === "Point") {
+        map.flyTo([f.geometry.coordinates[1], f.geometry.coordinates[0]], 17, { duration: 0.6 });
+        show(id);
+      }
+      return;
+    }
     if (layer.getBounds) { map.flyToBounds(layer.getBounds(), { maxZoom: 18, duration: 0.6 }); }
     else { map.flyTo(layer.getLatLng(), 17, { duration: 0.6 }); }
     show(id);
