@@ -160,6 +160,13 @@ def user():
     pass
 
 
+def _read_password(from_stdin: bool) -> str:
+    """The new password: the first line of standard input, or asked for twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 @user.command("create", help="Create a user. The password is asked for (or read from stdin with --password-stdin).")
 @click.option("--username", required=True)
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
@@ -171,10 +178,7 @@ def user_create(obj, username, role, parks, display_name, password_stdin):
     from .storage.db import session_scope
     from .core.users import create_user
     from .core.validation import ValidationError
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     try:
         with session_scope(obj["url"], actor="cli") as session:
             u = create_user(session, username, password, role, [park_id(session, p) for p in parks], display_name)
@@ -193,10 +197,7 @@ def user_password(obj, username, password_stdin):
     from .core.models import User
     from .core.users import set_password
     from .core.validation import ValidationError
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     try:
         with session_scope(obj["url"], actor="cli") as session:
             found = session.scalar(select(User.id).where(User.username == username))

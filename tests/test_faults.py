@@ -115,9 +115,9 @@ def test_database_stopped_in_the_middle_of_a_lease_update(pg, setup, monkeypatch
     assert post(client, f"/leases/{w.lease_a_id}/renew", {"end_date": "2031-01-01"}).status_code == 302
 
 
-def test_database_stopped_in_the_middle_of_an_import(pg, setup, monkeypatch, tmp_path):
-    from registry.storage import bulk
-
+def _staged_import(setup, tmp_path):
+    """An administrator's client with a GIS upload staged for commit, its token, and how many
+    buildings there are before it."""
     from .test_gis_web import gbk_zip, upload
     app, session, w = setup
     client = app.test_client()
@@ -125,6 +125,13 @@ def test_database_stopped_in_the_middle_of_an_import(pg, setup, monkeypatch, tmp
     token = upload(client, gbk_zip(tmp_path), park=w.park_a_name).headers["Location"].rsplit("/", 1)[1]
     buildings = _count(session, Building)
     session.close()
+    return client, token, buildings
+
+
+def test_database_stopped_in_the_middle_of_an_import(pg, setup, monkeypatch, tmp_path):
+    from registry.storage import bulk
+    client, token, buildings = _staged_import(setup, tmp_path)
+    session = setup[1]
     original = bulk.insert_columns
 
     def insert_then_lose_the_server(*args, **kwargs):
@@ -146,14 +153,8 @@ def test_database_stopped_during_the_copy_itself_is_a_503(pg, setup, monkeypatch
     """The server goes away while COPY streams the rows (the driver's own error, below SQLAlchemy):
     503 like any other statement's, nothing written (issue 19)."""
     from registry.storage import bulk
-
-    from .test_gis_web import gbk_zip, upload
-    app, session, w = setup
-    client = app.test_client()
-    login_as(client, w.admin)
-    token = upload(client, gbk_zip(tmp_path), park=w.park_a_name).headers["Location"].rsplit("/", 1)[1]
-    buildings = _count(session, Building)
-    session.close()
+    client, token, buildings = _staged_import(setup, tmp_path)
+    session = setup[1]
     original = bulk._columns
     stopped = []
 
