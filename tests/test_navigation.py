@@ -134,3 +134,17 @@ def test_zoomed_out_the_map_still_lists_buildings_and_a_click_opens_one(app_page
     page.locator("#results li.result").first.click()
     page.wait_for_selector(".details:not([hidden])", timeout=15000)
     assert page.evaluate("() => window.vacancyMap.map.getZoom()") > 6
+
+
+def test_the_card_shows_the_units_that_fit_the_filters(client, app_page, world):
+    b = world.building_a
+    card = client.get(f"/api/buildings/{b.id}?ground_floor=1").get_json()
+    fits = {u["code"]: u["fits"] for u in card["units"]}
+    assert fits and all(ok == code.startswith("1-") for code, ok in fits.items() if code != "1-01"), fits
+    assert "fits" not in client.get(f"/api/buildings/{b.id}").get_json()["units"][0]
+    page = app_page
+    page.goto(f"{page.base_url}/map?ground_floor=1&b={b.id}", wait_until="load")
+    page.wait_for_selector(".details:not([hidden]) table.units", timeout=15000)
+    floors = page.eval_on_selector_all(".details table.units tr td:first-child", "tds => tds.map(t => t.textContent)")
+    assert floors and set(floors) == {"1F"}, floors
+    assert "不符合筛选条件" in page.inner_text(".details")

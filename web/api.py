@@ -40,7 +40,10 @@ def buildings():
 
 @bp.get("/buildings/<int:building_id>")
 def building(building_id):
-    return jsonify(cards.building_card(get_session(), building_id, clock.today(), audience=_audience()))
+    # The map's filters, when given, mark which units fit them (the card shows those).
+    q = vacancy.parse_query(request.args, clock.today())
+    needs = q.needs if (q.needs.about_space or q.available_by != q.day) else None
+    return jsonify(cards.building_card(get_session(), building_id, clock.today(), audience=_audience(), needs=needs))
 
 
 @bp.get("/parks")

@@ -518,6 +518,7 @@ MESSAGES_EN = {
     '出错了': 'Something went wrong',
     '未配置底图：地图只显示园区、地块和厂房轮廓。将 REGISTRY_TILES 设为本机瓦片目录或 MBTiles 文件即可显示底图（见 docs/vacancy-map.md）。': 'No basemap is configured: the map shows parks, plots and building outlines only. Set REGISTRY_TILES to a tile folder or an MBTiles file on this machine to show one (see docs/vacancy-map.md).',
     '不定等级': 'Not classed',
+    '另有 {n} 个空置单元不符合筛选条件': '{n} more vacant units do not meet the filters',
 }
 
 

@@ -15,16 +15,20 @@ from sqlalchemy.orm import Session
 from geodata.geometry import for_display
 
 from ..core.authz import Audience
-from ..core.models import Building, Park
+from ..core.models import Building, Park, Unit
 from ..occupancy import status
 from ..storage.spatial import as_geojson, bbox_filter
+from .needs import SpaceNeeds, storey_fits, with_storeys
 from .search import display_geometry
 
 
-def building_card(session: Session, building_id: int, day: dt.date, *, audience: Audience) -> dict:
+def building_card(session: Session, building_id: int, day: dt.date, *, audience: Audience,
+                  needs: SpaceNeeds | None = None) -> dict:
     """Everything the map's detail panel and the brochure show about one building: to the park's own
     readers (``audience``) every unit with its tenant, lease and reservation; to everyone else the
-    units on offer, and rents unless the park hides them."""
+    units on offer, and rents unless the park hides them. With the investor's ``needs`` (the map's
+    filters), each unit says whether it ``fits`` them: on offer, free by the day asked, on a
+    storey that meets them (the same rule as the map's search)."""
     b = session.get(Building, building_id)
     if b is None:
         raise LookupError(f"no building #{building_id}")
@@ -34,6 +38,8 @@ def building_card(session: Session, building_id: int, day: dt.date, *, audience:
     states = status.unit_states(session, day, building_id=b.id)
     ready = status.ready_date(b.status, b.completion_date, day)
     floors = {f.level: f for f in b.floors}
+    fitting = None if needs is None else set(session.scalars(with_storeys(
+        select(Unit.id).where(Unit.building_id == b.id, storey_fits(needs)), needs)))
     units = []
     for u in sorted(b.units, key=lambda u: (u.floor_level, u.code)):
         s = states[u.id]
@@ -47,6 +53,8 @@ def building_card(session: Session, building_id: int, day: dt.date, *, audience:
                  "floor_load_t_m2": round(fl.floor_load_t_m2, 2) if fl and fl.floor_load_t_m2 else None,
                  "available_from": free.isoformat() if free else None,
                  "rent": None if hide else b.asking_rent_yuan_m2_month}
+        if fitting is not None:
+            entry["fits"] = u.id in fitting and free is not None and free <= needs.available_by
         if not public:
             entry.update({"tenant": s.tenant, "lease_rent": s.rent_yuan_m2_month,
                           "last_day": s.last_day.isoformat() if s.last_day else None, "prospect": s.prospect})

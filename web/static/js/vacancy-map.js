@@ -165,7 +165,13 @@
 
   // --- details -----------------------------------------------------------------------------
   function show(id) {
-    fetch("/api/buildings/" + id, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (c) {
+    // The card shows the units that fit the filters (the API marks them when it is given them).
+    var asked = new URLSearchParams();
+    ["min_area", "max_area", "min_load", "min_height", "ground_floor", "available_by"].forEach(function (name) {
+      var value = filterParams().get(name);
+      if (value) { asked.set(name, value); }
+    });
+    fetch("/api/buildings/" + id + "?" + asked.toString(), { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (c) {
       details.replaceChildren();
       details.dataset.building = String(id);
       var close = el("button", "close", "×");
@@ -188,8 +194,10 @@
       var head = el("tr");
       [L_.floor, "#", L_.area, L_.height, L_.load, L_.from].concat(config.staff ? [L_.status, L_.tenant] : []).forEach(function (h) { head.appendChild(el("th", "", h)); });
       table.appendChild(head);
+      var unfit = 0;
       c.units.forEach(function (u) {
         if (!config.staff && ["vacant", "expiring", "reserved"].indexOf(u.status) < 0) { return; }
+        if (u.fits === false && !(config.staff && ["vacant", "expiring", "reserved"].indexOf(u.status) < 0)) { unfit += 1; return; }
         var tr = el("tr");
         [u.floor + "F", u.code, fmt(u.area_m2) + " ㎡", u.storey_height_m ? u.storey_height_m + " m" : "—",
          u.floor_load_t_m2 ? u.floor_load_t_m2 + " t/㎡" : "—", u.available_from || "—"]
@@ -198,6 +206,7 @@
         table.appendChild(tr);
       });
       if (c.units.length) { details.appendChild(table); } else { details.appendChild(el("p", "", L_.none)); }
+      if (unfit) { details.appendChild(el("p", "sub", L_.unfit.replace("{n}", unfit))); }
       if (c.park.contact || c.park.phone) {
         details.appendChild(el("p", "contact", L_.contact + "：" + [c.park.operator, c.park.contact, c.park.phone].filter(Boolean).join(" · ")));
       }
