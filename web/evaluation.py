@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 
 from registry.assets import parks as park_list
 from registry.core import authz
+from registry.core.words import N_
 from registry.evaluation import charts, publish, rulesets, runs
 
 from . import downloads, forms
@@ -39,7 +40,7 @@ def _parks():
 def _county_wide():
     # The county-wide files and charts are the bureau's publication tools.
     if _parks() is not None:
-        raise authz.Forbidden("全县评价结果的导出和图表仅对经信部门和管理员开放；招商人员可查看本园区企业的结果")
+        raise authz.Forbidden(N_("全县评价结果的导出和图表仅对经信部门和管理员开放；招商人员可查看本园区企业的结果"))
 
 
 def _run(run_id: int):

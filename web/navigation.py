@@ -6,18 +6,20 @@ from __future__ import annotations
 
 from flask import Flask, g, request, url_for
 
+from registry.core.words import N_
+
 from .i18n import gettext as _
 
 # Section → (endpoint, its name, the blueprints or endpoints that belong to it).
 MENU = {
-    "overview": ("main.index", "概览", ("main.index",)),
-    "map": ("vacancy_map.map_page", "空置厂房地图", ("vacancy_map",)),
-    "parks": ("main.parks", "园区", ("manage", "assets", "reports", "bulk_excel", "quality", "main.parks")),
-    "evaluation": ("evaluation.index", "亩均评价", ("evaluation",)),
-    "landcalc": ("landsupply.calculator", "供地测算", ("landsupply",)),
-    "gis": ("gis.export_page", "导入导出", ("gis", "ogc")),
-    "activity": ("history.activity_parks", "操作记录", ("history",)),
-    "users": ("users_admin.list_users", "用户", ("users_admin",)),
+    "overview": ("main.index", N_("概览"), ("main.index",)),
+    "map": ("vacancy_map.map_page", N_("空置厂房地图"), ("vacancy_map",)),
+    "parks": ("main.parks", N_("园区"), ("manage", "assets", "reports", "bulk_excel", "quality", "main.parks")),
+    "evaluation": ("evaluation.index", N_("亩均评价"), ("evaluation",)),
+    "landcalc": ("landsupply.calculator", N_("供地测算"), ("landsupply",)),
+    "gis": ("gis.export_page", N_("导入导出"), ("gis", "ogc")),
+    "activity": ("history.activity_parks", N_("操作记录"), ("history",)),
+    "users": ("users_admin.list_users", N_("用户"), ("users_admin",)),
 }
 
 

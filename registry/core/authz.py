@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .enums import Role
+from .words import N_
 from .models import User
 
 # Who reads every park's private data and evaluation results.
@@ -41,12 +42,12 @@ def can_write_park(user: User | None, park_id: int) -> bool:
 
 def require_write_park(user: User | None, park_id: int) -> None:
     if not can_write_park(user, park_id):
-        raise Forbidden("只有该园区的园区管理人员和系统管理员可以修改此园区的记录")
+        raise Forbidden(N_("只有该园区的园区管理人员和系统管理员可以修改此园区的记录"))
 
 
 def require_admin(user: User | None) -> None:
     if user is None or not user.active or user.role != Role.ADMIN:
-        raise Forbidden("只有系统管理员可以执行此操作")
+        raise Forbidden(N_("只有系统管理员可以执行此操作"))
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,8 @@ def require_private(user: User | None, park_id: int | None) -> None:
     to a reader who sees the park only at the public level."""
     if not audience(user).private(park_id):
         if park_id is None:
-            raise Forbidden("不属于单个园区的记录（企业、用户等）的修改记录仅对管理员和经信部门开放")
-        raise Forbidden("该园区的租户、租金等信息仅对该园区的授权用户开放")
+            raise Forbidden(N_("不属于单个园区的记录（企业、用户等）的修改记录仅对管理员和经信部门开放"))
+        raise Forbidden(N_("该园区的租户、租金等信息仅对该园区的授权用户开放"))
 
 
 EVALUATION_READERS = (Role.ADMIN, Role.BUREAU, Role.INVESTMENT)
@@ -108,7 +109,7 @@ def can_read_evaluation(user: User | None) -> bool:
 
 def require_read_evaluation(user: User | None) -> None:
     if not can_read_evaluation(user):
-        raise Forbidden("亩均评价结果仅对经信部门、招商人员和系统管理员开放")
+        raise Forbidden(N_("亩均评价结果仅对经信部门、招商人员和系统管理员开放"))
 
 
 def can_run_evaluation(user: User | None) -> bool:
@@ -117,7 +118,7 @@ def can_run_evaluation(user: User | None) -> bool:
 
 def require_run_evaluation(user: User | None) -> None:
     if not can_run_evaluation(user):
-        raise Forbidden("只有经信部门和系统管理员可以发起亩均评价")
+        raise Forbidden(N_("只有经信部门和系统管理员可以发起亩均评价"))
 
 
 # The product's sections, in the order the menu lists them.

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from . import clock, users
 from .models import LoginThrottle, User
+from .words import N_
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,8 @@ QUIET = dt.timedelta(hours=1)       # no failure for this long and a key starts 
 FORGOTTEN = dt.timedelta(days=1)    # keys this old are deleted: names an attacker made up do not pile up
 CHECKING = dt.timedelta(minutes=1)  # a reserved attempt holds the key this long while it is checked
 
-WRONG = "用户名或密码错误"
-LOCKED = "尝试次数过多，请稍后再试"
+WRONG = N_("用户名或密码错误")
+LOCKED = N_("尝试次数过多，请稍后再试")
 
 
 class LoginRefused(Exception):
