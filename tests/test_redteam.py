@@ -740,3 +740,20 @@ def test_a_ledger_row_with_a_date_in_year_9999_is_an_error_not_a_crash(manager, 
     resp = post(manager, f"/parks/{world.park_a.id}/excel/preview", {"file": (io.BytesIO(buf.getvalue()), "台账.xlsx")},
                 content_type="multipart/form-data")
     assert resp.status_code == 400 and "超出范围" in resp.get_data(as_text=True)
+
+
+def test_a_preview_lists_a_limited_number_of_rows(manager, world, monkeypatch):
+    import io
+    from openpyxl import load_workbook
+    data = manager.get(f"/parks/{world.park_a.id}/excel/template").data
+    book = load_workbook(io.BytesIO(data))
+    ws = book.worksheets[0]
+    header = [c.value for c in ws[1]]
+    for row in range(2, ws.max_row + 1):  # every unit's area changes: six changes
+        ws.cell(row, header.index("可租面积(㎡)") + 1, 999)
+    buf = io.BytesIO()
+    book.save(buf)
+    monkeypatch.setenv("REGISTRY_MAX_PREVIEW_ROWS", "2")
+    page = post(manager, f"/parks/{world.park_a.id}/excel/preview", {"file": (io.BytesIO(buf.getvalue()), "台账.xlsx")},
+                content_type="multipart/form-data").get_data(as_text=True)
+    assert page.count('<li data-kind="area">') == 2 and "仅显示前 2 条" in page

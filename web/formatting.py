@@ -1,10 +1,13 @@
-"""Numbers as people read them (the ``num`` filter): thousands separators, a whole number without
-".0", at most two decimals unless asked for more, never an exponent, and — for a missing value."""
+"""How pages show quantities: numbers as people read them (the ``num`` filter: thousands
+separators, a whole number without ".0", at most two decimals unless asked for more, never an
+exponent, — for a missing value), and how many rows a preview lists."""
 from __future__ import annotations
 
 import math
 
 from flask import Flask
+
+from registry.core import limits
 
 
 def number(value, decimals: int = 2) -> str:
@@ -25,3 +28,6 @@ def number(value, decimals: int = 2) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["num"] = number
+    # How many rows a preview page lists (REGISTRY_MAX_PREVIEW_ROWS): a 100,000-row file is
+    # summarised, not drawn row by row.
+    app.jinja_env.globals["preview_rows"] = limits.PREVIEW_ROWS
