@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import re
 
+import numpy as np
 from sqlalchemy import BigInteger, Date, Float, Integer, String, Text, inspect
 from sqlalchemy.orm import Session
 
@@ -100,18 +101,41 @@ def problems_of(obj, keys=None) -> list[Problem]:
 
 def column_problems(model, columns: dict[str, list]) -> dict[int, list[str]]:
     """The same check over columns of values about to be written in bulk (an import's new rows,
-    which never pass through a flush): row index → what is wrong."""
+    which never pass through a flush): row index → what is wrong. Numbers are screened as one
+    array and texts by their lengths; only the values refused go through ``value_problem`` for
+    its words (100,000 rows cost milliseconds)."""
     out: dict[int, list[str]] = {}
     attrs = {a.key: a for a in inspect(model).column_attrs}
     for key, values in columns.items():
         attr = attrs.get(key)
         if attr is None:
             continue
-        for i, value in enumerate(values):
-            problem = value_problem(model.__tablename__, key, attr.columns[0], value)
+        column = attr.columns[0]
+        for i in _suspects(model.__tablename__, column, values):
+            problem = value_problem(model.__tablename__, key, column, values[i])
             if problem:
                 out.setdefault(i, []).append(problem)
     return out
+
+
+def _suspects(table: str, column, values: list):
+    """Indexes of ``values`` that may break the column's rules (a superset of those that do)."""
+    kind = column.type
+    if isinstance(kind, (Float, Integer)) and all(v is None or (type(v) in (int, float)) for v in values):
+        numbers = np.array([np.nan if v is None else v for v in values], dtype=float)
+        low, high = RANGES.get((table, column.name), (None, None))
+        high = _limit(high)
+        top = INT64 if isinstance(kind, BigInteger) else INT32 if isinstance(kind, Integer) else LARGEST
+        lo = -top if low is None else low
+        hi = top if high is None else min(high, top)
+        given = ~np.isnan(numbers)
+        with np.errstate(invalid="ignore"):
+            bad = given & ~((numbers >= lo) & (numbers <= hi))
+        return np.flatnonzero(bad | (np.isinf(numbers))).tolist()
+    if isinstance(kind, (String, Text)):
+        longest = kind.length if isinstance(kind, String) and kind.length else limits.TEXT_CHARS()
+        return [i for i, v in enumerate(values) if isinstance(v, str) and (len(v) > longest or _CONTROL.search(v))]
+    return range(len(values))
 
 
 def check(session: Session) -> None:
