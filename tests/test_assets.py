@@ -67,7 +67,7 @@ def test_storeys_with_units_cannot_be_removed(client, world, session):
     b = world.building_a
     resp = post(client, f"/buildings/{b.id}/edit", {"code": b.code, "type": "standard_factory", "status": "completed",
                                                     "floors_above": "2", "gfa_m2": "6000", "footprint": square(0.01)})
-    assert resp.status_code == 400 and "storeys [3] still have units" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "第 3 层还有单元" in resp.get_data(as_text=True)
     session.expire_all()
     assert session.scalar(select(func.count(Floor.id)).where(Floor.building_id == b.id)) == 3
 

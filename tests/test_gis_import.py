@@ -272,7 +272,7 @@ def test_bad_values_name_the_feature_the_field_and_what_was_expected(session, pa
     [r] = plan.rejected
     text = "; ".join(r.reasons)
     assert r.number == 2 and "建筑面积(㎡) (JZMJ): '一千' is not a number" in text
-    assert "建筑类型 (LX): '写字楼' is not one of" in text and "标准厂房(standard_factory)" in text
+    assert "建筑类型 (LX): '写字楼' 不是可选值之一" in text and "标准厂房、厂房" in text
 
 
 def test_areas_given_as_numbers_must_be_positive(session, park, tmp_path):

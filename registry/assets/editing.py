@@ -68,12 +68,12 @@ def _assign(obj, kind: str, data: dict, fields: list[str]) -> None:
             if name in ("boundary", "geom", "footprint"):
                 try:
                     value = _geometry(value)
-                except Exception as exc:  # noqa: BLE001 - any unreadable geometry text
-                    raise v.ValidationError(v.Problem(f"{type(obj).__name__}.{name}", f"cannot be read: {exc}",
-                                                      "GeoJSON or WKT of a polygon")) from None
+                except Exception:  # noqa: BLE001 - any unreadable geometry text
+                    raise v.ValidationError(v.Problem(f"{type(obj).__name__}.{name}", "无法读取为图形",
+                                                      "多边形的 GeoJSON 或 WKT")) from None
                 if value is None and name != "boundary":
-                    raise v.ValidationError(v.Problem(f"{type(obj).__name__}.{name}", "is missing",
-                                                      "a polygon drawn on the map"))
+                    raise v.ValidationError(v.Problem(f"{type(obj).__name__}.{name}", "未填写",
+                                                      "在地图上画出的多边形"))
             setattr(obj, name, value)
         except v.ValidationError as exc:
             problems.extend(exc.problems)
@@ -81,7 +81,7 @@ def _assign(obj, kind: str, data: dict, fields: list[str]) -> None:
             problems.append(v.Problem(f"{type(obj).__name__}.{name}", str(exc)))
     required = "name" if kind == "park" else "code"
     if required in data and not (data[required] or "").strip():
-        problems.append(v.Problem(f"{type(obj).__name__}.{required}", "is empty", "a name or number"))
+        problems.append(v.Problem(f"{type(obj).__name__}.{required}", "未填写", "名称或编号"))
     if problems:
         raise v.ValidationError(problems)
 
@@ -202,8 +202,9 @@ def save_building(session: Session, user: User, park_id: int, building_id: int |
         used = set(session.scalars(select(Unit.floor_level).where(Unit.building_id == b.id)))
     dropped = [lvl for lvl in existing if lvl > n and lvl in used]
     if dropped:
-        raise v.ValidationError(v.Problem("Building.floors_above", f"storeys {dropped} still have units",
-                                          "move or delete those units first"))
+        raise v.ValidationError(v.Problem("Building.floors_above",
+                                          f"第 {'、'.join(map(str, dropped))} 层还有单元",
+                                          "先移走或删除这些楼层的单元"))
     for lvl in [lvl for lvl in existing if lvl > n]:
         b.floors.remove(existing[lvl])
     for lvl in range(1, n + 1):
@@ -239,8 +240,8 @@ def save_unit(session: Session, user: User, building_id: int, unit_id: int | Non
         try:
             data["floor_level"] = int(data["floor_level"])
         except (TypeError, ValueError):
-            raise v.ValidationError(v.Problem("Unit.floor_level", f"{data['floor_level']!r} is not a storey",
-                                              "a storey number such as 1")) from None
+            raise v.ValidationError(v.Problem("Unit.floor_level", f"{data['floor_level']!r} 不是楼层号",
+                                              "楼层号，如 1")) from None
         if data["floor_level"] not in {f.level for f in b.floors}:
             raise v.ValidationError(v.Problem("Unit.floor_level", f"building {b.code} has no storey {data['floor_level']}",
                                               f"one of {sorted(f.level for f in b.floors)}"))

@@ -23,7 +23,7 @@ class LabelledEnum(str, enum.Enum):
         for m in cls:
             if t in (m.value, m.label):
                 return m
-        raise ValueError(f"{text!r} is not one of: " + ", ".join(f"{m.label}({m.value})" for m in cls))
+        raise ValueError(f"{text!r} 不是可选值之一：" + "、".join(m.label for m in cls))
 
 
 class ParkLevel(LabelledEnum):  # 园区级别

@@ -50,6 +50,10 @@ LABELS = {
     "end_reason": "终止原因", "end_note": "终止说明", "prospect": "意向客户", "outcome": "预留结果",
     "reason": "事由", "amount_yuan": "金额（元）", "username": "用户名", "display_name": "姓名", "role": "角色",
     "active": "启用", "session_generation": "会话代次（退出登录时增加）",
+    # Form and URL parameters that are no column's.
+    "as_of": "截至日期", "rent": "租金（元/㎡·月）", "amount": "金额（元）", "year": "年度", "park": "园区",
+    "last_day": "最后一日", "until": "预留至", "q": "查找内容", "since": "起始日期", "current_password": "当前密码",
+    "confirm": "再次输入的新密码", "password": "密码", "min_area": "可租面积下限（㎡）", "max_area": "可租面积上限（㎡）",
 }
 PER_KIND = {("lease", "start_date"): "起租日", ("lease", "end_date"): "到期日", ("reservation", "end_date"): "预留至",
             ("reservation", "start_date"): "预留开始日", ("rent_relief", "start_date"): "减免开始日",

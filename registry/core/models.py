@@ -257,8 +257,8 @@ class Building(Versioned, Base):  # 栋
     @validates("floors_above")
     def _floors(self, key, value):
         if value is None or int(value) < 1:
-            raise v.ValidationError(v.Problem("Building.floors_above", f"{value!r} is not a storey count",
-                                              "an integer ≥ 1"))
+            raise v.ValidationError(v.Problem("Building.floors_above", f"{value!r} 不是层数",
+                                              "≥ 1 的整数"))
         return int(value)
 
     @validates("industries_allowed", "industries_excluded")
@@ -428,7 +428,7 @@ class Reservation(Versioned, Base):  # 预留: a unit held for a named prospect 
     @validates("prospect")
     def _prospect(self, key, value):
         if not value or not str(value).strip():
-            raise v.ValidationError(v.Problem("Reservation.prospect", "is empty", "the prospect's name"))
+            raise v.ValidationError(v.Problem("Reservation.prospect", "未填写", "意向客户的名称"))
         return str(value).strip()
 
 

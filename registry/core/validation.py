@@ -43,6 +43,9 @@ def field_label(field: str) -> str:
     tables = {m.class_.__name__: m.local_table.name for m in Base.registry.mappers}
     if head in tables:
         return label(tables[head], key)
+    if head in ("表单", "query"):  # a form's or a URL's parameter: its name as the forms say it
+        named = label("", key)
+        return named if named != key else field
     return field
 
 
@@ -203,15 +206,15 @@ def check_polygon(value, field: str):
     """A valid lon/lat polygon inside China in storage form (MultiPolygon); raises otherwise."""
     try:
         geom = geo.parse(value)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's input
-        raise ValidationError(Problem(field, f"cannot be read as a geometry: {exc}",
-                                      "WKT, WKB or GeoJSON of a Polygon in EPSG:4490 lon/lat")) from None
+    except Exception:  # noqa: BLE001 - any parse failure is the user's input
+        raise ValidationError(Problem(field, "无法读取为图形",
+                                      "EPSG:4490 经纬度多边形的 WKT、WKB 或 GeoJSON")) from None
     from .limits import VERTICES
     count = shapely.get_num_coordinates(geom)
     if count > VERTICES():
         raise ValidationError(Problem(field, f"图形有 {count:,} 个顶点", f"不超过 {VERTICES():,} 个顶点的多边形（请先简化）"))
     problems = geo.check_lonlat_polygon(geom)
     if problems:
-        raise ValidationError([Problem(field, str(p), "a valid Polygon in EPSG:4490 lon/lat inside China")
+        raise ValidationError([Problem(field, str(p), "中国境内的有效多边形（EPSG:4490 经纬度）")
                                for p in problems])
     return geo.to_multipolygon(geom)
