@@ -229,7 +229,7 @@ def test_a_self_intersecting_polygon_is_listed_and_refused_unless_skipped(sessio
     plan = importer.plan(session, tmp_path / "bad.gpkg", options(park))
     assert [r.key for r in plan.rejected] == ["A-04"]
     assert "self-intersection at 114.300250, 30.610250" in plan.rejected[0].reasons[0]
-    with pytest.raises(importer.ImportRefused, match="1 feature"):
+    with pytest.raises(importer.ImportRefused, match="1 个要素被拒绝"):
         importer.commit(session, plan)
     session.rollback()
     assert session.scalar(select(func.count(Building.id))) == 0
@@ -255,15 +255,15 @@ def test_multipart_3d_and_duplicate_features(session, park, tmp_path):
     plan = importer.plan(session, tmp_path / "mixed.gpkg", options(park))
     assert [feat.key for feat in plan.new] == ["M-1", "Z-1"]
     assert len(plan.new[0].geom.geoms) == 2 and not plan.new[1].geom.has_z
-    assert "Z coordinates were dropped" in " ".join(plan.notes)
-    assert plan.rejected[0].key == "Z-2" and "the same geometry as feature 2" in plan.rejected[0].reasons[0]
+    assert "已去掉 Z 坐标" in " ".join(plan.notes)
+    assert plan.rejected[0].key == "Z-2" and "与第 2 个要素的图形相同" in plan.rejected[0].reasons[0]
 
 
 def test_duplicate_keys_in_one_file_are_rejected(session, park, tmp_path):
     frame(footprints(3), JZBH=["A", "B", "A"]).to_file(tmp_path / "dup.geojson")
     plan = importer.plan(session, tmp_path / "dup.geojson", options(park))
     assert [(r.number, r.key) for r in plan.rejected] == [(3, "A")]
-    assert "as feature 1" in plan.rejected[0].reasons[0]
+    assert "与第 1 个要素" in plan.rejected[0].reasons[0]
 
 
 def test_bad_values_name_the_feature_the_field_and_what_was_expected(session, park, tmp_path):
@@ -279,9 +279,9 @@ def test_areas_given_as_numbers_must_be_positive(session, park, tmp_path):
     frame(footprints(4), JZMJ=[1200.0, 0.0, -35.5, None]).to_file(tmp_path / "areas.gpkg")
     plan = importer.plan(session, tmp_path / "areas.gpkg", options(park))
     assert [(r.number, r.reasons) for r in plan.rejected] == [
-        (2, ["建筑面积(㎡) (JZMJ): 0.0 不是正数 (expected > 0 的数（m²）)"]),
-        (3, ["建筑面积(㎡) (JZMJ): -35.5 不是正数 (expected > 0 的数（m²）)"]),
-        (4, ["a new record needs 建筑面积(㎡) (gfa_m2): map a source field or give a constant"])]
+        (2, ["建筑面积(㎡) (JZMJ): 0.0 不是正数（应为 > 0 的数（m²））"]),
+        (3, ["建筑面积(㎡) (JZMJ): -35.5 不是正数（应为 > 0 的数（m²））"]),
+        (4, ["新记录需要 建筑面积(㎡) (gfa_m2)：请对应一个源字段，或填写常量"])]
     assert [(feat.number, feat.values["gfa_m2"]) for feat in plan.new] == [(1, 1200.0)]
 
 
@@ -302,7 +302,7 @@ def test_an_import_that_fails_midway_leaves_the_database_unchanged(session, park
 
     monkeypatch.setattr(bulk, "_columns", failing)
     sent = []
-    with pytest.raises(importer.ImportRefused, match="nothing was written"):
+    with pytest.raises(importer.ImportRefused, match="未写入任何内容"):
         importer.commit(session, plan, progress=sent.append)
     session.rollback()
     assert len(calls) == 2 and sent == [2]  # the first pair had been sent
@@ -359,8 +359,8 @@ def test_units_import_from_a_spreadsheet_without_geometry(session, park, tmp_pat
     df.to_excel(tmp_path / "units.xlsx", index=False)
     plan = importer.plan(session, tmp_path / "units.xlsx", importer.Options("units", park=park.name))
     assert plan.counts == {"new": 1, "updated": 1, "unchanged": 0, "rejected": 2}
-    assert "no such building" in plan.rejected[0].reasons[0]
-    assert f"楼层 3: building {b.code} has storeys 1, 2" in plan.rejected[1].reasons[0]
+    assert "本园区没有这栋楼" in plan.rejected[0].reasons[0]
+    assert f"楼层 3：楼栋 {b.code} 的楼层为 1, 2" in plan.rejected[1].reasons[0]
     importer.commit(session, importer.plan(session, tmp_path / "units.xlsx",
                                            importer.Options("units", park=park.name, skip_rejected=True)))
     session.commit()
@@ -385,7 +385,7 @@ def test_new_records_need_their_required_fields(session, park, tmp_path):
     assert plan.mapping["type"] == "LX" and plan.counts["new"] == 1
     gpd.GeoDataFrame({"JZBH": ["Q"]}, geometry=footprints(1), crs="EPSG:4490").to_file(tmp_path / "bare.geojson")
     bare = importer.plan(session, tmp_path / "bare.geojson", options(park, mapping={}))
-    assert "a new record needs 建筑类型 (type), 建设状态 (status), 建筑面积(㎡) (gfa_m2)" in bare.rejected[0].reasons[0]
+    assert "新记录需要 建筑类型 (type)、建设状态 (status)、建筑面积(㎡) (gfa_m2)" in bare.rejected[0].reasons[0]
 
 
 def test_the_cli_dry_runs_then_commits(runner, session, park, tmp_path):

@@ -74,7 +74,7 @@ def test_a_rejected_feature_blocks_the_commit_unless_skipped(client, world, sess
     assert "self-intersection at" in page and "拒绝 <b>1</b>" in page
     token = url.rsplit("/", 1)[1]
     refused = post(client, f"/import/{token}/commit", {})
-    assert refused.status_code == 400 and "1 feature(s) rejected" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "1 个要素被拒绝" in refused.get_data(as_text=True)
     session.expire_all()
     assert session.scalar(select(func.count(Building.id))) == 2
     assert post(client, f"/import/{token}/commit", {"skip_rejected": "1"}).status_code == 303

@@ -557,7 +557,7 @@ def test_an_outline_with_too_many_vertices_is_rejected_by_the_import_and_the_for
     monkeypatch.setenv("REGISTRY_MAX_VERTICES", "100")
     path = _squares(tmp_path, 2, vertices=400, big=(1,))
     plan = importer.plan(session, path, importer.Options("buildings", park=world.park_a.name))
-    assert any("more than the limit of 100" in r for f in plan.rejected for r in f.reasons), (plan.problems, plan.notes)
+    assert any("超过上限 100" in r for f in plan.rejected for r in f.reasons), (plan.problems, plan.notes)
     b = world.building_a
     big = shapely.Point(109.0, 32.0).buffer(0.0003, quad_segs=100)
     resp = post(manager, f"/buildings/{b.id}/edit", {"code": b.code, "type": "standard_factory",

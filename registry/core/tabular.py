@@ -10,6 +10,8 @@ import csv
 import errno
 import io
 import os
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass, field
 
@@ -120,11 +122,20 @@ def disk_errors():
         for name in _made.names:
             with contextlib.suppress(OSError):
                 os.remove(name)
-        if not isinstance(exc, OSError) and ("ENOSPC" in str(exc) or "No space left" in str(exc)):
+        if not isinstance(exc, OSError) and _disk_full(exc):
             raise OSError(errno.ENOSPC, "No space left on device while writing a workbook") from exc
         raise
     finally:
         _made.names = outer
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether a writer's error means the disk is full: lxml says IO_ENOSPC, or a bare IO_WRITE
+    when the temporary folder has no room left."""
+    text = str(exc)
+    if "ENOSPC" in text or "No space left" in text:
+        return True
+    return "IO_WRITE" in text and shutil.disk_usage(tempfile.gettempdir()).free < 1024 * 1024
 
 
 def save(wb: Workbook) -> bytes:

@@ -154,7 +154,7 @@ class Rejection:
     reasons: list[str]
 
     def __str__(self) -> str:
-        return f"feature {self.number} ({self.key}): " + "; ".join(self.reasons)
+        return f"第 {self.number} 个要素（{self.key}）：" + "；".join(self.reasons)
 
 
 @dataclass
@@ -243,8 +243,7 @@ def plan(session: Session, path: str | Path, options: Options, *, source_name: s
              layer.encoding, layer.text_samples(), None, mapping, notes=list(layer.notes))
     _check_mapping(p, layer)
     if o.target != "parks" and not o.park and "park" not in mapping:
-        p.problems.append("no park: choose the park these records belong to, or map a source field to "
-                          "所属园区 (park)")
+        p.problems.append("未指定园区：请选择这些记录所属的园区，或把一个源字段对应到 所属园区 (park)")
     if p.problems:
         return p
     n = len(layer)
@@ -274,7 +273,7 @@ def plan(session: Session, path: str | Path, options: Options, *, source_name: s
             for i in np.flatnonzero(absent & ok & ~matched):
                 lacking[int(i)].append(f"{f.alias} ({f.name})")
     for i in lacking:
-        reasons[i].append("a new record needs " + ", ".join(lacking[i]) + ": map a source field or give a constant")
+        reasons[i].append("新记录需要 " + "、".join(lacking[i]) + "：请对应一个源字段，或填写常量")
         ok[i] = False
     p.rejected = [Rejection(int(i) + 1, keys[i], reasons[i]) for i in sorted(reasons) if reasons[i]]
     geom_name = SPATIAL.get(o.target)
@@ -289,15 +288,14 @@ def _check_mapping(p: Plan, layer: sources.Layer) -> None:
     names = {f.name: f for f in importable(p.options.target)}
     for target, source in p.mapping.items():
         if target not in names:
-            p.problems.append(f"the mapping names {target!r}, which is not a field of {p.options.target}; "
-                              "expected one of " + ", ".join(names))
+            p.problems.append(f"对应关系中的 {target!r} 不是可导入的字段；可选：" + "、".join(names))
         elif not source.startswith("=") and source not in layer.fields:
-            p.problems.append(f"the mapping takes {names[target].alias} ({target}) from {source!r}, which the file "
-                              "does not have; it has " + (", ".join(layer.fields) or "no attribute fields"))
+            p.problems.append(f"对应关系要从 {source!r} 读取 {names[target].alias} ({target})，但文件中没有这个字段；"
+                              "文件中的字段：" + ("、".join(layer.fields) or "无属性字段"))
     missing = [f for f in names.values() if f.required and f.name not in p.mapping]
     if missing:
-        p.notes.append("not mapped: " + ", ".join(f"{f.alias} ({f.name})" for f in missing)
-                       + " — existing records keep theirs; new records are refused without them")
+        p.notes.append("未对应：" + "、".join(f"{f.alias} ({f.name})" for f in missing)
+                       + "——已有记录保留原值；缺少这些字段的新记录将被拒绝")
 
 
 def _coerce(f: GisField, raw):
@@ -431,7 +429,7 @@ def _hashable(x):
 
 def _message(exc: Exception) -> str:
     if isinstance(exc, v.ValidationError):
-        return "; ".join(p.message + (f" (expected {p.expected})" if p.expected else "") for p in exc.problems)
+        return "；".join(p.message + (f"（应为 {p.expected}）" if p.expected else "") for p in exc.problems)
     return str(exc)
 
 
@@ -459,15 +457,15 @@ def _geometries(p: Plan, layer: sources.Layer, reasons: Reasons) -> np.ndarray:
     most = limits.VERTICES()
     vertices = shapely.get_num_coordinates(raw)
     for i in np.flatnonzero(vertices > most):
-        reasons[i].append(f"{int(vertices[i]):,} vertices, more than the limit of {most:,}")
+        reasons[i].append(f"图形有 {int(vertices[i]):,} 个顶点，超过上限 {most:,}")
         raw = raw.copy() if raw is layer.geometries else raw
         raw[i] = None  # not read further: a million-vertex outline would cost seconds in each step
     present = ~shapely.is_missing(raw) & ~shapely.is_empty(raw)
     for i in np.flatnonzero(~present):
         if not reasons.get(i):
-            reasons[i].append("no geometry")
+            reasons[i].append("没有图形")
     if not present.any():
-        p.problems.append("no feature has a geometry")
+        p.problems.append("没有任何要素带有图形")
         return np.full(len(raw), None, dtype=object)
     # The CRS is decided on the kind of coordinates most features have; the odd ones out (swapped,
     # foreign) are then reported one by one instead of condemning the file.
@@ -498,7 +496,7 @@ def _geometries(p: Plan, layer: sources.Layer, reasons: Reasons) -> np.ndarray:
             if note:
                 layer.feature_notes[i] = note
     if shapely.has_z(geoms[present]).any():
-        p.notes.append("Z coordinates were dropped: footprints and plots are stored in 2-D")
+        p.notes.append("已去掉 Z 坐标：基底轮廓和地块按二维存储")
     geoms = geo_crs.to_storage(geoms, res.crs, o.datum)
     ok = ~shapely.is_missing(geoms) & present
     valid = np.zeros(len(geoms), dtype=bool)
@@ -516,22 +514,22 @@ def _geometries(p: Plan, layer: sources.Layer, reasons: Reasons) -> np.ndarray:
         if o.repair:
             fixed, done = geo.repair(g)
             if fixed is None:
-                reasons[i].append(f"invalid geometry: {geo.validity_reason(g)}; {done}")
+                reasons[i].append(f"图形无效：{geo.validity_reason(g)}；{done}")
                 geoms[i] = None
             else:
                 geoms[i] = fixed
                 layer.feature_notes[i] = f"{geo.validity_reason(g)}: {done}"
         else:
-            reasons[i].append(f"invalid geometry: {geo.validity_reason(g)} (choose repair to apply make_valid)")
+            reasons[i].append(f"图形无效：{geo.validity_reason(g)}（可勾选“自动修复无效几何”）")
             geoms[i] = None
     empty = ~shapely.is_missing(geoms) & (shapely.area(geoms) == 0)
     for i in np.flatnonzero(empty):
-        reasons[i].append("the polygon has no area")
+        reasons[i].append("多边形面积为零")
         geoms[i] = None
     usable = ~shapely.is_missing(geoms)
     geoms[usable] = geo.to_multipolygons(geoms[usable])
     for i, first in geo.duplicates(geoms).items():
-        reasons[i].append(f"the same geometry as feature {first + 1} (a duplicate)")
+        reasons[i].append(f"与第 {first + 1} 个要素的图形相同（重复）")
     return geoms
 
 
@@ -568,7 +566,7 @@ def _resolve_parks(session, cols, n, reasons) -> None:
     cols["_existing_id"] = [existing.get(name) if ok else None for name, ok in zip(names, keyed)]
     for i, region in enumerate(_column(cols, "region", n)):
         if keyed[i] and region and region not in regions:
-            reasons[i].append(f"行政区划代码 {region} is not registered: add the county first")
+            reasons[i].append(f"行政区划代码 {region} 未登记：请先添加该县区")
 
 
 def _resolve_park_ids(session, p: Plan, cols, n, reasons) -> set[int]:
@@ -589,13 +587,16 @@ def _resolve_park_ids(session, p: Plan, cols, n, reasons) -> set[int]:
         ids = [fixed_park if name is None else parks_by_name.get(name) for name in names]
     for i in (i for i, pid in enumerate(ids) if pid is None):
         name = None if names is None else names[i]
-        reasons[i].append(f"所属园区 {name!r} is not in the registry" if name else "所属园区 is empty")
+        reasons[i].append(f"所属园区 {name!r} 不在登记库中" if name else "所属园区为空")
     cols["park_id"] = ids
     return set(ids) - {None}
 
 
 def _pairs(session: Session, stmt) -> dict:
     return {a: b for a, b in session.execute(stmt)}
+
+
+WHAT = {"park": "园区", "plot": "地块", "building": "楼栋", "unit": "单元"}  # what a record's key names
 
 
 def _repeats(keys, label: str, reasons: Reasons, among=None) -> None:
@@ -606,14 +607,14 @@ def _repeats(keys, label: str, reasons: Reasons, among=None) -> None:
             continue
         first = seen.setdefault(key, i)
         if first != i:
-            reasons[i].append(f"the same {label} as feature {first + 1} (a duplicate in the file)")
+            reasons[i].append(f"与第 {first + 1} 个要素的{label}相同（文件内重复）")
 
 
 def _keyed(scopes, keys, label: str, what: str, reasons: Reasons) -> list[bool]:
     """Which features have a key (the rest get the reason); notes a key repeated within its scope."""
     has = [key is not None for key in keys]
     for i in (i for i, ok in enumerate(has) if not ok):
-        reasons[i].append(f"{label} is empty: the key that says which {what} this is")
+        reasons[i].append(f"{label}为空：要靠它认出是哪个{WHAT[what]}")
     _repeats(list(zip(scopes, keys)), label.split(" ")[0], reasons, among=has)
     return has
 
@@ -634,7 +635,7 @@ def _resolve_plots(session, cols, n, reasons, parks) -> None:
     if uscc_column is not None:
         for i, uscc in enumerate(uscc_column):
             if keyed[i] and uscc is not None and uscc not in holders:
-                reasons[i].append(f"权利人信用代码 {uscc}: no enterprise with this code in the registry")
+                reasons[i].append(f"权利人信用代码 {uscc}：登记库中没有这家企业")
         cols["holder_id"] = [holders.get(u) if u is not None and ok else None for u, ok in zip(uscc_column, keyed)]
     # The certificate number identifies a plot wherever it lies; else the park and the plot number.
     cols["_existing_id"] = [(by_cert.get(cert) or by_code.get((pk, code))) if ok else None
@@ -654,7 +655,7 @@ def _resolve_buildings(session, cols, n, geoms, reasons, parks) -> None:
         if code is not None and keyed[i]:
             plot_ids[i] = plot_by_code.get((park_ids[i], code))
             if plot_ids[i] is None:
-                reasons[i].append(f"宗地编号 {code!r}: no such plot in this park")
+                reasons[i].append(f"宗地编号 {code!r}：本园区没有这宗地")
     if plots and geoms is not None:
         # The plot a building stands on is where its footprint's inner point lies, in its park. A
         # footprint on no plot of the park leaves a matched building's plot as it was.
@@ -690,12 +691,12 @@ def _resolve_units(session, cols, n, reasons, parks) -> None:
     ids = [buildings.get((pk, code)) for pk, code in zip(park_ids, building_codes)]
     for i, (code, bid, level) in enumerate(zip(building_codes, ids, _column(cols, "floor", n))):
         if code is None:
-            reasons[i].append("楼栋编号 (building) is empty")
+            reasons[i].append("楼栋编号 (building) 为空")
         elif bid is None:
-            reasons[i].append(f"楼栋编号 {code!r}: no such building in this park")
+            reasons[i].append(f"楼栋编号 {code!r}：本园区没有这栋楼")
         if bid is not None and level is not None and level not in floors.get(bid, ()):
             have = ", ".join(map(str, sorted(floors.get(bid, ())))) or "none"
-            reasons[i].append(f"楼层 {level}: building {code} has storeys {have}; add the storey to the building first")
+            reasons[i].append(f"楼层 {level}：楼栋 {code} 的楼层为 {have}；请先为楼栋添加这一层")
     cols["building_id"] = ids
     cols["_building_code"] = building_codes
     codes = _column(cols, "code", n)
@@ -780,12 +781,12 @@ def commit(session: Session, p: Plan, user: User | None = None, *,
     if user is not None:
         require_admin(user)
     if p.problems:
-        raise ImportRefused("nothing imported: " + "; ".join(p.problems))
+        raise ImportRefused("未导入任何内容：" + "；".join(p.problems))
     if p.rejected and not p.options.skip_rejected:
-        shown = "; ".join(str(r) for r in p.rejected[:5])
-        more = f" (and {len(p.rejected) - 5} more)" if len(p.rejected) > 5 else ""
-        raise ImportRefused(f"nothing imported: {len(p.rejected)} feature(s) rejected — {shown}{more}. "
-                            "Fix them, or choose to skip rejected features")
+        shown = "；".join(str(r) for r in p.rejected[:5])
+        more = f"（另有 {len(p.rejected) - 5} 个）" if len(p.rejected) > 5 else ""
+        raise ImportRefused(f"未导入任何内容：{len(p.rejected)} 个要素被拒绝——{shown}{more}。"
+                            "请修正后重新上传，或选择跳过被拒绝的要素")
     try:
         written = _insert_new(session, p, progress)
         for f in p.updated:
@@ -798,8 +799,7 @@ def commit(session: Session, p: Plan, user: User | None = None, *,
     except (DBAPIError, session.get_bind().dialect.dbapi.Error) as exc:
         if db.unavailable(exc):
             raise  # the database went away or is busy: retry later, not "refused"
-        raise ImportRefused(f"the database refused the import, nothing was written: "
-                            f"{getattr(exc, 'orig', None) or exc}") from exc
+        raise ImportRefused(f"数据库拒绝了这次导入，未写入任何内容：{getattr(exc, 'orig', None) or exc}") from exc
     return {"new": written, "updated": len(p.updated), "unchanged": len(p.unchanged),
             "skipped": len(p.rejected)}
 
