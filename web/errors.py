@@ -26,15 +26,18 @@ TITLES = {400: N_("请求有误"), 401: N_("需要登录"), 403: N_("无权访�
           409: N_("保存冲突"), 413: N_("上传过大"), 429: N_("请求过多"), 500: N_("服务器错误")}
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """Whether this request is answered in JSON rather than a page (every refusal and error page
+    asks here): the API, the OGC API and the health check, or a caller that prefers JSON to HTML
+    (one that takes anything, */*, gets the page)."""
     return (request.path.startswith(("/api/", "/ogc", "/healthz"))
-            or request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json")
+            or request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json")
 
 
 def page(code: int, message: str | None = None):
     """The response for status ``code`` with ``message`` (default: the status's own words)."""
     message = message or _(WORDS.get(code, WORDS[500]))
-    if _wants_json():
+    if wants_json():
         resp = jsonify({"code": code, "description": message})
         resp.status_code = code
         return resp

@@ -18,6 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from registry.storage import health
 from registry.storage.db import DatabaseError, DatabaseUnavailable, release, unavailable
 
+from . import errors
 from .db import get_session
 from .i18n import gettext as _
 
@@ -85,11 +86,6 @@ def _finish(resp):
     return resp
 
 
-def _wants_json() -> bool:
-    return request.path.startswith(("/api/", "/ogc", "/healthz")) or \
-        request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
-
-
 def _database_unavailable(exc):
     problem = unavailable(exc)
     if problem is None:
@@ -106,7 +102,7 @@ def _database_unavailable(exc):
         resp = jsonify({"status": f"database {problem.kind}", "detail": problem.detail,
                         "retry_after": problem.retry_after})
         resp.status_code = 503
-    elif _wants_json():
+    elif errors.wants_json():
         resp = jsonify({"code": "database_" + problem.kind, "description": message, "retry_after": problem.retry_after})
         resp.status_code = 503
     else:
@@ -126,7 +122,7 @@ def _disk_full(exc: OSError):
 
 def _full_page(message: str):
     """507 Insufficient Storage, as JSON for API callers and as a page for people."""
-    if _wants_json():
+    if errors.wants_json():
         resp = jsonify({"code": "disk_full", "description": message})
         resp.status_code = 507
         return resp
@@ -136,7 +132,7 @@ def _full_page(message: str):
 def _too_large(exc):
     limit = getattr(exc, "limit_mb", None) or current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
     message = _("上传内容过大：超过 {limit} MB 的上限，服务器未读取也未保存。请拆分文件后重试。").format(limit=limit)
-    if _wants_json():
+    if errors.wants_json():
         return jsonify({"code": "too_large", "description": message}), 413
     return render_template("error.html", code=413, message=message), 413
 

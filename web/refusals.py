@@ -25,6 +25,7 @@ from registry.core.validation import Problem, ValidationError
 from registry.core.authz import Forbidden
 from registry.storage.db import release
 
+from . import errors
 from .db import get_session
 
 
@@ -84,11 +85,6 @@ def form_page(render, name: str, **aliases: str):
     return decorate
 
 
-def _wants_json() -> bool:
-    return (request.path.startswith(("/api/", "/ogc"))
-            or request.accept_mimetypes.best == "application/json")
-
-
 def answer(exc: ValidationError | Conflict):
     """The response to a refused write (see the module docstring)."""
     release(get_session())  # nothing of the request stays, and the page below reads fresh data
@@ -96,7 +92,7 @@ def answer(exc: ValidationError | Conflict):
     status = 409 if conflict else 400
     problems = exc.problems if isinstance(exc, ValidationError) else [
         Problem(exc.field or exc.entity or "", exc.message)]
-    if _wants_json():
+    if errors.wants_json():
         return jsonify({"errors": [{"field": p.field, "message": p.message, "expected": p.expected}
                                    for p in problems]}), status
     view = request.endpoint and _view(request.endpoint)

@@ -14,6 +14,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .audit import snapshot
 
 
+def _kind(table: str | None) -> str:
+    """A record's kind as people name it (单元, 租约), not its table."""
+    from .history import KINDS  # late: history's imports lead back here
+    return KINDS.get(table or "", "记录")
+
+
 class Conflict(RuntimeError):
     """Someone saved first. ``current`` holds the record's newer values (empty when the record is
     gone or a value was taken); ``field`` names what was taken, if that was it."""
@@ -26,7 +32,7 @@ class Conflict(RuntimeError):
         self.current = snapshot(obj) if obj is not None else {}
         self.seen_version = seen_version
         self.field = field
-        self.message = message or (f"{self.entity} #{self.ident} 在您打开后已被他人修改（现为第 "
+        self.message = message or (f"此{_kind(self.entity)}在您打开后已被他人修改（现为第 "
                                    f"{self.current.get('version')} 版，您看到的是第 {seen_version} 版），"
                                    "您的修改未保存；请查看最新内容后再操作")
         super().__init__(self.message)
