@@ -148,8 +148,8 @@ def coordinate_kinds(bounds: np.ndarray) -> np.ndarray:
 
 
 def _unprefixed_hint() -> str:
-    return ("give the source CRS, e.g. EPSG:4547 for CGCS2000 3-degree Gauss-Krüger CM 114E "
-            "(EPSG:4534–4554 run from CM 75E to CM 135E in 3° steps)")
+    return ("请给出源坐标系，如中央经线 114°E 的 CGCS2000 3 度带高斯-克吕格投影 EPSG:4547"
+            "（EPSG:4534–4554 对应中央经线 75°E 至 135°E，每 3° 一个）")
 
 
 def resolve(file_crs: CRS | None, bounds, option: str | int | None = None) -> Resolution:
@@ -161,29 +161,26 @@ def resolve(file_crs: CRS | None, bounds, option: str | int | None = None) -> Re
         try:
             claimed, how = CRS.from_user_input(int(option) if str(option).isdigit() else option), "option"
         except Exception:  # noqa: BLE001 - pyproj's CRSError and friends
-            return Resolution(None, "option", [f"{option!r} is not a coordinate reference system; expected e.g. "
-                                               "EPSG:4490 or EPSG:4526"])
+            return Resolution(None, "option", [f"{option!r} 不是坐标参考系；应为 EPSG:4490、EPSG:4526 之类"])
     elif file_crs is not None:
         claimed, how = file_crs, "file"
     else:
         return _from_coordinates(kind, bounds)
     res = Resolution(claimed, how)
-    source = "the --crs option" if how == "option" else "the file"
+    source = "所选坐标系" if how == "option" else "文件声明的坐标系"
     minx = bounds[0]
     if claimed.is_geographic:
         if kind != "lonlat":
             implied = implied_by_prefix(minx) if kind == "prefixed" else None
-            res.problems.append(f"{source} says {res.label}, in degrees, but the coordinates ({minx:.0f}, "
-                                f"{bounds[1]:.0f}) are metres"
-                                + (f"; their easting's prefix {implied[0]} implies {_describe(implied[1])}"
-                                   if implied else "; " + _unprefixed_hint()))
+            res.problems.append(f"{source}是 {res.label}（以度为单位），但坐标 ({minx:.0f}, {bounds[1]:.0f}) 是米"
+                                + (f"；横坐标的带号前缀 {implied[0]} 表明是 {_describe(implied[1])}"
+                                   if implied else "；" + _unprefixed_hint()))
         elif claimed.datum is not None and not any(k in claimed.datum.name for k in ("China 2000", "CGCS2000", "WGS")):
-            res.notes.append(f"datum {claimed.datum.name} is converted to CGCS2000 without local parameters: "
-                             "expect errors of up to tens of metres")
+            res.notes.append(f"基准 {claimed.datum.name} 未用本地参数转换到 CGCS2000：误差可达数十米")
         return res
     if kind == "lonlat":
-        res.problems.append(f"{source} says {res.label}, in metres, but the coordinates ({bounds[0]:.5f}, "
-                            f"{bounds[1]:.5f}) are longitude/latitude; use --crs EPSG:4490")
+        res.problems.append(f"{source}是 {res.label}（以米为单位），但坐标 ({bounds[0]:.5f}, {bounds[1]:.5f}) "
+                            "是经纬度；请选择 EPSG:4490")
         return res
     gk = gauss_kruger(claimed)
     if gk is not None:
@@ -191,21 +188,18 @@ def resolve(file_crs: CRS | None, bounds, option: str | int | None = None) -> Re
         if kind == "prefixed":
             zone, epsg = implied_by_prefix(minx)
             if want is None:
-                res.problems.append(f"{source} says {res.label} (false easting {gk.false_easting:.0f}, no zone "
-                                    f"number) but the eastings ({minx:.0f}…) carry the zone prefix {zone}: "
-                                    f"the coordinates imply {_describe(epsg)}")
+                res.problems.append(f"{source}是 {res.label}（东伪偏移 {gk.false_easting:.0f}，不带带号），但横坐标"
+                                    f"（{minx:.0f}…）带有带号前缀 {zone}：坐标表明是 {_describe(epsg)}")
             elif want != zone:
-                res.problems.append(f"{source} says {res.label} (zone {want}) but the eastings ({minx:.0f}…) carry "
-                                    f"zone {zone}: the coordinates imply {_describe(epsg)}")
+                res.problems.append(f"{source}是 {res.label}（第 {want} 带），但横坐标（{minx:.0f}…）带的是第 {zone} 带："
+                                    f"坐标表明是 {_describe(epsg)}")
         elif kind == "metres" and want is not None:
             without = _without_prefix(gk.central_meridian)
-            res.problems.append(f"{source} says {res.label} (eastings prefixed with zone {want}) but the eastings "
-                                f"({minx:.0f}…) have no zone number"
-                                + (f": with central meridian {gk.central_meridian:g}°E that is {_describe(without)}"
+            res.problems.append(f"{source}是 {res.label}（横坐标带带号 {want}），但横坐标（{minx:.0f}…）不带带号"
+                                + (f"：中央经线 {gk.central_meridian:g}°E、不带带号的是 {_describe(without)}"
                                    if without else ""))
         if claimed.datum is not None and "2000" not in claimed.datum.name:
-            res.notes.append(f"datum {claimed.datum.name} is converted to CGCS2000 without local parameters: "
-                             "expect errors of up to tens of metres")
+            res.notes.append(f"基准 {claimed.datum.name} 未用本地参数转换到 CGCS2000：误差可达数十米")
     return res
 
 
@@ -222,17 +216,16 @@ def _without_prefix(central_meridian: float) -> int | None:
 def _from_coordinates(kind: str, bounds) -> Resolution:
     if kind == "lonlat":
         return Resolution(CRS.from_epsg(CGCS2000), "coordinates",
-                          notes=["no CRS in the file; the coordinates are longitude/latitude, taken as CGCS2000 "
-                                 "(EPSG:4490); use the GCJ-02/BD-09 option if they were traced on a web map"])
+                          notes=["文件未声明坐标系；坐标是经纬度，按 CGCS2000（EPSG:4490）读取；"
+                                 "若是在网络地图上描的点，请选择 GCJ-02/BD-09"])
     if kind == "prefixed":
         zone, epsg = implied_by_prefix(bounds[0])
         return Resolution(CRS.from_epsg(epsg), "coordinates",
-                          notes=[f"no CRS in the file; the eastings carry zone {zone}: taken as {_describe(epsg)}"])
+                          notes=[f"文件未声明坐标系；横坐标带有第 {zone} 带带号：按 {_describe(epsg)} 读取"])
     if kind == "metres":
-        return Resolution(None, "unknown", [f"no CRS in the file and the eastings ({bounds[0]:.0f}…) carry no zone "
-                                            "number: " + _unprefixed_hint()])
-    return Resolution(None, "unknown", [f"no CRS in the file and the coordinates ({bounds[0]:.6g}, {bounds[1]:.6g}) "
-                                        "are neither longitude/latitude nor Gauss-Krüger metres; give --crs"])
+        return Resolution(None, "unknown", [f"文件未声明坐标系，横坐标（{bounds[0]:.0f}…）也不带带号：" + _unprefixed_hint()])
+    return Resolution(None, "unknown", [f"文件未声明坐标系，坐标 ({bounds[0]:.6g}, {bounds[1]:.6g}) 既不是经纬度，"
+                                        "也不是高斯-克吕格投影的米；请选择坐标系"])
 
 
 def to_storage(geoms, source: CRS, datum: str = "wgs84"):

@@ -27,7 +27,7 @@ class GeometryProblem:
     hint: str = ""
 
     def __str__(self) -> str:
-        return f"{self.reason} ({self.hint})" if self.hint else self.reason
+        return f"{self.reason}（{self.hint}）" if self.hint else self.reason
 
 
 def parse(value) -> BaseGeometry:
@@ -49,16 +49,15 @@ def parse(value) -> BaseGeometry:
 def check_lonlat_polygon(geom: BaseGeometry) -> list[GeometryProblem]:
     """Every reason why ``geom`` cannot be stored as a lon/lat (EPSG:4490) polygon; empty if fine."""
     if geom is None or geom.is_empty:
-        return [GeometryProblem("empty geometry", "a polygon with at least three distinct corners")]
+        return [GeometryProblem("图形为空", "至少有三个不同顶点的多边形")]
     if not isinstance(geom, (Polygon, MultiPolygon)):
-        return [GeometryProblem(f"{geom.geom_type} is not an area", "expected Polygon or MultiPolygon")]
+        return [GeometryProblem(f"{geom.geom_type} 不是面", "应为 Polygon 或 MultiPolygon")]
     problems: list[GeometryProblem] = []
     problems.extend(check_china_bounds(geom))
     if not geom.is_valid:
-        problems.append(GeometryProblem(f"invalid geometry: {explain_validity(geom)}",
-                                        "rings must not cross themselves or each other"))
+        problems.append(GeometryProblem(f"图形无效：{validity_reason(geom)}", "边界不能自相交或相互交叉"))
     elif geom.area == 0:
-        problems.append(GeometryProblem("polygon has zero area", "a polygon with three distinct corners"))
+        problems.append(GeometryProblem("多边形面积为零", "有三个不同顶点的多边形"))
     return problems
 
 
@@ -72,12 +71,12 @@ def check_china_bounds(geom: BaseGeometry) -> list[GeometryProblem]:
     swapped = (CHINA_LAT[0] <= minx and maxx <= CHINA_LAT[1]
                and CHINA_LON[0] <= miny and maxy <= CHINA_LON[1])
     if swapped:
-        hint = f"swapped lon/lat? x={minx:.4f} looks like a latitude and y={miny:.4f} like a longitude"
+        hint = f"经纬度写反了？x={minx:.4f} 像纬度，y={miny:.4f} 像经度"
     elif max(abs(minx), abs(maxx), abs(miny), abs(maxy)) > 360:
-        hint = "projected coordinates (metres)? give the source CRS, e.g. a Gauss-Krüger EPSG code"
+        hint = "是投影坐标（米）吗？请给出源坐标系，如高斯-克吕格投影的 EPSG 代码"
     else:
-        hint = f"expected longitude {CHINA_LON[0]}–{CHINA_LON[1]} and latitude {CHINA_LAT[0]}–{CHINA_LAT[1]}"
-    return [GeometryProblem(f"coordinates ({minx:.4f}, {miny:.4f})–({maxx:.4f}, {maxy:.4f}) lie outside China", hint)]
+        hint = f"经度应在 {CHINA_LON[0]}–{CHINA_LON[1]}、纬度应在 {CHINA_LAT[0]}–{CHINA_LAT[1]} 之间"
+    return [GeometryProblem(f"坐标 ({minx:.4f}, {miny:.4f})–({maxx:.4f}, {maxy:.4f}) 在中国境外", hint)]
 
 
 def to_multipolygon(geom: BaseGeometry) -> MultiPolygon:
@@ -99,15 +98,23 @@ def to_multipolygons(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+# GEOS's reasons, in Chinese (explain_validity speaks English).
+_GEOS = {"self-intersection": "自相交", "ring self-intersection": "环自相交", "too few points": "顶点太少",
+         "hole lies outside shell": "内环在外环之外", "nested holes": "内环相互嵌套", "interior is disconnected": "内部不连通",
+         "nested shells": "外环相互嵌套", "duplicate rings": "重复的环", "invalid coordinate": "坐标无效",
+         "ring is not closed": "环未闭合"}
+
+
 def validity_reason(geom: BaseGeometry) -> str:
-    """GEOS's reason a geometry is invalid, in words with the place: 'self-intersection at 114.1 32.2'."""
+    """GEOS's reason a geometry is invalid, in Chinese words with the place: '自相交，位于 114.100000, 32.200000'."""
     text = explain_validity(geom)
     m = re.match(r"(.*?)\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)\s*\]", text)
     if not m:
         return text
     x, y = float(m.group(2)), float(m.group(3))
     digits = 6 if abs(x) <= 360 else 2  # degrees to ~0.1 m, metres to the centimetre
-    return f"{m.group(1).strip().lower()} at {x:.{digits}f}, {y:.{digits}f}"
+    kind = m.group(1).strip()
+    return f"{_GEOS.get(kind.lower(), kind)}，位于 {x:.{digits}f}, {y:.{digits}f}"
 
 
 def close_polyline(geom: BaseGeometry | None, tolerance: float, *, unit: str = "m"):
@@ -118,7 +125,7 @@ def close_polyline(geom: BaseGeometry | None, tolerance: float, *, unit: str = "
     with no area (points, text). Multi-part lines give multi-part polygons.
     """
     if geom is None or geom.is_empty:
-        return None, "no geometry", None
+        return None, "没有图形", None
     kind = geom.geom_type
     if kind in ("Polygon", "MultiPolygon"):
         return geom, None, None
@@ -129,27 +136,26 @@ def close_polyline(geom: BaseGeometry | None, tolerance: float, *, unit: str = "
     elif kind == "GeometryCollection":
         areas = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
         if areas:
-            return shapely.union_all(areas), None, f"{len(geom.geoms) - len(areas)} non-area parts dropped"
-        return None, "a collection without areas", None
+            return shapely.union_all(areas), None, f"去掉了 {len(geom.geoms) - len(areas)} 个不是面的部分"
+        return None, "图形集合中没有面", None
     else:
-        return None, f"a {kind} is not an area", None
+        return None, f"{kind} 不是面", None
     polygons, gaps = [], []
     for line in parts:
         coords = list(line.coords)
         if len(coords) < 3:
-            return None, f"a line of {len(coords)} points cannot enclose an area", None
+            return None, f"只有 {len(coords)} 个点的线围不成面", None
         gap = shapely.Point(coords[0]).distance(shapely.Point(coords[-1]))
         if gap > tolerance:
-            return None, (f"an open polyline: its ends are {gap:.3g} {unit} apart, more than the "
-                          f"{tolerance:g} {unit} closing tolerance"), None
+            return None, (f"多段线未闭合：首尾相距 {gap:.3g} {unit}，超过闭合容差 {tolerance:g} {unit}"), None
         if gap > 0:
             gaps.append(gap)
             coords.append(coords[0])
         if len(coords) < 4:
-            return None, "a closed line of fewer than three corners has no area", None
+            return None, "不足三个顶点的闭合线没有面积", None
         polygons.append(Polygon(coords))
     geom_out = polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
-    note = f"closed a gap of {max(gaps):.3g} {unit} between the polyline's ends" if gaps else None
+    note = f"已闭合多段线首尾 {max(gaps):.3g} {unit} 的缺口" if gaps else None
     return geom_out, None, note
 
 
@@ -159,10 +165,10 @@ def repair(geom: BaseGeometry):
     parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
     polys = [q for p in parts for q in (p.geoms if p.geom_type == "MultiPolygon" else [p])]
     if not polys or sum(p.area for p in polys) == 0:
-        return None, "make_valid left no area"
+        return None, "make_valid 修复后没有剩下面"
     dropped = len(shapely.get_parts(fixed)) - len(parts)
-    return MultiPolygon(polys), (f"repaired with make_valid into {len(polys)} part(s)"
-                                 + (f", {dropped} line or point part(s) dropped" if dropped else ""))
+    return MultiPolygon(polys), (f"已用 make_valid 修复为 {len(polys)} 个部分"
+                                 + (f"，去掉了 {dropped} 个线或点" if dropped else ""))
 
 
 def duplicates(geoms) -> dict[int, int]:

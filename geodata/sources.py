@@ -70,7 +70,7 @@ def limited(limits: ReadLimits):
 
 def _over(count: int, limit: int | None, path: Path, what: str) -> None:
     if limit is not None and count > limit:
-        raise SourceError(f"{path.name}: {what} {count:,} exceeds the limit of {limit:,}; split the file")
+        raise SourceError(f"{path.name}：{what} {count:,}，超过上限 {limit:,}；请拆分文件")
 
 
 class SourceError(ValueError):
@@ -153,10 +153,10 @@ def read(path: str | Path, *, layer: str | None = None, encoding: str | None = N
     """
     path = Path(path)
     if not path.exists():
-        raise SourceError(f"{path}: no such file")
+        raise SourceError(f"{path}：文件不存在")
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise SourceError(f"{path.name}: unknown format {suffix or '(no extension)'}; expected one of "
+        raise SourceError(f"{path.name}：无法识别的格式 {suffix or '（无扩展名）'}；可用格式："
                           + ", ".join(sorted(SUFFIXES)))
     if suffix == ".zip":
         return _read_zip(path, layer=layer, encoding=encoding)
@@ -191,7 +191,7 @@ def list_layers(path: str | Path) -> list[str]:
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # noqa: BLE001 - GDAL's own errors, reported as the file's
-        raise SourceError(f"{Path(path).name}: cannot be read ({exc})") from None
+        raise SourceError(f"{Path(path).name}：无法读取（{exc}）") from None
 
 
 # --- GDAL-readable formats --------------------------------------------------------------------
@@ -200,18 +200,18 @@ def _read_ogr(path: Path, fmt: str, *, layer: str | None, encoding: Encoding | N
               gdal_encoding: str | None = None, display: str | None = None) -> Layer:
     layers = list_layers(path)
     if layer is not None and layer not in layers:
-        raise SourceError(f"{display or path.name}: no layer {layer!r}; it has " + ", ".join(layers))
+        raise SourceError(f"{display or path.name}：没有图层 {layer!r}；文件中的图层：" + "、".join(layers))
     limit = _LIMITS.get().features
     if limit is not None and fmt != "DXF":  # a drawing is counted by its records, before GDAL parses it
         try:
             count = pyogrio.read_info(path, layer=layer)["features"]
         except Exception as exc:  # noqa: BLE001
-            raise SourceError(f"{display or path.name}: cannot be read ({exc})") from None
-        _over(count, limit, Path(display or path.name), "features:")
+            raise SourceError(f"{display or path.name}：无法读取（{exc}）") from None
+        _over(count, limit, Path(display or path.name), "要素数")
     try:
         meta, _fids, wkb, field_data = pyogrio.raw.read(path, layer=layer, encoding=gdal_encoding)
     except Exception as exc:  # noqa: BLE001
-        raise SourceError(f"{display or path.name}: cannot be read ({exc})") from None
+        raise SourceError(f"{display or path.name}：无法读取（{exc}）") from None
     names = [str(n) for n in meta["fields"]]
     columns = {n: _values(arr) for n, arr in zip(names, field_data)}
     geoms = shapely.from_wkb(wkb) if wkb is not None else np.full(len(field_data[0]) if field_data else 0, None)
@@ -238,30 +238,29 @@ def _read_zip(path: Path, *, layer: str | None, encoding: str | None) -> Layer:
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
-        raise SourceError(f"{path.name}: not a readable zip archive") from None
+        raise SourceError(f"{path.name}：不是可读取的 zip 压缩包") from None
     with zf, tempfile.TemporaryDirectory(prefix="registry-zip-") as tmp:
         members = [m for m in zf.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")]
         unpacked = sum(m.file_size for m in members)
         if unpacked > MAX_UNPACKED_BYTES:
-            raise SourceError(f"{path.name}: unpacks to more than {MAX_UNPACKED_BYTES // 1024 ** 3} GB")
+            raise SourceError(f"{path.name}：解压后超过 {MAX_UNPACKED_BYTES // 1024 ** 3} GB")
         limit = _LIMITS.get().unpacked_bytes
         if limit is not None and unpacked > limit:
-            raise SourceError(f"{path.name}: unpacks to {unpacked / 1024 ** 2:,.0f} MB, more than the limit of "
-                              f"{limit / 1024 ** 2:,.0f} MB")
+            raise SourceError(f"{path.name}：解压后 {unpacked / 1024 ** 2:,.0f} MB，超过上限 {limit / 1024 ** 2:,.0f} MB")
         shps = sorted(m.filename for m in members if m.filename.lower().endswith(".shp"))
         others = sorted(m.filename for m in members if Path(m.filename).suffix.lower() in SUFFIXES
                         and Path(m.filename).suffix.lower() not in (".zip", ".shp"))
         if not shps and not others:
-            raise SourceError(f"{path.name}: the archive holds no .shp (nor another readable file)")
+            raise SourceError(f"{path.name}：压缩包里没有 .shp（也没有其他可读取的文件）")
         try:
             for m in members:  # ZipFile.extract drops absolute and '..' parts: nothing lands outside tmp
                 zf.extract(m, tmp)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-            raise SourceError(f"{path.name}: the archive is damaged or uses an unsupported compression ({exc})") from None
+            raise SourceError(f"{path.name}：压缩包已损坏或使用了不支持的压缩方式（{exc}）") from None
         if shps:
             stems = [Path(s).stem for s in shps]
             if layer is not None and layer not in stems:
-                raise SourceError(f"{path.name}: no shapefile {layer!r} in the archive; it has " + ", ".join(stems))
+                raise SourceError(f"{path.name}：压缩包里没有 shapefile {layer!r}；其中有：" + "、".join(stems))
             chosen = shps[stems.index(layer)] if layer else shps[0]
             out = _read_shapefile(Path(tmp) / chosen, encoding=encoding, display=f"{path.name}/{chosen}")
             out.layers = stems
@@ -274,8 +273,8 @@ def _read_zip(path: Path, *, layer: str | None, encoding: str | None) -> Layer:
 def _read_shapefile(shp: Path, *, encoding: str | None, display: str | None = None) -> Layer:
     missing = [ext for ext in (".shx", ".dbf") if not _sidecar(shp, ext)]
     if missing:
-        raise SourceError(f"{display or shp.name}: the shapefile's {' and '.join(missing)} part is missing; "
-                          "send .shp, .shx, .dbf (and .prj, .cpg) together, e.g. zipped")
+        raise SourceError(f"{display or shp.name}：缺少 shapefile 的 {'、'.join(missing)} 文件；"
+                          "请把 .shp、.shx、.dbf（以及 .prj、.cpg）一起上传，例如打成 zip")
     cpg = _sidecar(shp, ".cpg")
     if encoding:
         enc = Encoding(encoding.upper(), "chosen")
@@ -305,7 +304,7 @@ def _sidecar(shp: Path, ext: str) -> Path | None:
 def _dbf_text(dbf: Path) -> bytes:
     raw = dbf.read_bytes()
     if len(raw) < 32:
-        raise SourceError(f"{dbf.name}: not a dBASE file (too short)")
+        raise SourceError(f"{dbf.name}：不是 dBASE 文件（太短）")
     return raw[int.from_bytes(raw[8:10], "little"):]
 
 
@@ -380,7 +379,7 @@ def _dxf_records(path: Path) -> int:
 
 def _read_dxf(path: Path, *, encoding: str | None, cad_layers: list[str] | None, close_tolerance: float) -> Layer:
     if _LIMITS.get().dxf_records is not None:
-        _over(_dxf_records(path), _LIMITS.get().dxf_records, path, "records and vertices:")
+        _over(_dxf_records(path), _LIMITS.get().dxf_records, path, "图元和顶点数")
     enc = _dxf_encoding(path, encoding)
     with _DXF_LOCK:
         pyogrio.set_gdal_config_options({"DXF_ENCODING": enc.name})
@@ -393,8 +392,8 @@ def _read_dxf(path: Path, *, encoding: str | None, cad_layers: list[str] | None,
     if cad_layers:
         unknown = [c for c in cad_layers if c not in available]
         if unknown:
-            raise SourceError(f"{path.name}: no CAD layer {', '.join(map(repr, unknown))}; it has "
-                              + ", ".join(available))
+            raise SourceError(f"{path.name}：没有 CAD 图层 {'、'.join(map(repr, unknown))}；其中有："
+                              + "、".join(available))
     keep_layer = np.array([cad_layers is None or c in cad_layers for c in cad], dtype=bool)
     texts = out.columns.get("Text", [None] * len(out))
     is_label = np.array([g is not None and g.geom_type == "Point" and bool(t) for g, t in zip(out.geometries, texts)],
@@ -403,7 +402,7 @@ def _read_dxf(path: Path, *, encoding: str | None, cad_layers: list[str] | None,
     idx = np.flatnonzero(keep_layer & ~is_label)
     geoms, notes, problems = [], {}, {}
     for j, i in enumerate(idx):
-        g, problem, note = geo.close_polyline(out.geometries[i], close_tolerance, unit="drawing units")
+        g, problem, note = geo.close_polyline(out.geometries[i], close_tolerance, unit="个图形单位")
         geoms.append(g if g is not None else out.geometries[i])
         if problem:
             problems[j] = problem
@@ -456,7 +455,7 @@ def _decode_csv(raw: bytes, chosen: str | None) -> tuple[str, Encoding]:
 def _read_table(path: Path, *, layer: str | None, encoding: str | None, vertex_group: str | None) -> Layer:
     if path.suffix.lower() == ".csv":
         text, enc = _decode_csv(path.read_bytes(), encoding)
-        _over(text.count("\n"), _LIMITS.get().rows, path, "rows:")
+        _over(text.count("\n"), _LIMITS.get().rows, path, "行数")
         rows = list(csv.reader(io.StringIO(text)))
         sheets = [path.stem]
         name = path.stem
@@ -465,10 +464,10 @@ def _read_table(path: Path, *, layer: str | None, encoding: str | None, vertex_g
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
-            raise SourceError(f"{path.name}: not a readable .xlsx workbook ({exc})") from None
+            raise SourceError(f"{path.name}：不是可读取的 .xlsx 工作簿（{exc}）") from None
         sheets = wb.sheetnames
         if layer is not None and layer not in sheets:
-            raise SourceError(f"{path.name}: no sheet {layer!r}; it has " + ", ".join(sheets))
+            raise SourceError(f"{path.name}：没有工作表 {layer!r}；其中有：" + "、".join(sheets))
         name = layer or sheets[0]
         limit = _LIMITS.get().rows
         rows = []
@@ -476,12 +475,12 @@ def _read_table(path: Path, *, layer: str | None, encoding: str | None, vertex_g
             rows.append(list(r))
             if limit is not None and len(rows) > limit + 1:
                 wb.close()
-                _over(len(rows) - 1, limit, path, "rows: more than")
+                _over(len(rows) - 1, limit, path, "行数超过")
         wb.close()
         enc = Encoding("UTF-8", "format", "xlsx text is Unicode")
     rows = [r for r in rows if any(c not in (None, "") for c in r)]
     if not rows:
-        raise SourceError(f"{path.name}: no rows")
+        raise SourceError(f"{path.name}：没有数据行")
     header = [str(h).strip() if h is not None else f"column{i + 1}" for i, h in enumerate(rows[0])]
     body = [list(r) + [None] * (len(header) - len(r)) for r in rows[1:]]
     columns = {h: [None if r[i] == "" else r[i] for r in body] for i, h in enumerate(header)}
@@ -510,8 +509,8 @@ def _read_table(path: Path, *, layer: str | None, encoding: str | None, vertex_g
         lat = _numbers(columns[lat_col], lat_col, row_problems)
         if vertex_group:
             if vertex_group not in columns:
-                raise SourceError(f"{path.name}: no column {vertex_group!r} to group corners by; it has "
-                                  + ", ".join(header))
+                raise SourceError(f"{path.name}：没有用来把顶点分组的列 {vertex_group!r}；其中有："
+                                  + "、".join(header))
             groups: dict[object, list[int]] = {}
             for i, key in enumerate(columns[vertex_group]):
                 groups.setdefault(key, []).append(i)

@@ -56,7 +56,7 @@ def test_bad_building_input_is_refused_field_by_field_and_nothing_is_written(cli
     assert resp.status_code == 400
     # Each message beside its field.
     assert re.search(r'name="gfa_m2"[^>]*>\s*(<small>[^<]*</small>)?<span class="field-problem"', text)
-    assert re.search(r'name="footprint"[^>]*>[^<]*</textarea></details>\s*<span class="field-problem"[^>]*>[^<]*swapped lon/lat\?',
+    assert re.search(r'name="footprint"[^>]*>[^<]*</textarea></details>\s*<span class="field-problem"[^>]*>[^<]*经纬度写反了？',
                      text)
     assert session.scalar(select(func.count(Building.id))) == before
     assert 'value="C-02"' in text  # what the user typed is kept

@@ -102,7 +102,7 @@ def test_the_encoding_can_be_chosen(session, park, tmp_path):
     shp.with_suffix(".cpg").unlink()
     plan = importer.plan(session, shp, options(park, encoding="GBK"))
     assert plan.encoding.how == "chosen" and plan.samples["MC"][0] == NAMES[0]
-    with pytest.raises(importer.sources.SourceError, match="cannot be read"):
+    with pytest.raises(importer.sources.SourceError, match="无法读取"):
         importer.plan(session, shp, options(park, encoding="UTF-8"))
 
 
@@ -127,7 +127,7 @@ def test_a_prj_that_contradicts_the_eastings_is_reported_with_the_zone_they_impl
     # Eastings carrying the zone-38 prefix, labelled as the prefix-less CM 114E system.
     frame(projected(footprints(), 4526), "EPSG:4547").to_file(tmp_path / "wrong.shp")
     plan = importer.plan(session, tmp_path / "wrong.shp", options(park))
-    assert plan.problems and "zone prefix 38" in plan.problems[0] and "EPSG:4526" in plan.problems[0]
+    assert plan.problems and "带号前缀 38" in plan.problems[0] and "EPSG:4526" in plan.problems[0]
     assert not plan.new and not plan.can_commit
     fixed = importer.plan(session, tmp_path / "wrong.shp", options(park, crs="EPSG:4526"))
     assert fixed.counts["new"] == 4
@@ -138,7 +138,7 @@ def test_projected_coordinates_without_any_crs_ask_for_one(session, park, tmp_pa
     frame(projected(footprints(), 4547), "EPSG:4547").to_file(shp)
     shp.with_suffix(".prj").unlink()
     plan = importer.plan(session, shp, options(park))
-    assert "no zone number" in plan.problems[0] and "EPSG:4547" in plan.problems[0]
+    assert "不带带号" in plan.problems[0] and "EPSG:4547" in plan.problems[0]
 
 
 def test_corners_traced_on_amap_are_moved_back_from_gcj02(session, park, tmp_path):
@@ -171,8 +171,8 @@ def test_swapped_and_foreign_coordinates_are_reported_not_imported(session, park
     frame(geoms).to_file(tmp_path / "odd.geojson")
     plan = importer.plan(session, tmp_path / "odd.geojson", options(park))
     reasons = {r.key: " ".join(r.reasons) for r in plan.rejected}
-    assert "swapped lon/lat" in reasons["A-01"]
-    assert "outside China" in reasons["A-02"]
+    assert "经纬度写反了" in reasons["A-01"]
+    assert "在中国境外" in reasons["A-02"]
     assert [feat.key for feat in plan.new] == ["A-03"]
 
 
@@ -208,13 +208,12 @@ def test_a_gbk_dxf_gives_polygons_from_closed_polylines_and_labels(session, park
     assert plan.encoding.name == "GBK" and plan.layers == ["厂房", "道路"]
     assert "4526" in plan.crs.label  # from the eastings' zone prefix: DXF has no CRS
     assert [feat.key for feat in plan.new] == ["1#", "2#"]
-    assert [(n, note) for n, _key, note in plan.repaired] == [(2, "closed a gap of 0.2 drawing units between the "
-                                                                  "polyline's ends")]
+    assert [(n, note) for n, _key, note in plan.repaired] == [(2, "已闭合多段线首尾 0.2 个图形单位 的缺口")]
     [open_] = plan.rejected
-    assert "an open polyline: its ends are" in open_.reasons[0] and "0.5 drawing units closing tolerance" in open_.reasons[0]
+    assert "多段线未闭合：首尾相距" in open_.reasons[0] and "超过闭合容差 0.5 个图形单位" in open_.reasons[0]
     every_layer = importer.plan(session, dxf, importer.Options("buildings", park=park.name, mapping=opts.mapping))
     assert len(every_layer.rejected) == 2  # the road is an open line too
-    with pytest.raises(importer.sources.SourceError, match="no CAD layer '绿化'"):
+    with pytest.raises(importer.sources.SourceError, match="没有 CAD 图层 '绿化'"):
         importer.plan(session, dxf, importer.Options("buildings", park=park.name, cad_layers=["绿化"]))
 
 
@@ -228,7 +227,7 @@ def test_a_self_intersecting_polygon_is_listed_and_refused_unless_skipped(sessio
     frame(footprints(3) + [bowtie()]).to_file(tmp_path / "bad.gpkg")
     plan = importer.plan(session, tmp_path / "bad.gpkg", options(park))
     assert [r.key for r in plan.rejected] == ["A-04"]
-    assert "self-intersection at 114.300250, 30.610250" in plan.rejected[0].reasons[0]
+    assert "自相交，位于 114.300250, 30.610250" in plan.rejected[0].reasons[0]
     with pytest.raises(importer.ImportRefused, match="1 个要素被拒绝"):
         importer.commit(session, plan)
     session.rollback()
@@ -243,7 +242,7 @@ def test_repair_fixes_and_reports_an_invalid_polygon(session, park, tmp_path):
     frame([bowtie()]).to_file(tmp_path / "bow.geojson")
     plan = importer.plan(session, tmp_path / "bow.geojson", options(park, repair=True))
     assert plan.counts["new"] == 1
-    assert "make_valid" in plan.repaired[0][2] and "2 part" in plan.repaired[0][2]
+    assert "make_valid" in plan.repaired[0][2] and "修复为 2 个部分" in plan.repaired[0][2]
     assert len(plan.new[0].geom.geoms) == 2
 
 

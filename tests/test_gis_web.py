@@ -71,7 +71,7 @@ def test_a_rejected_feature_blocks_the_commit_unless_skipped(client, world, sess
     login_as(client, world.admin)
     url = upload(client, gbk_zip(tmp_path, footprints(2) + [bowtie()]), park=world.park_a.name).headers["Location"]
     page = client.get(url).get_data(as_text=True)
-    assert "self-intersection at" in page and "拒绝 <b>1</b>" in page
+    assert "自相交，位于" in page and "拒绝 <b>1</b>" in page
     token = url.rsplit("/", 1)[1]
     refused = post(client, f"/import/{token}/commit", {})
     assert refused.status_code == 400 and "1 个要素被拒绝" in refused.get_data(as_text=True)
@@ -93,7 +93,7 @@ def test_uploads_from_the_page_script_get_json(client, world, tmp_path):
     with open(tmp_path / "notes.txt", "rb") as fh:
         bad = post(client, "/import", {"target": "buildings", "file": (fh, "notes.txt")},
                    content_type="multipart/form-data", headers={"Accept": "application/json"})
-    assert bad.status_code == 400 and "unknown format" in bad.get_json()["errors"][0]["message"]
+    assert bad.status_code == 400 and "无法识别的格式" in bad.get_json()["errors"][0]["message"]
     assert client.get("/import/not-a-token").status_code == 404
 
 

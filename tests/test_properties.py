@@ -103,8 +103,8 @@ def test_rectangles_are_valid_and_stay_valid_as_stored(lon, lat, w, h):
 def test_a_bowtie_is_named_with_its_crossing(lon, lat, s):
     bowtie = Polygon([(lon, lat), (lon + s, lat + s), (lon + s, lat), (lon, lat + s), (lon, lat)])
     reason = geometry.validity_reason(bowtie)
-    assert reason.startswith("self-intersection at ")
-    x, y = (float(v) for v in reason.removeprefix("self-intersection at ").split(", "))
+    assert reason.startswith("自相交，位于 ")
+    x, y = (float(v) for v in reason.removeprefix("自相交，位于 ").split(", "))
     assert abs(x - (lon + s / 2)) < 1e-5 and abs(y - (lat + s / 2)) < 1e-5
     repaired, note = geometry.repair(bowtie)
     assert repaired.is_valid and len(repaired.geoms) == 2 and "make_valid" in note

@@ -544,7 +544,7 @@ def test_an_import_past_its_feature_limit_is_refused_before_it_is_read(session, 
     from registry.gis import importer
     path = _squares(tmp_path, 12)
     monkeypatch.setenv("REGISTRY_MAX_IMPORT_FEATURES", "10")
-    with pytest.raises(SourceError, match="features: 12 exceeds the limit of 10"):
+    with pytest.raises(SourceError, match="要素数 12，超过上限 10"):
         importer.plan(session, path, importer.Options("buildings", park=world.park_a.name))
     monkeypatch.setenv("REGISTRY_MAX_IMPORT_FEATURES", "12")
     assert importer.plan(session, path, importer.Options("buildings", park=world.park_a.name)).problems == []
@@ -582,7 +582,7 @@ def test_a_spreadsheet_or_archive_past_its_limit_is_refused(manager, world, tmp_
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("地块.shp", b"\0" * (3 * 1024 * 1024))  # 3 MB of zeros in a few KB
     assert bomb.stat().st_size < 64 * 1024
-    with pytest.raises(sources.SourceError, match="more than the limit of 1 MB"), sources.limited(importer.read_limits()):
+    with pytest.raises(sources.SourceError, match="超过上限 1 MB"), sources.limited(importer.read_limits()):
         sources.read(bomb)
 
 
@@ -595,7 +595,7 @@ def test_a_drawing_past_its_record_limit_is_refused_before_gdal_parses_it(tmp_pa
     records = sources._dxf_records(dxf)
     assert records > 6
     monkeypatch.setenv("REGISTRY_MAX_DXF_ENTITIES", str(records - 1))
-    with pytest.raises(sources.SourceError, match="records"), sources.limited(importer.read_limits()):
+    with pytest.raises(sources.SourceError, match="图元和顶点数"), sources.limited(importer.read_limits()):
         sources.read(dxf)
     monkeypatch.setenv("REGISTRY_MAX_DXF_ENTITIES", str(records))
     with sources.limited(importer.read_limits()):

@@ -92,18 +92,18 @@ def test_swapped_coordinates_are_named():
     swapped = Polygon([(32.66, 108.95), (32.66, 108.96), (32.67, 108.96), (32.67, 108.95)])
     with pytest.raises(v.ValidationError) as exc:
         v.check_polygon(swapped, "Plot.geom")
-    assert "swapped lon/lat?" in str(exc.value) and exc.value.problems[0].field == "Plot.geom"
+    assert "经纬度写反了？" in str(exc.value) and exc.value.problems[0].field == "Plot.geom"
 
 
 def test_projected_coordinates_are_recognised():
     metres = Polygon([(500000, 3600000), (500100, 3600000), (500100, 3600100), (500000, 3600100)])
-    with pytest.raises(v.ValidationError, match="projected coordinates"):
+    with pytest.raises(v.ValidationError, match="是投影坐标（米）吗"):
         v.check_polygon(metres, "Building.footprint")
 
 
 def test_self_intersection_reason_is_given():
     bowtie = Polygon([(108.95, 32.66), (108.96, 32.67), (108.96, 32.66), (108.95, 32.67)])
-    with pytest.raises(v.ValidationError, match="Self-intersection"):
+    with pytest.raises(v.ValidationError, match="自相交，位于 "):
         v.check_polygon(bowtie, "Plot.geom")
 
 

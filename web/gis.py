@@ -60,7 +60,7 @@ def import_upload():
     if upload is None or not upload.filename:
         raise ValidationError(Problem("file", "未选择文件", "GIS 文件或打包为 .zip 的 Shapefile"))
     if Path(upload.filename).suffix.lower() not in SUFFIXES:
-        raise ValidationError(Problem("file", f"{upload.filename}: unknown format", ", ".join(sorted(SUFFIXES))))
+        raise ValidationError(Problem("file", f"{upload.filename}：无法识别的格式", "、".join(sorted(SUFFIXES))))
     profile = (request.form.get("profile") or "").strip()
     options = profiles.load(get_session(), profile) if profile else importer.options_from_form(request.form)
     token = uploads.stage(_uploads(), "gis", upload.filename, upload.save, {"options": options.as_dict()}).token
