@@ -87,11 +87,11 @@ def test_the_crosswalk_between_2017_and_2002_codes(national, code, edition, far,
 
 
 @pytest.mark.parametrize("code, edition, message", [
-    ("38", "2002", "does not exist in GB/T 4754-2002"),  # 2002 had no 38; the 2017 38 is named
-    ("37", "2002", "became several 2017 大类"),
-    ("4411", "2017", "not a manufacturing code"),  # 电力生产: not covered by the indicators
-    ("99", "2017", "does not exist in GB/T 4754-2017"),
-    ("C38", "2019", "not an edition"),
+    ("38", "2002", "GB/T 4754-2002 制造业中没有大类 38"),  # 2002 had no 38; the 2017 38 is named
+    ("37", "2002", "在 2017 版分成了几个大类"),
+    ("4411", "2017", "不是 GB/T 4754-2017 的制造业代码"),  # 电力生产: not covered by the indicators
+    ("99", "2017", "GB/T 4754-2017 中没有大类 99"),
+    ("C38", "2019", "不是代码版本"),
 ])
 def test_code_confusion_is_named(national, code, edition, message):
     with pytest.raises(ValidationError, match=message):
@@ -235,7 +235,7 @@ def test_calculator_page_api_and_cli(client, session, runner):
     page = client.get(f"/landcalc?{query}")
     assert page.status_code == 200 and "符合用地控制指标" in page.get_data(as_text=True)
     bad = client.get("/landcalc?industry_code=38&code_edition=2002&investment_wan=1&footprint_m2=1&gfa_m2=1")
-    assert bad.status_code == 400 and "does not exist in GB/T 4754-2002" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "GB/T 4754-2002 制造业中没有大类" in bad.get_data(as_text=True)
     api = client.get(f"/api/landcalc?{query}").get_json()
     assert api["verdict"].startswith("符合") and api["counted_gfa_m2"] == 60000
     assert client.application.test_client().get(f"/api/landcalc?{query}").status_code == 401

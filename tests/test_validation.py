@@ -49,8 +49,8 @@ def test_region_codes(code):
     assert v.check_region_code(code) == code
 
 
-@pytest.mark.parametrize("bad, words", [("61092", "not 6 digits"), ("991103", "no province"),
-                                        ("61092A", "not 6 digits"), ("610000x", "not 6 digits")])
+@pytest.mark.parametrize("bad, words", [("61092", "不是 6 位数字"), ("991103", "不是省级代码"),
+                                        ("61092A", "不是 6 位数字"), ("610000x", "不是 6 位数字")])
 def test_bad_region_codes(bad, words):
     with pytest.raises(v.ValidationError, match=words):
         v.check_region_code(bad)
@@ -62,8 +62,8 @@ def test_industry_codes(code, stored):
     assert v.check_industry_code(code) == stored
 
 
-@pytest.mark.parametrize("bad, words", [("98", "大类 98 does not exist"), ("340", "中类 340 does not exist"),
-                                        ("3391", None), ("1", "not a 2–4 digit"), ("33111", "not a 2–4 digit")])
+@pytest.mark.parametrize("bad, words", [("98", "没有大类 98"), ("340", "中没有中类 340"),
+                                        ("3391", None), ("1", "不是 2–4 位"), ("33111", "不是 2–4 位")])
 def test_bad_industry_codes(bad, words):
     if words is None:
         assert v.check_industry_code(bad) == "3391"  # 中类 339 exists; 小类 are not shipped

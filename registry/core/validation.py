@@ -137,15 +137,15 @@ def provinces() -> dict[str, str]:
 def check_region_code(value: str, field: str = "Jurisdiction.code") -> str:
     """A 6-digit GB/T 2260 code whose first two digits are a province; raises otherwise."""
     code = normalize_code(value)
-    expected = "6 digits of GB/T 2260: province (2) + prefecture (2) + county (2), e.g. 610921"
+    expected = "GB/T 2260 的 6 位代码：省（2 位）+ 市（2 位）+ 县（2 位），如 610921"
     if not re.fullmatch(r"\d{6}", code):
-        raise ValidationError(Problem(field, f"{value!r} is not 6 digits", expected))
+        raise ValidationError(Problem(field, f"{value!r} 不是 6 位数字", expected))
     if code[:2] not in provinces():
-        raise ValidationError(Problem(field, f"{value!r} starts with {code[:2]!r}, which is no province", expected))
+        raise ValidationError(Problem(field, f"{value!r} 的前两位 {code[:2]!r} 不是省级代码", expected))
     if code[2:] == "0000":
         return code  # a province itself
     if code[4:] == "00" and code[2:4] == "00":
-        raise ValidationError(Problem(field, f"{value!r} has no prefecture part", expected))
+        raise ValidationError(Problem(field, f"{value!r} 缺少市级部分", expected))
     return code
 
 
@@ -169,18 +169,18 @@ def check_industry_code(value: str, field: str = "Enterprise.industry_code") -> 
     code = normalize_code(value)
     if re.fullmatch(r"[A-T]\d{2,4}", code):  # "C3311" → "3311": the letter is implied by the digits
         code = code[1:]
-    expected = "a GB/T 4754-2017 code of 2–4 digits, e.g. 33 (大类), 331 (中类) or 3311 (小类)"
+    expected = "GB/T 4754-2017 的 2–4 位代码，如 33（大类）、331（中类）或 3311（小类）"
     if not re.fullmatch(r"\d{2,4}", code):
-        raise ValidationError(Problem(field, f"{value!r} is not a 2–4 digit industry code", expected))
+        raise ValidationError(Problem(field, f"{value!r} 不是 2–4 位的行业代码", expected))
     table = industries()
     major = table.get(code[:2])
     if major is None or major.level != "大类":
-        raise ValidationError(Problem(field, f"{value!r}: 大类 {code[:2]} does not exist in GB/T 4754-2017", expected))
+        raise ValidationError(Problem(field, f"{value!r}：GB/T 4754-2017 中没有大类 {code[:2]}", expected))
     # 中类 are shipped for some 门类 only; where they are, a 3- or 4-digit code must name one.
     middles_shipped = any(len(c) == 3 and c.startswith(code[:2]) for c in table)
     if len(code) >= 3 and middles_shipped and code[:3] not in table:
         raise ValidationError(Problem(
-            field, f"{value!r}: 中类 {code[:3]} does not exist in 大类 {code[:2]} ({major.name})", expected))
+            field, f"{value!r}：大类 {code[:2]}（{major.name}）中没有中类 {code[:3]}", expected))
     return code
 
 

@@ -83,27 +83,27 @@ def _industry(project: Project, table: Table) -> dict:
     edition = str(project.code_edition)
     field_ = "project.industry_code"
     if edition not in ("2017", "2002"):
-        raise ValidationError(Problem("project.code_edition", f"{edition!r} is not an edition", "2017 or 2002"))
+        raise ValidationError(Problem("project.code_edition", f"{edition!r} 不是代码版本", "2017 或 2002"))
     if not re.fullmatch(r"\d{2,4}", code):
-        raise ValidationError(Problem(field_, f"{raw!r} is not an industry code", "a GB/T 4754 大类 of manufacturing, 13–43, e.g. 38 or 3811"))
+        raise ValidationError(Problem(field_, f"{raw!r} 不是行业代码", "GB/T 4754 制造业大类 13–43，如 38 或 3811"))
     major = code[:2]
     if edition == "2002":
         if major not in cw.names_2002:
-            hint = (f"; {major} exists in GB/T 4754-2017 ({industries()[major].name}) — choose edition 2017"
+            hint = (f"；GB/T 4754-2017 中有 {major}（{industries()[major].name}）——请选择 2017 版"
                     if major in industries() and 13 <= int(major) <= 43 else "")
-            raise ValidationError(Problem(field_, f"{code!r}: 大类 {major} does not exist in GB/T 4754-2002 manufacturing{hint}",
-                                          "a 2002 大类 13–43 (there is no 38)"))
+            raise ValidationError(Problem(field_, f"{code!r}：GB/T 4754-2002 制造业中没有大类 {major}{hint}",
+                                          "2002 版大类 13–43（没有 38）"))
         candidates = cw.reverse(major)
         if len(candidates) != 1:
             listed = ", ".join(f"{c} {industries()[c].name}" for c in candidates)
-            raise ValidationError(Problem(field_, f"2002 大类 {major} ({cw.names_2002[major]}) became several 2017 大类: {listed}",
-                                          "the project's GB/T 4754-2017 code (edition 2017)"))
+            raise ValidationError(Problem(field_, f"2002 版大类 {major}（{cw.names_2002[major]}）在 2017 版分成了几个大类：{listed}",
+                                          "项目的 GB/T 4754-2017 代码（选 2017 版）"))
         code_2017, codes_2002 = candidates[0], [major]
     else:
         check_industry_code(code, field_)
         if not 13 <= int(major) <= 43:
-            raise ValidationError(Problem(field_, f"{code!r} is not a manufacturing code of GB/T 4754-2017",
-                                          "门类 C, 大类 13–43: the control indicators cover manufacturing"))
+            raise ValidationError(Problem(field_, f"{code!r} 不是 GB/T 4754-2017 的制造业代码",
+                                          "门类 C、大类 13–43：控制指标只适用于制造业"))
         code_2017, codes_2002 = major, cw.map.get(major, [])
     sharing = sorted(c for c, olds in cw.map.items() if set(olds) & set(codes_2002) and c != code_2017)
     note = f"GB/T 4754-2017 {code_2017} {industries()[code_2017].name}"
