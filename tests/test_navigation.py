@@ -148,3 +148,18 @@ def test_the_card_shows_the_units_that_fit_the_filters(client, app_page, world):
     floors = page.eval_on_selector_all(".details table.units tr td:first-child", "tds => tds.map(t => t.textContent)")
     assert floors and set(floors) == {"1F"}, floors
     assert "不符合筛选条件" in page.inner_text(".details")
+
+
+def test_without_a_basemap_the_map_shows_park_names_and_plot_edges(app_page, world, session):
+    from geoalchemy2.shape import to_shape
+    from registry.core.enums import PlotStatus
+    from . import factories as f
+    plot = f.plot(session, world.park_a, status=PlotStatus.SUPPLIED)
+    session.commit()
+    c = to_shape(plot.geom).centroid
+    page = app_page
+    page.goto(f"{page.base_url}/map?lat={c.y:.5f}&lng={c.x:.5f}&z=16", wait_until="load")
+    page.wait_for_selector(".leaflet-tooltip.park-label", timeout=15000)
+    assert world.park_a.name in page.inner_text(".leaflet-map-pane")
+    page.wait_for_selector("path.plot-edge", timeout=15000)
+    assert page.external_requests == []

@@ -64,7 +64,21 @@
   }
 
   // --- data --------------------------------------------------------------------------------
+  // The registry's plots (宗地) as thin edges from zoom 14: where the land is, without a basemap.
+  // The OGC API answers in CGCS2000/WGS84, so they are drawn only when the map is not shifted.
+  var plots = L.geoJSON(null, { interactive: false, style: { color: "#7b8794", weight: 1, dashArray: "3 3", fill: false, className: "plot-edge" } }).addTo(map);
+  function loadPlots() {
+    plots.clearLayers();
+    if (config.datum !== "wgs84" || map.getZoom() < 14) { return; }
+    var b = map.getBounds();
+    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (x) { return x.toFixed(6); }).join(",");
+    fetch("/ogc/collections/plots/items?f=json&limit=1000&bbox=" + bbox, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (fc) { if (fc && fc.features) { plots.addData(fc); plots.bringToBack(); } });
+  }
+
   function load() {
+    loadPlots();
     var p = filterParams();
     var b = map.getBounds();
     p.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (x) { return x.toFixed(6); }).join(","));
@@ -221,7 +235,13 @@
 
   // --- wiring ------------------------------------------------------------------------------
   fetch("/api/parks?datum=" + config.datum).then(function (r) { return r.json(); }).then(function (fc) {
-    var base = L.geoJSON(fc, { interactive: false, style: { color: "#1d6fa5", weight: 2, fill: true, fillOpacity: 0.04 } });
+    var base = L.geoJSON(fc, {
+      interactive: false, style: { color: "#1d6fa5", weight: 2, fill: true, fillOpacity: 0.04 },
+      // Each park's name at its middle: orientation without a basemap.
+      onEachFeature: function (f, layer) {
+        layer.bindTooltip(f.properties.name, { permanent: true, direction: "center", className: "park-label" });
+      }
+    });
     base.addTo(map).bringToBack();
     // Choosing a park in the filter flies to it.
     form.elements.park.addEventListener("change", function () {
