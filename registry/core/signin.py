@@ -63,22 +63,12 @@ def _keys(username: str, address: str) -> list[tuple[Limit, str]]:
     return [(PER_ADDRESS, f"address:{address}"), (PER_NAME, f"name:{name}@{address}")]
 
 
-def _insert_missing(session: Session, key: str, now: dt.datetime) -> None:
-    """Adds ``key`` with no failures unless it is there (one statement: parallel first attempts
-    cannot both insert)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(LoginThrottle).values(key=key, failures=0, updated_at=now)
-                    .on_conflict_do_nothing(index_elements=["key"]))
-
-
 def _reserve(session: Session, limit: Limit, key: str, now: dt.datetime) -> int | None:
     """Counts one attempt against ``key`` in one UPDATE; the new count, or None when the key is
     locked. From the last free attempt on, a counted attempt holds the key while it is checked,
     so parallel attempts past the limit are refused without being checked."""
-    _insert_missing(session, key, now)
+    from ..storage.db import insert_missing  # the backend's own "insert unless present"
+    insert_missing(session, LoginThrottle, key=key, failures=0, updated_at=now)
     quiet = LoginThrottle.updated_at < now - QUIET
     return session.execute(
         update(LoginThrottle)

@@ -149,6 +149,18 @@ def dialect(session_or_engine) -> str:
     return bind.dialect.name
 
 
+def insert_missing(session: Session, model, **values) -> None:
+    """Adds a row of ``model`` with ``values`` unless one with its primary key is there: one
+    statement on either backend (ON CONFLICT DO NOTHING), so parallel first inserts cannot both
+    add it nor fail."""
+    if dialect(session) == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    keys = [c.name for c in model.__table__.primary_key.columns]
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+
+
 class _LostRace(Exception):
     """Inside a failed flush: another writer got there first (turned into a Conflict once the
     transaction is rolled back)."""
